@@ -1,0 +1,7 @@
+// Mocha global fixture: whatever a test run started (the shared control plane, redis, simulators)
+// is stopped when the run ends, whether tests passed or failed.
+import { stopAll } from './process.ts';
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await stopAll();
+}
