@@ -1,0 +1,13 @@
+// Everything one running KME's request handlers need.
+import type { Logger } from '@mecqkd/common/logger';
+import type { KmeConfig } from './config.ts';
+import type { KmeMetrics } from './metrics.ts';
+import type { RelayContext } from './relay.ts';
+import type { Topology } from './topology.ts';
+
+export interface KmeContext extends RelayContext {
+  cfg: KmeConfig;
+  topology: Topology;
+  metrics: KmeMetrics;
+  log: Logger;
+}

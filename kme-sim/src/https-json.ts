@@ -1,0 +1,54 @@
+// JSON over HTTPS with a caller-supplied (keep-alive, mutual TLS) agent: the one transport the QKD 014
+// client and the KME↔KME channel share.
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Agent, request } from 'node:https';
+
+export interface JsonResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON, or undefined for an empty or non-JSON body (then see `text`). */
+  body: unknown;
+  text: string;
+}
+
+export interface JsonRequest {
+  method: string;
+  /** Serialised as JSON when present; a string is sent as is. */
+  body?: unknown;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+export function requestJson(agent: Agent, url: URL, req: JsonRequest): Promise<JsonResponse> {
+  const payload =
+    req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+  const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+  if (payload !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
+  return new Promise((resolve, reject) => {
+    const r = request(
+      url,
+      { method: req.method, agent, headers, timeout: req.timeoutMs ?? 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown;
+          try {
+            body = text.length > 0 ? JSON.parse(text) : undefined;
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
+        });
+      },
+    );
+    r.on('timeout', () => r.destroy(new Error(`${req.method} ${url.href} timed out`)));
+    r.on('error', (err) => reject(new Error(`${req.method} ${url.href}: ${err.message}`)));
+    r.end(payload);
+  });
+}

@@ -1,0 +1,85 @@
+// The classical KME↔KME channel (mutual TLS, each KME authenticated by its own certificate). It carries
+// reservations — key IDs, stream offsets and, on relay hops, one-time-pad ciphertext — never key bits in
+// clear. Paths live under /mecqkd/v1/kme/ on each KME's HTTPS listener.
+import { Agent } from 'node:https';
+import { z } from 'zod';
+import { requestJson } from './https-json.ts';
+import { KmeError } from './qkd014/errors.ts';
+
+export const CHANNEL_PREFIX = '/mecqkd/v1/kme/';
+
+export const Hello = z.strictObject({ linkId: z.string() });
+
+/** Keys sent one hop along `route`; the receiving KME is route[i], the sender route[i-1]. */
+export const Forward = z.strictObject({
+  linkId: z.string(),
+  /** Byte offset in the stream the sender originates on this link. */
+  offset: z.int().min(0),
+  sizeBits: z.int().positive(),
+  keyIds: z.array(z.uuid()).min(1),
+  /** Relay hops: keys XOR this hop's stream bytes (base64). Absent: the keys are the stream bytes. */
+  cipher: z.base64().optional(),
+  master: z.string(),
+  /** Slaves at the destination KME (the last one of `route`). */
+  slaves: z.array(z.string()).min(1),
+  route: z.array(z.string()).min(2),
+});
+export type Forward = z.infer<typeof Forward>;
+
+export const Void = z.strictObject({ keyIds: z.array(z.uuid()).min(1), route: z.array(z.string()).min(2) });
+export type Void = z.infer<typeof Void>;
+
+export const RouteStockRequest = z.strictObject({ route: z.array(z.string()).min(2) });
+export const RouteStock = z.strictObject({ storedBits: z.number(), capacityBits: z.number() });
+export type RouteStock = z.infer<typeof RouteStock>;
+
+export const Adjustment = z.strictObject({
+  skrBitsPerSecond: z.number().min(0).optional(),
+  storedBits: z.int().min(0).optional(),
+  enabled: z.boolean().optional(),
+});
+export type Adjustment = z.infer<typeof Adjustment>;
+
+const ChannelError = z.object({ message: z.string(), retryAfterSeconds: z.number().optional() });
+
+export interface KmeChannel {
+  hello(peerUrl: string, body: z.infer<typeof Hello>): Promise<void>;
+  forward(peerUrl: string, body: Forward): Promise<void>;
+  void(peerUrl: string, body: Void): Promise<void>;
+  routeStock(peerUrl: string, body: z.infer<typeof RouteStockRequest>): Promise<RouteStock>;
+  adjust(peerUrl: string, linkId: string, body: Adjustment): Promise<void>;
+  close(): void;
+}
+
+export function createKmeChannel(tls: { cert: string; key: string; ca: string }): KmeChannel {
+  const agent = new Agent({ ...tls, keepAlive: true, maxSockets: 64, minVersion: 'TLSv1.2' });
+
+  async function post(peerUrl: string, path: string, body: unknown): Promise<unknown> {
+    const res = await requestJson(agent, new URL(CHANNEL_PREFIX + path, peerUrl), {
+      method: 'POST',
+      body,
+      timeoutMs: 5000,
+    }).catch((err: Error) => {
+      throw new KmeError(503, `KME channel to ${peerUrl} failed: ${err.message}`, { retryAfterSeconds: 5 });
+    });
+    if (res.status === 200) return res.body;
+    const err = ChannelError.safeParse(res.body);
+    const message = err.success ? err.data.message : `KME ${peerUrl} answered ${res.status}`;
+    // A peer's refusal is a server-side condition for the SAE that asked us, except "bad request" errors
+    // that the SAE's own input caused further along (passed on unchanged).
+    const status = res.status === 400 ? 400 : 503;
+    throw new KmeError(status, message, {
+      retryAfterSeconds: err.success ? (err.data.retryAfterSeconds ?? 5) : 5,
+    });
+  }
+
+  return {
+    hello: async (url, body) => void (await post(url, 'hello', body)),
+    forward: async (url, body) => void (await post(url, 'keys', body)),
+    void: async (url, body) => void (await post(url, 'void', body)),
+    routeStock: async (url, body) => RouteStock.parse(await post(url, 'route-stock', body)),
+    adjust: async (url, linkId, body) =>
+      void (await post(url, `links/${encodeURIComponent(linkId)}/adjust`, body)),
+    close: () => agent.destroy(),
+  };
+}

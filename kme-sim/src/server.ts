@@ -1,0 +1,281 @@
+// The listeners of one KME. HTTPS (mutual TLS, TLS 1.2 and 1.3): QKD 014 for SAEs, the KME↔KME channel for
+// neighbouring KMEs, and read-only telemetry for any holder of a certificate from the CA. Optional plain HTTP
+// on 127.0.0.1 ("ops"): telemetry, a health probe and the admin endpoint that tests use to steer links.
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { z } from 'zod';
+import type { KmeContext } from './context.ts';
+import { Adjustment, CHANNEL_PREFIX, Forward, Hello, RouteStockRequest, Void } from './kme-channel.ts';
+import type { Link } from './link.ts';
+import { type LinksResponse, linkStatus } from './link-status.ts';
+import { KmeError } from './qkd014/errors.ts';
+import { getKey, getKeyWithIds, getStatus } from './qkd014/handlers.ts';
+import { receive, routeStock, withdraw } from './relay.ts';
+
+const MAX_BODY = 1 << 20;
+const QKD_PATH = /^\/api\/v1\/keys\/([^/]*)\/(status|enc_keys|dec_keys)$/;
+const ALLOW: Record<string, string> = { status: 'GET', enc_keys: 'GET, POST', dec_keys: 'GET, POST' };
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: KmeError): void {
+  const headers: Record<string, string> = {};
+  if (err.extra.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.extra.retryAfterSeconds);
+  if (err.extra.allow) headers.allow = err.extra.allow;
+  send(res, err.status, err.body(), headers);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new KmeError(400, `request body exceeds ${MAX_BODY} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new KmeError(400, 'SAE ID in the path is not valid percent-encoding');
+  }
+}
+
+function parseJson<T>(schema: z.ZodType<T>, body: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new KmeError(400, 'request body is not valid JSON');
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) throw new KmeError(400, `invalid request: ${z.prettifyError(r.error)}`);
+  return r.data;
+}
+
+const identities = new WeakMap<object, string | undefined>();
+
+/** Subject CN of a verified client certificate, cached per TLS connection. */
+function commonName(req: IncomingMessage): string | undefined {
+  const socket = req.socket as TLSSocket;
+  if (identities.has(socket)) return identities.get(socket);
+  let cn: string | undefined;
+  if (socket.authorized) {
+    const subject = socket.getPeerCertificate().subject as Record<string, string | string[]> | undefined;
+    const value = subject?.CN;
+    cn = Array.isArray(value) ? value[0] : value;
+  }
+  identities.set(socket, cn);
+  return cn;
+}
+
+function linksResponse(ctx: KmeContext): LinksResponse {
+  return { kmeId: ctx.kmeId, links: [...ctx.links.values()].map((l) => linkStatus(l, ctx.cfg.keySize)) };
+}
+
+async function routeResponse(ctx: KmeContext, target: string) {
+  const route = ctx.topology.route(ctx.kmeId, target);
+  if (!route || route.length < 2)
+    throw new KmeError(404, `no QKD path from KME ${ctx.kmeId} to KME ${target}`);
+  const stock = await routeStock(ctx, route);
+  return {
+    route,
+    type: route.length > 2 ? 'VIRT' : 'PHYS',
+    storedBits: stock.storedBits,
+    capacityBits: stock.capacityBits,
+    keyAvailability: Math.min(1, stock.storedBits / stock.capacityBits),
+  };
+}
+
+/** Telemetry served on both listeners; returns false when the path is not a telemetry path. */
+async function telemetry(ctx: KmeContext, req: IncomingMessage, res: ServerResponse, path: string) {
+  if (req.method !== 'GET') return false;
+  if (path === '/metrics') {
+    const text = await ctx.metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
+    res.end(text);
+    return true;
+  }
+  if (path === '/mecqkd/v1/links') {
+    send(res, 200, linksResponse(ctx));
+    return true;
+  }
+  const route = /^\/mecqkd\/v1\/routes\/([^/]+)$/.exec(path);
+  if (route) {
+    send(res, 200, await routeResponse(ctx, decodeSegment(route[1] as string)));
+    return true;
+  }
+  return false;
+}
+
+async function qkd014(
+  ctx: KmeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  m: RegExpExecArray,
+  url: URL,
+) {
+  const method = m[2] as 'status' | 'enc_keys' | 'dec_keys';
+  const pathSae = decodeSegment(m[1] as string);
+  const cn = commonName(req);
+  const caller = cn === undefined ? undefined : ctx.topology.saeForCommonName(ctx.kmeId, cn);
+  const known = (id: string | undefined) => (id !== undefined && ctx.topology.kmeOfSae(id) ? id : 'unknown');
+  const [master, slave] =
+    method === 'dec_keys' ? [known(pathSae), known(caller)] : [known(caller), known(pathSae)];
+  try {
+    if (!ALLOW[method]?.split(', ').includes(req.method ?? '')) {
+      throw new KmeError(405, `method ${req.method} is not allowed on ${method}`, {
+        allow: ALLOW[method] as string,
+      });
+    }
+    if (caller === undefined) {
+      throw new KmeError(
+        401,
+        cn === undefined ? 'client certificate missing or not trusted' : `unknown SAE ${cn}`,
+      );
+    }
+    const raw = { method: req.method as string, query: url.searchParams, body: await readBody(req) };
+    const body =
+      method === 'status'
+        ? await getStatus(ctx, caller, pathSae)
+        : method === 'enc_keys'
+          ? await getKey(ctx, caller, pathSae, raw)
+          : getKeyWithIds(ctx, caller, pathSae, raw);
+    send(res, 200, body);
+    ctx.metrics.request(method, 200, master, slave);
+  } catch (err) {
+    const e =
+      err instanceof KmeError ? err : new KmeError(503, 'key data access error', { retryAfterSeconds: 5 });
+    if (!(err instanceof KmeError))
+      ctx.log.error('QKD 014 request failed', { method, error: (err as Error).message });
+    sendError(res, e);
+    ctx.metrics.request(method, e.status, master, slave);
+  }
+}
+
+function peerLink(ctx: KmeContext, req: IncomingMessage): Link {
+  const cn = commonName(req);
+  const link = cn === undefined ? undefined : ctx.links.get(cn);
+  if (!link) throw new KmeError(401, `${cn ?? 'an unauthenticated client'} is not a neighbouring KME`);
+  return link;
+}
+
+async function channel(ctx: KmeContext, req: IncomingMessage, res: ServerResponse, op: string) {
+  const link = peerLink(ctx, req);
+  if (req.method !== 'POST') throw new KmeError(405, 'the KME channel takes POST', { allow: 'POST' });
+  const body = await readBody(req);
+  if (op === 'hello') {
+    const m = parseJson(Hello, body);
+    if (m.linkId !== link.id)
+      throw new KmeError(400, `link ${m.linkId} does not join ${link.remoteKme} and us`);
+    link.activate();
+    return send(res, 200, { kmeId: ctx.kmeId });
+  }
+  if (op === 'keys') {
+    await receive(ctx, link.remoteKme, parseJson(Forward, body));
+    return send(res, 200, {});
+  }
+  if (op === 'void') {
+    const m = parseJson(Void, body);
+    if (m.route[m.route.indexOf(ctx.kmeId) - 1] !== link.remoteKme)
+      throw new KmeError(400, 'void off its route');
+    await withdraw(ctx, m.route, m.keyIds);
+    return send(res, 200, {});
+  }
+  if (op === 'route-stock')
+    return send(res, 200, await routeStock(ctx, parseJson(RouteStockRequest, body).route));
+  const adjust = /^links\/([^/]+)\/adjust$/.exec(op);
+  if (adjust && decodeSegment(adjust[1] as string) === link.id) {
+    link.adjust(parseJson(Adjustment, body));
+    return send(res, 200, {});
+  }
+  throw new KmeError(404, `no KME channel operation ${op}`);
+}
+
+function handleErrors(ctx: KmeContext, res: ServerResponse, err: unknown): void {
+  if (err instanceof KmeError) {
+    const body =
+      err.extra.retryAfterSeconds === undefined
+        ? err.body()
+        : { ...err.body(), retryAfterSeconds: err.extra.retryAfterSeconds };
+    send(res, err.status, body, err.extra.allow ? { allow: err.extra.allow } : {});
+    return;
+  }
+  ctx.log.error('request failed', { error: (err as Error).message });
+  send(res, 500, { message: 'internal error' });
+}
+
+export function createKmeServer(ctx: KmeContext, tls: { cert: Buffer; key: Buffer; ca: Buffer }) {
+  return createHttpsServer(
+    { ...tls, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', keepAliveTimeout: 30_000 },
+    (req, res) => {
+      const url = new URL(req.url ?? '/', 'https://kme');
+      const qkd = QKD_PATH.exec(url.pathname);
+      if (qkd) return void qkd014(ctx, req, res, qkd, url);
+      void (async () => {
+        if (url.pathname.startsWith(CHANNEL_PREFIX)) {
+          return channel(ctx, req, res, url.pathname.slice(CHANNEL_PREFIX.length));
+        }
+        if (commonName(req) === undefined)
+          throw new KmeError(401, 'client certificate missing or not trusted');
+        if (!(await telemetry(ctx, req, res, url.pathname)))
+          throw new KmeError(404, `no route ${url.pathname}`);
+      })().catch((err) => handleErrors(ctx, res, err));
+    },
+  );
+}
+
+/** Plain HTTP for 127.0.0.1 only: telemetry, /healthz and POST /mecqkd/v1/admin/links/{id}. */
+export function createOpsServer(
+  ctx: KmeContext,
+  adjustBothEnds: (link: Link, change: Adjustment) => Promise<void>,
+) {
+  return createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://ops');
+    void (async () => {
+      if (url.pathname === '/healthz' && req.method === 'GET') {
+        const links = [...ctx.links.values()].map((l) => ({ id: l.id, status: l.state() }));
+        return send(res, 200, { kmeId: ctx.kmeId, links });
+      }
+      const admin = /^\/mecqkd\/v1\/admin\/links\/([^/]+)$/.exec(url.pathname);
+      if (admin) {
+        if (req.method !== 'POST') throw new KmeError(405, 'admin takes POST', { allow: 'POST' });
+        const id = decodeSegment(admin[1] as string);
+        const link = [...ctx.links.values()].find((l) => l.id === id);
+        if (!link) throw new KmeError(404, `KME ${ctx.kmeId} has no link ${id}`);
+        await adjustBothEnds(link, parseJson(Adjustment, await readBody(req)));
+        return send(res, 200, linkStatus(link, ctx.cfg.keySize));
+      }
+      if (!(await telemetry(ctx, req, res, url.pathname)))
+        throw new KmeError(404, `no route ${url.pathname}`);
+    })().catch((err) => handleErrors(ctx, res, err));
+  });
+}
