@@ -50,8 +50,11 @@ lint: node-deps ## biome lint + format check
 
 build: typecheck ## type-check every package (code runs through tsx)
 
+TEST_SPEC ?= '*/test/**/*.test.ts'
+
 test: deps crds-check typecheck lint ## the whole test suite, against a real control plane and redis
-	npx mocha
+	npx mocha $(TEST_SPEC)
+	bash hack/check-no-leaks.sh
 
 bench: deps ## benchmarks: prints tables, writes .bench/*.json
 	@for f in $$(ls */bench/*.bench.ts 2>/dev/null); do echo ">> $$f"; $(NODE) $$f || exit 1; done

@@ -9,7 +9,10 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export interface LatencySummary {
@@ -52,15 +55,29 @@ export function report(name: string, rows: BenchRow[], context: Record<string, u
   const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 3 : 1));
   const lines = rows.map((r) => {
     const ok = meetsTarget(r);
-    return [r.metric, `${fmt(r.value)} ${r.unit}`, r.target ?? '', ok === undefined ? '' : ok ? 'ok' : 'MISS'];
+    return [
+      r.metric,
+      `${fmt(r.value)} ${r.unit}`,
+      r.target ?? '',
+      ok === undefined ? '' : ok ? 'ok' : 'MISS',
+    ];
   });
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...[['metric', 'value', 'target', ''], ...lines].map((l) => l[i]!.length)));
-  const row = (l: string[]) => l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const widths = [0, 1, 2, 3].map((i) =>
+    Math.max(...[['metric', 'value', 'target', ''], ...lines].map((l) => l[i]!.length)),
+  );
+  const row = (l: string[]) =>
+    l
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   console.log(`\n== ${name} ==`);
   console.log(row(['metric', 'value', 'target', '']));
   for (const l of lines) console.log(row(l));
   const dir = join(process.env.MECQKD_ROOT ?? process.cwd(), '.bench');
   mkdirSync(dir, { recursive: true });
   const results = rows.map((r) => ({ ...r, met: meetsTarget(r) }));
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify({ name, at: new Date().toISOString(), context, results }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, `${name}.json`),
+    `${JSON.stringify({ name, at: new Date().toISOString(), context, results }, null, 2)}\n`,
+  );
 }

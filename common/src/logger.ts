@@ -2,7 +2,16 @@
 // fields are redacted here as a last line of defence, but callers must not pass key material at all.
 import winston from 'winston';
 
-const SECRET_FIELDS = new Set(['key', 'keys', 'password', 'token', 'authorization', 'secret', 'auth', 'apiKey']);
+const SECRET_FIELDS = new Set([
+  'key',
+  'keys',
+  'password',
+  'token',
+  'authorization',
+  'secret',
+  'auth',
+  'apiKey',
+]);
 
 const redact = winston.format((info) => {
   for (const field of Object.keys(info)) {

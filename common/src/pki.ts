@@ -4,7 +4,11 @@ import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as Crypto);
+type Crypto = webcrypto.Crypto;
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 86_400_000;
@@ -33,8 +37,8 @@ export interface LeafOptions {
 }
 
 function distinguishedName(commonName: string, organizations: string[] = []): string {
-  const escape = (v: string) => v.replace(/([,+"\\<>;=])/g, '\\$1');
-  return [`CN=${escape(commonName)}`, ...organizations.map((o) => `O=${escape(o)}`)].join(', ');
+  const esc = (v: string) => v.replace(/([,+"\\<>;=])/g, '\\$1');
+  return [`CN=${esc(commonName)}`, ...organizations.map((o) => `O=${esc(o)}`)].join(', ');
 }
 
 function serial(): string {
@@ -69,7 +73,12 @@ export async function createCa(commonName: string, validDays = 3650): Promise<Ce
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { cert: cert.toString('pem'), key: await privateKeyPem(keys.privateKey), subject: cert.subject, keys };
+  return {
+    cert: cert.toString('pem'),
+    key: await privateKeyPem(keys.privateKey),
+    subject: cert.subject,
+    keys,
+  };
 }
 
 /** A leaf certificate signed by `ca`, for a TLS server, a TLS client, or both. */
@@ -104,9 +113,14 @@ export async function issueCertificate(ca: CertificateAuthority, opts: LeafOptio
   return { cert: cert.toString('pem'), key: await privateKeyPem(keys.privateKey) };
 }
 
-/** A bare ECDSA P-256 private key in PKCS#8 PEM (e.g. a service-account signing key). */
-export async function createPrivateKeyPem(): Promise<string> {
-  return privateKeyPem((await generateKeys()).privateKey);
+/** A bare ECDSA P-256 key pair in PEM (PKCS#8 and SPKI), e.g. a service-account signing key. */
+export async function createKeyPairPem(): Promise<{ privateKey: string; publicKey: string }> {
+  const keys = await generateKeys();
+  const spki = await webcrypto.subtle.exportKey('spki', keys.publicKey);
+  return {
+    privateKey: await privateKeyPem(keys.privateKey),
+    publicKey: x509.PemConverter.encode(spki, 'PUBLIC KEY'),
+  };
 }
 
 /** Loads a CA written earlier (PEM) so it can sign more certificates. */
@@ -114,6 +128,6 @@ export async function loadCa(pem: Pem): Promise<CertificateAuthority> {
   const cert = new x509.X509Certificate(pem.cert);
   const der = x509.PemConverter.decodeFirst(pem.key);
   const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
-  const publicKey = await cert.publicKey.export(ALG, ['verify'], webcrypto as Crypto);
+  const publicKey = await cert.publicKey.export(ALG, ['verify'], webcrypto as unknown as Crypto);
   return { ...pem, subject: cert.subject, keys: { privateKey, publicKey } };
 }

@@ -1,7 +1,9 @@
 // Mocha global fixture: whatever a test run started (the shared control plane, redis, simulators)
 // is stopped when the run ends, whether tests passed or failed.
 import { stopAll } from './process.ts';
+import { stopShared } from './shared.ts';
 
 export async function mochaGlobalTeardown(): Promise<void> {
+  await stopShared();
   await stopAll();
 }

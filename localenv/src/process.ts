@@ -35,7 +35,9 @@ function installExitHooks(): void {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      void stopAll().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1)));
+      void stopAll().finally(() =>
+        process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1)),
+      );
     });
   }
 }
@@ -65,7 +67,9 @@ export function startProcess(spec: ProcessSpec): ManagedProcess {
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', (err) => reject(new Error(`${spec.name}: cannot start ${spec.command}: ${err.message}`)));
+    child.once('error', (err) =>
+      reject(new Error(`${spec.name}: cannot start ${spec.command}: ${err.message}`)),
+    );
     child.once('exit', (code) => {
       running.delete(handle);
       log.end();
@@ -122,7 +126,9 @@ export async function waitUntil(
   let lastError = '';
   while (Date.now() < deadline) {
     if (exitCode !== undefined) {
-      throw new Error(`${what}: ${opts.process?.name} exited with code ${exitCode}; see ${opts.process?.logFile}`);
+      throw new Error(
+        `${what}: ${opts.process?.name} exited with code ${exitCode}; see ${opts.process?.logFile}`,
+      );
     }
     try {
       if (await probe()) return;

@@ -1,0 +1,133 @@
+// MecHost: one MEC edge host — its OpenWhisk deployment, its KME and host-side SAE, capacity, location.
+import { z } from 'zod';
+import {
+  conditions,
+  fraction,
+  httpsUrl,
+  httpUrl,
+  locationConstraints,
+  observedGeneration,
+  qkdId,
+  secretRef,
+  timestamp,
+} from '../common.ts';
+
+export const mecHostSpec = z
+  .object({
+    openwhisk: z
+      .object({
+        apiHost: httpUrl('Base URL of the host OpenWhisk API, e.g. https://owdev-nginx.openwhisk:443.'),
+        namespace: z
+          .string()
+          .min(1)
+          .max(256)
+          .default('_')
+          .describe(
+            'OpenWhisk namespace that actions are deployed to; "_" is the namespace of the credentials.',
+          ),
+        credentialsSecret: secretRef.describe(
+          'Secret with key "auth" holding the OpenWhisk API key as UUID:KEY.',
+        ),
+        insecure: z
+          .boolean()
+          .default(false)
+          .describe('Skip TLS verification of the OpenWhisk API (self-signed development deployments only).'),
+      })
+      .describe('The OpenWhisk deployment (FaaS platform) of this host.'),
+    kme: z
+      .object({
+        url: httpsUrl('Base URL of the host KME, serving ETSI GS QKD 014 under /api/v1/keys.'),
+        kmeId: qkdId('KME ID of the host KME.'),
+        saeId: qkdId('SAE ID of the host-side SAE (the action wrapper) that decrypts client requests.'),
+        credentialsSecret: secretRef.describe(
+          'Secret of type kubernetes.io/tls with the host SAE client certificate (tls.crt, tls.key) and the KME CA (ca.crt).',
+        ),
+      })
+      .describe('The Key Management Entity of this host security perimeter.'),
+    capacity: z
+      .object({
+        memoryMb: z
+          .int()
+          .min(128)
+          .max(1_048_576)
+          .default(2048)
+          .describe('User memory of the host invokers in MB: what its actions may use at once.'),
+        maxContexts: z
+          .int()
+          .min(1)
+          .max(100_000)
+          .optional()
+          .describe('Most AppContexts placed on this host; unlimited when absent.'),
+      })
+      .prefault({})
+      .describe('Capacity of the host.'),
+    location: locationConstraints
+      .optional()
+      .describe('Where the host is (ETSI GS MEC 016 LocationConstraints).'),
+    metricsUrl: httpUrl(
+      'Prometheus exposition endpoint of the host OpenWhisk, for direct scraping when no Prometheus server is used.',
+    ).optional(),
+  })
+  .describe('Desired state of a MEC host.');
+
+export const mecHostStatus = z
+  .object({
+    observedGeneration: observedGeneration.optional(),
+    conditions: conditions.optional(),
+    load: fraction('Platform load of the host OpenWhisk in [0,1].').optional(),
+    keyAvailability: fraction(
+      'Key availability in [0,1] of the best QKD link into this host KME.',
+    ).optional(),
+    contextCount: z.int().min(0).optional().describe('AppContexts placed on this host.'),
+    deployedActions: z.array(z.string().max(256)).max(1000).optional().meta({
+      description: 'OpenWhisk actions mecqkd deployed on this host.',
+      'x-kubernetes-list-type': 'set',
+    }),
+    telemetryTime: timestamp('When the load and key availability were measured.').optional(),
+    openwhiskVersion: z.string().max(128).optional().describe('Build reported by the host OpenWhisk API.'),
+  })
+  .describe('Observed state of a MEC host.');
+
+export const mecHostDescriptor = {
+  kind: 'MecHost',
+  plural: 'mechosts',
+  singular: 'mechost',
+  shortNames: ['mh'],
+  description:
+    'An ETSI MEC edge host: its OpenWhisk deployment, its KME and host SAE, capacity and location.',
+  spec: mecHostSpec,
+  status: mecHostStatus,
+  rootRules: [],
+  printerColumns: [
+    {
+      name: 'Endpoint',
+      type: 'string',
+      jsonPath: '.spec.openwhisk.apiHost',
+      description: 'OpenWhisk API',
+      priority: 1,
+    },
+    { name: 'Load', type: 'number', jsonPath: '.status.load', description: 'Platform load in [0,1]' },
+    {
+      name: 'Keys',
+      type: 'number',
+      jsonPath: '.status.keyAvailability',
+      description: 'Key availability in [0,1]',
+    },
+    {
+      name: 'Contexts',
+      type: 'integer',
+      jsonPath: '.status.contextCount',
+      description: 'AppContexts placed here',
+    },
+    {
+      name: 'Ready',
+      type: 'string',
+      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+      description: 'Ready condition',
+    },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+} as const;
+
+export type MecHostSpec = z.infer<typeof mecHostSpec>;
+export type MecHostStatus = z.infer<typeof mecHostStatus>;

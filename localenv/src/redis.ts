@@ -1,0 +1,51 @@
+// A private redis-server (Debian package) on a free loopback port, with persistence off.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { redisServerBinary } from './binaries.ts';
+import { freePort } from './ports.ts';
+import { startProcess, waitUntil } from './process.ts';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(false));
+    socket.on('data', (data) => {
+      resolve(data.toString().startsWith('+PONG'));
+      socket.destroy();
+    });
+    socket.on('connect', () => socket.write('PING\r\n'));
+  });
+}
+
+export async function startRedis(opts: { dir?: string } = {}): Promise<RedisServer> {
+  const ownsDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'mecqkd-redis-'));
+  const port = await freePort();
+  const proc = startProcess({
+    name: 'redis-server',
+    command: redisServerBinary(),
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    logFile: join(dir, 'redis.log'),
+  });
+  const stop = async () => {
+    await proc.stop();
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntil('redis-server PING', () => ping(port), { timeoutMs: 20_000, process: proc });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `redis://127.0.0.1:${port}`, port, stop };
+}
