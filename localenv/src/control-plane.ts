@@ -30,6 +30,8 @@ export interface KubectlResult {
 export interface ControlPlane {
   /** https://127.0.0.1:<port> */
   server: string;
+  /** http://127.0.0.1:<port> of etcd (tests compact it to force 410 Gone on watches). */
+  etcdUrl: string;
   kubeconfigPath: string;
   /** CA that signed the apiserver serving certificate. */
   caPem: string;
@@ -181,6 +183,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const kubectl = makeKubectl(bins.kubectl, kubeconfigPath);
     const plane: ControlPlane = {
       server,
+      etcdUrl: etcd.url,
       kubeconfigPath,
       caPem: pki.servingCa.cert,
       admin: pki.admin,
