@@ -89,6 +89,12 @@ export interface ActionStoreOptions {
 
 export function createActionStore(opts: ActionStoreOptions) {
   const byNamespace = new Map<string, Map<string, Action>>();
+  // Strictly increasing, so "newest first" is well defined even within one millisecond.
+  let lastUpdated = 0;
+  const nextUpdated = () => {
+    lastUpdated = Math.max(Date.now(), lastUpdated + 1);
+    return lastUpdated;
+  };
   const collection = (ns: string) => {
     let c = byNamespace.get(ns);
     if (!c) {
@@ -151,7 +157,7 @@ export function createActionStore(opts: ActionStoreOptions) {
           version: put.version ?? '0.0.1',
           publish: put.publish ?? false,
           annotations: setAnnotation(annotations, 'exec', exec.kind),
-          updated: Date.now(),
+          updated: nextUpdated(),
         };
       } else {
         const exec = put.exec ? resolveExec(put.exec) : existing.exec;
@@ -167,7 +173,7 @@ export function createActionStore(opts: ActionStoreOptions) {
           version: put.version ?? bumpPatch(existing.version),
           publish: put.publish ?? existing.publish,
           annotations: setAnnotation(mergeAnnotations(existing.annotations, put), 'exec', exec.kind),
-          updated: Math.max(Date.now(), existing.updated + 1),
+          updated: nextUpdated(),
         };
       }
       collection(ns).set(name, action);
