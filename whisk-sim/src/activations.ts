@@ -102,15 +102,18 @@ export function createActivationStore(maxRecords: number) {
     },
     /** Newest first (by start), filtered as the controller filters. */
     list(namespace: string, filter: ActivationFilter): Activation[] {
-      const matches = [...records.values()].filter(
-        (a) =>
-          a.namespace === namespace &&
-          (filter.name === undefined ||
-            a.name === filter.name ||
-            pathOf(a) === `${namespace}/${filter.name}`) &&
-          (filter.since === undefined || a.start >= filter.since) &&
-          (filter.upto === undefined || a.start <= filter.upto),
-      );
+      // Reversed first: the sort is stable, so equal starts stay newest-completed first.
+      const matches = [...records.values()]
+        .reverse()
+        .filter(
+          (a) =>
+            a.namespace === namespace &&
+            (filter.name === undefined ||
+              a.name === filter.name ||
+              pathOf(a) === `${namespace}/${filter.name}`) &&
+            (filter.since === undefined || a.start >= filter.since) &&
+            (filter.upto === undefined || a.start <= filter.upto),
+        );
       matches.sort((x, y) => y.start - x.start);
       return filter.count ? matches : page(matches, filter);
     },

@@ -85,8 +85,10 @@ export function getTarget(): Promise<Target> {
   return target;
 }
 
+/** A client for the target; with another key it addresses that key's own namespace (`_`). */
 export function client(t: Target, apiKey = t.apiKey) {
-  return openwhisk({ apihost: t.apihost, api_key: apiKey, namespace: t.namespace, ignore_certs: t.insecure });
+  const namespace = apiKey === t.apiKey ? t.namespace : '_';
+  return openwhisk({ apihost: t.apihost, api_key: apiKey, namespace, ignore_certs: t.insecure });
 }
 export type Client = ReturnType<typeof client>;
 
