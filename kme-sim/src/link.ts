@@ -75,11 +75,24 @@ export class Link {
     return this.activatedAt !== undefined && this.enabled && this.rate > 0 && !this.inOutage(now);
   }
 
-  /** Fills the store for the time since the last update. Generation is sampled at update times only. */
+  /** Milliseconds of [from, to) outside scheduled outages. */
+  private uptimeMs(from: number, to: number): number {
+    const start = this.activatedAt ?? from;
+    let up = to - from;
+    for (const o of this.cfg.outages) {
+      const os = start + o.startSeconds * 1000;
+      const oe = os + o.durationSeconds * 1000;
+      up -= Math.max(0, Math.min(to, oe) - Math.max(from, os));
+    }
+    return up;
+  }
+
+  /** Fills the store for the time since the last update (rate and enable change only through adjust). */
   private advance(now: number): void {
-    if (this.activatedAt === undefined) return;
-    if (this.generating(now)) {
-      this.stored = Math.min(this.capacityBits, this.stored + (this.rate * (now - this.updatedAt)) / 1000);
+    if (this.activatedAt === undefined || now <= this.updatedAt) return;
+    if (this.enabled && this.rate > 0) {
+      const gained = (this.rate * this.uptimeMs(this.updatedAt, now)) / 1000;
+      this.stored = Math.min(this.capacityBits, this.stored + gained);
     }
     this.updatedAt = now;
   }

@@ -1,0 +1,32 @@
+import { expect } from 'chai';
+import { parseConfig } from '../src/config.ts';
+
+const tls = { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' };
+const seed = '0'.repeat(64);
+
+describe('kme-sim config', () => {
+  it('fills defaults and resolves TLS paths against the config directory', () => {
+    const c = parseConfig({ kmes: [{ id: 'kme-a', port: 8443, tls, saes: [{ id: 'sae-1' }] }] }, '/etc/kme');
+    expect(c.kmes[0]).to.include({ keySize: 256, minKeySize: 64, maxKeySize: 1024, maxKeyPerRequest: 128 });
+    expect(c.kmes[0]?.tls.cert).to.equal('/etc/kme/c.pem');
+  });
+
+  it('rejects inconsistent topologies with a clear message', () => {
+    const bad = (raw: unknown) => () => parseConfig(raw, '/');
+    const kmes = [
+      { id: 'a', port: 1, tls, saes: [{ id: 's' }] },
+      { id: 'b', port: 2, tls, saes: [{ id: 's' }] },
+    ];
+    expect(bad({ kmes })).to.throw(/SAE s is attached to more than one KME/);
+    const one = [{ id: 'a', port: 1, tls }];
+    expect(bad({ kmes: one, links: [{ id: 'l', kmes: ['a', 'x'], seed, skrBitsPerSecond: 1 }] })).to.throw(
+      /unknown KME x/,
+    );
+    expect(bad({ kmes: one, links: [{ id: 'l', kmes: ['a', 'a'], seed, fibreKm: 3 }] })).to.throw(
+      /two different/,
+    );
+    expect(bad({ kmes: one, links: [{ id: 'l', kmes: ['a', 'b'], seed }] })).to.throw(/exactly one of/);
+    expect(bad({ kmes: [{ id: 'a', port: 1, tls, keySize: 100 }] })).to.throw(/multiples of 8/);
+    expect(bad({ kmes: [{ id: 'a', port: 1, tls, keySize: 2048 }] })).to.throw(/minKeySize <= keySize/);
+  });
+});
