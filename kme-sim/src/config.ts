@@ -73,7 +73,17 @@ const Link = z
   .refine((l) => l.kmes[0] !== l.kmes[1], { message: 'a link joins two different KMEs' })
   .refine((l) => l.initialBits === undefined || l.initialBits <= l.capacityBits, {
     message: 'initialBits must not exceed capacityBits',
-  });
+  })
+  .refine(
+    (l) =>
+      [...l.outages]
+        .sort((x, y) => x.startSeconds - y.startSeconds)
+        .every(
+          (o, i, all) =>
+            i === 0 || o.startSeconds >= (all[i - 1]?.startSeconds ?? 0) + (all[i - 1]?.durationSeconds ?? 0),
+        ),
+    { message: 'outages must not overlap' },
+  );
 
 export const Config = z
   .strictObject({

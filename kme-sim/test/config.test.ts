@@ -26,6 +26,13 @@ describe('kme-sim config', () => {
       /two different/,
     );
     expect(bad({ kmes: one, links: [{ id: 'l', kmes: ['a', 'b'], seed }] })).to.throw(/exactly one of/);
+    const outages = [
+      { startSeconds: 0, durationSeconds: 10 },
+      { startSeconds: 5, durationSeconds: 1 },
+    ];
+    expect(bad({ kmes: one, links: [{ id: 'l', kmes: ['a', 'b'], seed, fibreKm: 3, outages }] })).to.throw(
+      /overlap/,
+    );
     expect(bad({ kmes: [{ id: 'a', port: 1, tls, keySize: 100 }] })).to.throw(/multiples of 8/);
     expect(bad({ kmes: [{ id: 'a', port: 1, tls, keySize: 2048 }] })).to.throw(/minKeySize <= keySize/);
   });
