@@ -240,11 +240,9 @@ async function tlsOptions(config: Config): Promise<{ cert: string; key: string }
 }
 
 /** Starts a whisk-sim in this process. */
-export async function startServer(
-  input: ConfigInput | Config,
-  logger = createLogger('whisk-sim'),
-): Promise<WhiskSim> {
+export async function startServer(input: ConfigInput | Config, log?: Logger): Promise<WhiskSim> {
   const config = parseConfig(input);
+  const logger = log ?? createLogger('whisk-sim', config.logLevel);
   runnerScript(); // bundle now, so the first cold start does not pay for it
   let url = '';
   const services = createServices(config, () => config.apiHost ?? url, logger);
