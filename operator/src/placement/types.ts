@@ -88,6 +88,11 @@ export interface PlacedContext {
   requestedLocation?: LocationConstraints;
   /** Epoch ms of the last placement or migration (for the cool-down). */
   placedAt: number;
+  /**
+   * KME IDs of the key path chosen at placement (PlacementDecision.path). When absent, the path is
+   * re-derived: the shortest path meeting minKeyAvailability, else the shortest ACTIVE one.
+   */
+  path?: string[];
 }
 
 export interface OptimiseOptions {
@@ -98,6 +103,12 @@ export interface OptimiseOptions {
   cooldownMs: number;
   now: number;
   weights: ScoreWeights;
+  /** Hysteresis: a target's load must end at least this far below the ceiling (default 0.1). */
+  loadMargin?: number;
+  /** Hysteresis: a target path's key availability must exceed the minimum by this much (default 0.1). */
+  keyMargin?: number;
+  /** Most QKD hops of a key path (default 3). */
+  maxHops?: number;
 }
 
 export interface Migration {

@@ -1,0 +1,177 @@
+// Periodic optimisation: move contexts off hosts that are not ready, overloaded for them, or whose key
+// path fell below their minimum key availability. Anti-oscillation rules:
+// - hysteresis: a target must end at least loadMargin below the lowest maxLoad of the contexts it will
+//   hold, and its key path at least keyMargin above the context's minKeyAvailability, so the move itself
+//   can never re-trigger on the target with the same telemetry;
+// - the target must beat the origin's score by minScoreGain (the origin scores −∞ when not ready or
+//   without a usable key path);
+// - a context placed or moved within cooldownMs stays; at most maxMigrationsPerRound moves per call, and
+//   no context moves twice in one call.
+import { z } from 'zod';
+import { candidates } from './candidates.ts';
+import { bestCandidate } from './choose.ts';
+import type { FilterOptions } from './filter.ts';
+import {
+  buildKeyGraph,
+  commit,
+  DEFAULT_MAX_HOPS,
+  type KeyGraph,
+  type KeyPath,
+  keyPaths,
+  linkUsable,
+  pathOver,
+} from './key-graph.ts';
+import { score, scoreWeightsSchema } from './score.ts';
+import type { HostView, LinkView, Migration, OptimiseOptions, PlacedContext } from './types.ts';
+
+export const optimiseOptionsSchema = z.object({
+  maxMigrationsPerRound: z.int().min(0),
+  minScoreGain: z.number().min(0).max(1),
+  cooldownMs: z.number().min(0),
+  now: z.number(),
+  weights: scoreWeightsSchema,
+  loadMargin: z.number().min(0).max(1).default(0.1),
+  keyMargin: z.number().min(0).max(1).default(0.1),
+  maxHops: z.int().min(0).max(16).default(DEFAULT_MAX_HOPS),
+});
+
+const PRIORITY: Record<string, number> = { HostNotReady: 0, KeysLow: 1, HostOverloaded: 2 };
+
+/** The key path a placed context holds now (see PlacedContext.path). */
+export function currentPath(
+  graph: KeyGraph,
+  context: PlacedContext,
+  hostKmeId: string,
+  maxHops = DEFAULT_MAX_HOPS,
+): KeyPath | undefined {
+  if (context.path && context.path.at(-1) === hostKmeId && context.path[0] === context.clientKmeId) {
+    const held = pathOver(graph, context.path);
+    if (held) return held;
+  }
+  const min = context.demand.minKeyAvailability;
+  return (
+    keyPaths(graph, context.clientKmeId, (l) => linkUsable(l) && l.keyAvailability >= min, maxHops).get(
+      hostKmeId,
+    ) ?? keyPaths(graph, context.clientKmeId, linkUsable, maxHops).get(hostKmeId)
+  );
+}
+
+/**
+ * Links with committedKeyRate recomputed from the placed contexts (each charged on every hop of its
+ * current path), for callers that hold no running total.
+ */
+export function withCommittedKeyRates(
+  links: readonly LinkView[],
+  placed: readonly PlacedContext[],
+  hosts: readonly HostView[],
+  maxHops = DEFAULT_MAX_HOPS,
+): LinkView[] {
+  const graph = buildKeyGraph(links.map((l) => ({ ...l, committedKeyRate: 0 })));
+  const kme = new Map(hosts.map((h) => [h.name, h.kmeId]));
+  for (const p of placed) {
+    const hostKme = kme.get(p.host);
+    const path = hostKme === undefined ? undefined : currentPath(graph, p, hostKme, maxHops);
+    if (path) commit(graph, path, p.demand.keyRate);
+  }
+  return graph.links;
+}
+
+export function optimise(
+  placed: readonly PlacedContext[],
+  hosts: readonly HostView[],
+  links: readonly LinkView[],
+  options: OptimiseOptions,
+): Migration[] {
+  const parsed = optimiseOptionsSchema.safeParse(options);
+  if (!parsed.success) throw new Error(`invalid optimisation options: ${z.prettifyError(parsed.error)}`);
+  const opts = parsed.data;
+  const state = new Map(hosts.map((h) => [h.name, { ...h }]));
+  const all = [...state.values()];
+  const graph = buildKeyGraph([...links]);
+  const ceiling = new Map<string, number>();
+  const lower = (host: string, maxLoad: number) =>
+    ceiling.set(host, Math.min(ceiling.get(host) ?? 1, maxLoad));
+
+  const entries = placed.map((p) => {
+    const host = state.get(p.host);
+    lower(p.host, p.demand.maxLoad);
+    return { p, host: p.host, path: host ? currentPath(graph, p, host.kmeId, opts.maxHops) : undefined };
+  });
+  type Entry = (typeof entries)[number];
+
+  const trigger = (e: Entry): string | undefined => {
+    const host = state.get(e.host);
+    if (!host?.ready) return 'HostNotReady';
+    if (!e.path || e.path.keyAvailability < e.p.demand.minKeyAvailability) return 'KeysLow';
+    if (host.load > e.p.demand.maxLoad) return 'HostOverloaded';
+    return undefined;
+  };
+
+  // Worst first; among contexts of an overloaded host, the heaviest first (fewest moves to relieve it).
+  const queue = entries
+    .filter((e) => opts.now - e.p.placedAt >= opts.cooldownMs)
+    .map((e) => ({ e, reason: trigger(e) }))
+    .filter((x): x is { e: Entry; reason: string } => x.reason !== undefined)
+    .sort(
+      (a, b) =>
+        (PRIORITY[a.reason] as number) - (PRIORITY[b.reason] as number) ||
+        b.e.p.demand.loadPerContext - a.e.p.demand.loadPerContext ||
+        (a.e.p.context < b.e.p.context ? -1 : 1),
+    );
+
+  const filterOpts: FilterOptions = {
+    maxHops: opts.maxHops,
+    loadMargin: opts.loadMargin,
+    keyMargin: opts.keyMargin,
+    loadCeiling: ceiling,
+  };
+  const migrations: Migration[] = [];
+  for (const { e } of queue) {
+    if (migrations.length >= opts.maxMigrationsPerRound) break;
+    const reason = trigger(e); // earlier moves may have relieved the host
+    if (!reason) continue;
+    const { demand } = e.p;
+    const origin = state.get(e.host);
+    const originScore =
+      !origin?.ready || !e.path
+        ? Number.NEGATIVE_INFINITY
+        : score(opts.weights, {
+            load: origin.load,
+            contexts: origin.contexts,
+            maxContexts: origin.maxContexts,
+            hops: e.path.links.length,
+            keyAvailability: e.path.keyAvailability,
+          });
+    // Judge targets as if the context had already left its origin (shared links get its key rate back).
+    const release = (sign: 1 | -1) => {
+      if (origin) {
+        origin.load -= sign * demand.loadPerContext;
+        origin.contexts -= sign;
+      }
+      if (e.path) commit(graph, e.path, -sign * demand.keyRate);
+    };
+    release(1);
+    const request = {
+      context: e.p.context,
+      clientKmeId: e.p.clientKmeId,
+      demand,
+      requestedLocation: e.p.requestedLocation,
+    };
+    const targets = all.filter((h) => h.name !== e.host);
+    const { scored } = candidates(request, targets, graph, opts.weights, filterOpts);
+    const best = bestCandidate(scored.map((s) => s.candidate));
+    if (!best || best.score < originScore + opts.minScoreGain) {
+      release(-1);
+      continue;
+    }
+    const target = scored.find((s) => s.candidate === best)!;
+    target.host.load += demand.loadPerContext;
+    target.host.contexts += 1;
+    commit(graph, target.path, demand.keyRate);
+    lower(target.host.name, demand.maxLoad);
+    migrations.push({ context: e.p.context, from: e.host, to: best.host, path: best.path, reason });
+    e.host = best.host;
+    e.path = target.path;
+  }
+  return migrations;
+}
