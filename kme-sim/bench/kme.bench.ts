@@ -1,6 +1,7 @@
 // enc_keys → dec_keys pairs over mutual TLS with keep-alive on loopback. The two KMEs (master's and slave's,
 // joined by a simulated QKD link) run in two kme-sim child processes; this process is the SAE client.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { report, summarise } from '@mecqkd/common/bench';
@@ -20,7 +21,18 @@ const client = (s: TestbedSae) =>
     key: readFileSync(s.key),
   });
 
-async function run(number: number, master: ReturnType<typeof client>, slave: ReturnType<typeof client>) {
+/** CPU seconds a process has used so far (Linux /proc; utime + stime in clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function run(
+  number: number,
+  master: ReturnType<typeof client>,
+  slave: ReturnType<typeof client>,
+  servers: number[],
+) {
   const pair = async () => {
     const started = performance.now();
     const { keys } = await master.encKeys('sae-b', { number });
@@ -39,10 +51,18 @@ async function run(number: number, master: ReturnType<typeof client>, slave: Ret
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(performance.now() + WARMUP_MS)));
   const latencies: number[] = [];
+  const serverCpu = servers.map(cpuSeconds);
+  const clientCpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(start + DURATION_MS, latencies)));
   const seconds = (performance.now() - start) / 1000;
-  return { pairsPerSecond: latencies.length / seconds, ...summarise(latencies) };
+  const used = process.cpuUsage(clientCpu);
+  const perPair = (s: number) => Number(((s * 1000) / latencies.length).toFixed(3));
+  const cpuMsPerPair = {
+    client: perPair((used.user + used.system) / 1e6),
+    servers: servers.map((pid, i) => perPair(cpuSeconds(pid) - (serverCpu[i] as number))),
+  };
+  return { pairsPerSecond: latencies.length / seconds, cpuMsPerPair, ...summarise(latencies) };
 }
 
 const dir = join(process.env.MECQKD_ROOT ?? process.cwd(), '.run', 'kme-bench');
@@ -59,8 +79,9 @@ const testbed = await startTestbed(
 try {
   const master = client(testbed.saes['sae-a'] as TestbedSae);
   const slave = client(testbed.saes['sae-b'] as TestbedSae);
-  const single = await run(1, master, slave);
-  const batch = await run(128, master, slave);
+  const pids = testbed.processes.map((p) => p.pid);
+  const single = await run(1, master, slave, pids);
+  const batch = await run(128, master, slave, pids);
   master.close();
   slave.close();
   report(
@@ -80,6 +101,8 @@ try {
     ],
     {
       concurrency: CONCURRENCY,
+      cpuMsPerPair: { singleKey: single.cpuMsPerPair, keys128: batch.cpuMsPerPair },
+      loadAverage: loadavg(),
       durationSeconds: DURATION_MS / 1000,
       keySizeBits: 256,
       topology: 'two KMEs, each in its own kme-sim process, one QKD link; SAE client in the bench process',

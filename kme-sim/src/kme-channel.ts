@@ -26,6 +26,20 @@ export const Forward = z.strictObject({
 });
 export type Forward = z.infer<typeof Forward>;
 
+/** Forwards bound for the same neighbour in the same event-loop turn travel in one request. */
+export const ForwardBatch = z.strictObject({ forwards: z.array(Forward).min(1) });
+export const ForwardResult = z.union([
+  z.strictObject({ ok: z.literal(true) }),
+  z.strictObject({
+    ok: z.literal(false),
+    status: z.int(),
+    message: z.string(),
+    retryAfterSeconds: z.number().optional(),
+  }),
+]);
+export type ForwardResult = z.infer<typeof ForwardResult>;
+const ForwardResults = z.strictObject({ results: z.array(ForwardResult) });
+
 export const Void = z.strictObject({ keyIds: z.array(z.uuid()).min(1), route: z.array(z.string()).min(2) });
 export type Void = z.infer<typeof Void>;
 
@@ -51,8 +65,17 @@ export interface KmeChannel {
   close(): void;
 }
 
+const MAX_BATCH = 16;
+
+interface Pending {
+  body: Forward;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 export function createKmeChannel(tls: { cert: string; key: string; ca: string }): KmeChannel {
   const agent = new Agent({ ...tls, keepAlive: true, maxSockets: 64, minVersion: 'TLSv1.2' });
+  const open = new Map<string, Pending[]>();
 
   async function post(peerUrl: string, path: string, body: unknown): Promise<unknown> {
     const res = await requestJson(agent, new URL(CHANNEL_PREFIX + path, peerUrl), {
@@ -73,9 +96,45 @@ export function createKmeChannel(tls: { cert: string; key: string; ca: string })
     });
   }
 
+  async function flush(peerUrl: string, batch: Pending[]): Promise<void> {
+    try {
+      const { results } = ForwardResults.parse(
+        await post(peerUrl, 'keys', { forwards: batch.map((p) => p.body) }),
+      );
+      if (results.length !== batch.length)
+        throw new Error(`KME ${peerUrl} answered ${results.length} results`);
+      batch.forEach((p, i) => {
+        const r = results[i] as ForwardResult;
+        if (r.ok) p.resolve();
+        else {
+          const status = r.status === 400 ? 400 : 503;
+          p.reject(new KmeError(status, r.message, { retryAfterSeconds: r.retryAfterSeconds ?? 5 }));
+        }
+      });
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  function forward(peerUrl: string, body: Forward): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let batch = open.get(peerUrl);
+      if (!batch || batch.length >= MAX_BATCH) {
+        const fresh: Pending[] = [];
+        open.set(peerUrl, fresh);
+        setImmediate(() => {
+          if (open.get(peerUrl) === fresh) open.delete(peerUrl);
+          void flush(peerUrl, fresh);
+        });
+        batch = fresh;
+      }
+      batch.push({ body, resolve, reject });
+    });
+  }
+
   return {
     hello: async (url, body) => void (await post(url, 'hello', body)),
-    forward: async (url, body) => void (await post(url, 'keys', body)),
+    forward,
     void: async (url, body) => void (await post(url, 'void', body)),
     routeStock: async (url, body) => RouteStock.parse(await post(url, 'route-stock', body)),
     adjust: async (url, linkId, body) =>

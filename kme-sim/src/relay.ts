@@ -35,6 +35,9 @@ function linkTo(ctx: RelayContext, kmeId: string): Link {
 }
 
 function debit(link: Link, bits: number): void {
+  if (!link.active) {
+    throw unavailable(`QKD link ${link.id} is PENDING: KME ${link.remoteKme} has not answered yet`, 5);
+  }
   if (!link.tryDebit(bits)) {
     throw unavailable(
       `not enough key material on QKD link ${link.id} (${link.localKme}–${link.remoteKme}); try again later`,

@@ -6,14 +6,23 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import type { KmeContext } from './context.ts';
-import { Adjustment, CHANNEL_PREFIX, Forward, Hello, RouteStockRequest, Void } from './kme-channel.ts';
+import {
+  Adjustment,
+  CHANNEL_PREFIX,
+  ForwardBatch,
+  type ForwardResult,
+  Hello,
+  RouteStockRequest,
+  Void,
+} from './kme-channel.ts';
 import type { Link } from './link.ts';
 import { type LinksResponse, linkStatus } from './link-status.ts';
 import { KmeError } from './qkd014/errors.ts';
 import { getKey, getKeyWithIds, getStatus } from './qkd014/handlers.ts';
 import { receive, routeStock, withdraw } from './relay.ts';
 
-const MAX_BODY = 1 << 20;
+// Large enough for a full batch of KME↔KME forwards of max-size keys.
+const MAX_BODY = 16 << 20;
 const QKD_PATH = /^\/api\/v1\/keys\/([^/]*)\/(status|enc_keys|dec_keys)$/;
 const ALLOW: Record<string, string> = { status: 'GET', enc_keys: 'GET, POST', dec_keys: 'GET, POST' };
 
@@ -181,6 +190,21 @@ async function qkd014(
   }
 }
 
+function forwardResult(ctx: KmeContext, s: PromiseSettledResult<void>): ForwardResult {
+  if (s.status === 'fulfilled') return { ok: true };
+  if (s.reason instanceof KmeError) {
+    const r = s.reason;
+    return {
+      ok: false,
+      status: r.status,
+      message: r.message,
+      ...(r.extra.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: r.extra.retryAfterSeconds }),
+    };
+  }
+  ctx.log.error('relay failed', { error: (s.reason as Error).message });
+  return { ok: false, status: 503, message: 'relay failed' };
+}
+
 function peerLink(ctx: KmeContext, req: IncomingMessage): Link {
   const cn = commonName(req);
   const link = cn === undefined ? undefined : ctx.links.get(cn);
@@ -200,8 +224,9 @@ async function channel(ctx: KmeContext, req: IncomingMessage, res: ServerRespons
     return send(res, 200, { kmeId: ctx.kmeId });
   }
   if (op === 'keys') {
-    await receive(ctx, link.remoteKme, parseJson(Forward, body));
-    return send(res, 200, {});
+    const { forwards } = parseJson(ForwardBatch, body);
+    const settled = await Promise.allSettled(forwards.map((f) => receive(ctx, link.remoteKme, f)));
+    return send(res, 200, { results: settled.map((s) => forwardResult(ctx, s)) });
   }
   if (op === 'void') {
     const m = parseJson(Void, body);

@@ -10,7 +10,7 @@ import { writeCerts } from '../src/certs.ts';
 import { createQkd014Client, type Qkd014Client, Qkd014Error } from '../src/client.ts';
 import { LinksResponse } from '../src/link-status.ts';
 import { ErrorBody, KeyContainer, Status } from '../src/qkd014/schemas.ts';
-import { startTestbed, type Testbed } from '../src/testbed.ts';
+import { startKmeProcess, startTestbed, type Testbed } from '../src/testbed.ts';
 import { ops, saeClient } from './helpers.ts';
 
 const NOT_FOUND = 'one or more keys specified are not found on KME';
@@ -39,12 +39,14 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
           { id: 'kme-c', saes: ['sae-c1'], process: 'p2' },
           { id: 'kme-d', saes: ['sae-d1'], process: 'p2' },
           { id: 'kme-e', saes: ['sae-e1'], keyTtlSeconds: 1, process: 'p2' },
+          { id: 'kme-f', saes: ['sae-f1'], process: 'p3' },
         ],
         links: [
           { kmes: ['kme-a', 'kme-b'] },
           { kmes: ['kme-b', 'kme-c'] },
           { kmes: ['kme-c', 'kme-d'] },
           { kmes: ['kme-a', 'kme-e'], skrBitsPerSecond: 1024, capacityBits: 2048 },
+          { kmes: ['kme-a', 'kme-f'] },
         ],
       },
       dir,
@@ -404,6 +406,36 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
     });
   });
 
+  describe('a neighbouring KME going away', () => {
+    it('answers 503 with Retry-After while kme-f is down, and serves again once it is back', async () => {
+      const p3 = tb.processes.find((p) => p.name === 'kme-sim p3');
+      await p3?.stop();
+      const down = await failure(a1, 'POST', '/api/v1/keys/sae-f1/enc_keys', {});
+      expect(down.status).to.equal(503);
+      expect(down.headers['retry-after']).to.equal('5');
+      expect(down.error.message).to.match(/KME channel to https:\/\/127\.0\.0\.1:\d+ failed/);
+      const restarted = await startKmeProcess(tb.configPath, tb.config, ['kme-f'], {
+        name: 'kme-sim p3',
+        logFile: join(tb.dir, 'logs', 'p3.log'),
+      });
+      tb.processes.push(restarted);
+      const f1 = saeClient(tb, 'sae-f1');
+      try {
+        const enc = remember(await a1.encKeys('sae-f1', { number: 2 }));
+        expect(
+          (
+            await f1.decKeys(
+              'sae-a1',
+              enc.keys.map((k) => k.key_ID),
+            )
+          ).keys,
+        ).to.deep.equal(enc.keys);
+      } finally {
+        f1.close();
+      }
+    });
+  });
+
   describe('authentication', () => {
     it('answers 401 to a certificate of an unknown SAE and to an SAE of another KME', async () => {
       const certs = await writeCerts(join(tb.dir, 'certs'), { kmes: [], saes: ['sae-ghost'] });
@@ -489,13 +521,19 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
       const res = await a1.raw('GET', '/mecqkd/v1/links');
       const links = LinksResponse.parse(res.body);
       expect(links.kmeId).to.equal('kme-a');
-      expect(links.links.map((l) => l.id).sort()).to.deep.equal(['kme-a--kme-b', 'kme-a--kme-e']);
+      expect(links.links.map((l) => l.id).sort()).to.deep.equal([
+        'kme-a--kme-b',
+        'kme-a--kme-e',
+        'kme-a--kme-f',
+      ]);
       for (const l of links.links) expect(l.keyAvailability).to.be.within(0, 1);
     });
 
     it('never writes key material to the logs', () => {
       expect(delivered.length).to.be.above(150);
-      const logs = ['p1', 'p2'].map((p) => readFileSync(join(tb.dir, 'logs', `${p}.log`), 'utf8')).join('\n');
+      const logs = ['p1', 'p2', 'p3']
+        .map((p) => readFileSync(join(tb.dir, 'logs', `${p}.log`), 'utf8'))
+        .join('\n');
       expect(logs).to.include('QKD link active');
       for (const key of delivered) expect(logs).to.not.include(key);
     });

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { badRequest } from './errors.ts';
 import { KeyIds, KeyRequest } from './schemas.ts';
 
+const UUID = z.uuid();
+
 export interface RawRequest {
   method: string;
   query: URLSearchParams;
@@ -74,7 +76,8 @@ export function parseKeyIds(req: RawRequest): string[] {
     ids = parsed.data.key_IDs.map((k) => k.key_ID);
   }
   for (const id of ids) {
-    if (!z.uuid().safeParse(id).success) throw badRequest(`key_ID ${JSON.stringify(id)} is not a UUID`);
+    if (!UUID.safeParse(id).success)
+      throw badRequest(`key_ID ${JSON.stringify(id).slice(0, 80)} is not a UUID`);
   }
   if (new Set(ids).size !== ids.length) throw badRequest('key_IDs contains the same key_ID more than once');
   return ids;
