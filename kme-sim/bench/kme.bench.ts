@@ -1,25 +1,19 @@
-// enc_keys → dec_keys pairs over mutual TLS with keep-alive on loopback. The two KMEs (master's and slave's,
+// enc_keys → dec_keys pairs over mutual TLS with keep-alive on loopback. Two KMEs (master's and slave's,
 // joined by a simulated QKD link) run in two kme-sim child processes; this process is the SAE client.
+// Cross-KME pairs are the real case (enc_keys, a KME↔KME reservation, dec_keys); intra-KME pairs (master
+// and slave on one KME) show the cost without the KME↔KME hop.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { report, summarise } from '@mecqkd/common/bench';
 import { stopAll } from '@mecqkd/localenv/process';
-import { createQkd014Client } from '../src/client.ts';
-import { startTestbed, type TestbedSae } from '../src/testbed.ts';
+import { createQkd014Client, type Qkd014Client } from '../src/client.ts';
+import { startTestbed, type Testbed } from '../src/testbed.ts';
 
-const DURATION_MS = Number(process.env.KME_BENCH_SECONDS ?? 5) * 1000;
+const DURATION_MS = Number(process.env.KME_BENCH_SECONDS ?? 4) * 1000;
 const WARMUP_MS = 1000;
 const CONCURRENCY = Number(process.env.KME_BENCH_CONCURRENCY ?? 4);
-
-const client = (s: TestbedSae) =>
-  createQkd014Client({
-    url: s.url,
-    ca: readFileSync(s.ca),
-    cert: readFileSync(s.cert),
-    key: readFileSync(s.key),
-  });
 
 /** CPU seconds a process has used so far (Linux /proc; utime + stime in clock ticks of 10 ms). */
 function cpuSeconds(pid: number): number {
@@ -27,16 +21,19 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function run(
-  number: number,
-  master: ReturnType<typeof client>,
-  slave: ReturnType<typeof client>,
-  servers: number[],
-) {
+interface Scenario {
+  master: Qkd014Client;
+  slave: Qkd014Client;
+  slaveId: string;
+  number: number;
+  concurrency: number;
+}
+
+async function run(s: Scenario, servers: number[]) {
   const pair = async () => {
     const started = performance.now();
-    const { keys } = await master.encKeys('sae-b', { number });
-    const back = await slave.decKeys(
+    const { keys } = await s.master.encKeys(s.slaveId, { number: s.number });
+    const back = await s.slave.decKeys(
       'sae-a',
       keys.map((k) => k.key_ID),
     );
@@ -49,15 +46,17 @@ async function run(
       latencies?.push(ms);
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(performance.now() + WARMUP_MS)));
+  const workers = (until: number, latencies?: number[]) =>
+    Promise.all(Array.from({ length: s.concurrency }, () => loop(until, latencies)));
+  await workers(performance.now() + WARMUP_MS);
   const latencies: number[] = [];
   const serverCpu = servers.map(cpuSeconds);
   const clientCpu = process.cpuUsage();
   const start = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, () => loop(start + DURATION_MS, latencies)));
+  await workers(start + DURATION_MS, latencies);
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(clientCpu);
-  const perPair = (s: number) => Number(((s * 1000) / latencies.length).toFixed(3));
+  const perPair = (cpu: number) => Number(((cpu * 1000) / latencies.length).toFixed(3));
   const cpuMsPerPair = {
     client: perPair((used.user + used.system) / 1e6),
     servers: servers.map((pid, i) => perPair(cpuSeconds(pid) - (serverCpu[i] as number))),
@@ -65,11 +64,22 @@ async function run(
   return { pairsPerSecond: latencies.length / seconds, cpuMsPerPair, ...summarise(latencies) };
 }
 
+function client(tb: Testbed, id: string): Qkd014Client {
+  const s = tb.saes[id];
+  if (!s) throw new Error(`no SAE ${id}`);
+  return createQkd014Client({
+    url: s.url,
+    ca: readFileSync(s.ca),
+    cert: readFileSync(s.cert),
+    key: readFileSync(s.key),
+  });
+}
+
 const dir = join(process.env.MECQKD_ROOT ?? process.cwd(), '.run', 'kme-bench');
 const testbed = await startTestbed(
   {
     kmes: [
-      { id: 'kme-a', saes: ['sae-a'] },
+      { id: 'kme-a', saes: ['sae-a', 'sae-a2'] },
       { id: 'kme-b', saes: ['sae-b'] },
     ],
     links: [{ kmes: ['kme-a', 'kme-b'], skrBitsPerSecond: 1e10, capacityBits: 1e10 }],
@@ -77,35 +87,56 @@ const testbed = await startTestbed(
   dir,
 );
 try {
-  const master = client(testbed.saes['sae-a'] as TestbedSae);
-  const slave = client(testbed.saes['sae-b'] as TestbedSae);
+  const master = client(testbed, 'sae-a');
+  const slave = client(testbed, 'sae-b');
+  const local = client(testbed, 'sae-a2');
   const pids = testbed.processes.map((p) => p.pid);
-  const single = await run(1, master, slave, pids);
-  const batch = await run(128, master, slave, pids);
-  master.close();
-  slave.close();
+  const cross = { master, slave, slaveId: 'sae-b', concurrency: CONCURRENCY };
+  const single = await run({ ...cross, number: 1 }, pids);
+  const batch = await run({ ...cross, number: 128 }, pids);
+  const serial = await run({ ...cross, number: 1, concurrency: 1 }, pids);
+  const intra = await run(
+    { master, slave: local, slaveId: 'sae-a2', number: 1, concurrency: CONCURRENCY },
+    pids,
+  );
+  for (const q of [master, slave, local]) q.close();
+  const c = `concurrency ${CONCURRENCY}`;
   report(
     'kme-sim',
     [
-      { metric: 'single-key pairs/s', value: single.pairsPerSecond, unit: 'pairs/s', target: '>= 1000' },
-      { metric: 'single-key pair p50', value: single.p50, unit: 'ms' },
-      { metric: 'single-key pair p99', value: single.p99, unit: 'ms', target: '<= 5' },
       {
-        metric: '128-key pairs: keys/s',
+        metric: `single-key pairs/s (${c})`,
+        value: single.pairsPerSecond,
+        unit: 'pairs/s',
+        target: '>= 1000',
+      },
+      { metric: `single-key pair p50 (${c})`, value: single.p50, unit: 'ms' },
+      { metric: `single-key pair p99 (${c})`, value: single.p99, unit: 'ms', target: '<= 5' },
+      {
+        metric: `128-key pairs: keys/s (${c})`,
         value: batch.pairsPerSecond * 128,
         unit: 'keys/s',
         target: '>= 50000',
       },
-      { metric: '128-key pair p50', value: batch.p50, unit: 'ms' },
-      { metric: '128-key pair p99', value: batch.p99, unit: 'ms' },
+      { metric: `128-key pair p99 (${c})`, value: batch.p99, unit: 'ms' },
+      { metric: 'single-key pairs/s (concurrency 1)', value: serial.pairsPerSecond, unit: 'pairs/s' },
+      { metric: 'single-key pair p50 (concurrency 1)', value: serial.p50, unit: 'ms' },
+      { metric: 'single-key pair p99 (concurrency 1)', value: serial.p99, unit: 'ms' },
+      { metric: `intra-KME single-key pairs/s (${c})`, value: intra.pairsPerSecond, unit: 'pairs/s' },
+      { metric: `intra-KME single-key pair p99 (${c})`, value: intra.p99, unit: 'ms' },
     ],
     {
-      concurrency: CONCURRENCY,
-      cpuMsPerPair: { singleKey: single.cpuMsPerPair, keys128: batch.cpuMsPerPair },
-      loadAverage: loadavg(),
       durationSeconds: DURATION_MS / 1000,
       keySizeBits: 256,
-      topology: 'two KMEs, each in its own kme-sim process, one QKD link; SAE client in the bench process',
+      cpuMsPerPair: {
+        singleKey: single.cpuMsPerPair,
+        keys128: batch.cpuMsPerPair,
+        serial: serial.cpuMsPerPair,
+        intraKme: intra.cpuMsPerPair,
+      },
+      loadAverage: loadavg(),
+      topology:
+        'kme-a and kme-b each in its own kme-sim process, one QKD link; SAE client in the bench process',
       transport: 'HTTPS mutual TLS, keep-alive, 127.0.0.1',
     },
   );
