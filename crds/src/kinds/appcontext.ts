@@ -83,6 +83,14 @@ export const appContextStatus = z
       .describe('Identifier of the application instance (the action on the host).'),
     hostKmeId: qkdId('KME ID of the serving host.').optional(),
     hostSaeId: qkdId('SAE ID the client requests keys for (the serving host action wrapper).').optional(),
+    keyPath: z
+      .array(qkdId('A KME ID.'))
+      .min(2)
+      .max(8)
+      .optional()
+      .describe(
+        'KMEs the QKD keys of this context travel through, client KME first, host KME last (relays between).',
+      ),
     placedTime: timestamp('When the context was last placed or moved.').optional(),
     migrations: z
       .array(migrationRecord)

@@ -1,0 +1,80 @@
+// Operator settings: flags (--name value) override environment variables (MECQKD_NAME), which
+// override defaults. Validated by zod; a bad value stops the operator with the field named.
+import { z } from 'zod';
+import { DEFAULT_WEIGHTS } from './placement/score.ts';
+
+const num = z.coerce.number();
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
+export const operatorConfigSchema = z.object({
+  kubeconfig: z.string().optional().describe('kubeconfig file; in-cluster or ~/.kube/config when absent'),
+  namespace: z.string().optional().describe('watch only this namespace; all namespaces when absent'),
+  workers: num.pipe(z.int().min(1).max(256)).default(16).describe('concurrent AppContext reconciles'),
+  kubeConnections: num.pipe(z.int().min(1).max(256)).default(32).describe('keep-alive connections to the apiserver'),
+  probePeriod: num.pipe(z.number().min(0.1)).default(10).describe('seconds between MecHost/QkdLink probes'),
+  telemetryPeriod: num.pipe(z.number().min(0.1)).default(5).describe('seconds between telemetry polls'),
+  maxTelemetryAge: num.pipe(z.number().min(0.1)).default(30).describe('seconds after which telemetry is stale'),
+  telemetry: z.enum(['prometheus', 'scrape']).default('scrape').describe('telemetry source'),
+  prometheusUrl: z.string().optional().describe('Prometheus server base URL (telemetry=prometheus)'),
+  redisUrl: z.string().default('redis://127.0.0.1:6379').describe('Redis (telemetry store)'),
+  optimisePeriod: num.pipe(z.number().min(0)).default(30).describe('seconds between optimisation rounds; 0 = off'),
+  maxMigrationsPerRound: num.pipe(z.int().min(0)).default(5).describe('migrations per optimisation round'),
+  minScoreGain: num.pipe(z.number().min(0).max(1)).default(0.05).describe('score gain a migration needs'),
+  migrationCooldown: num.pipe(z.number().min(0)).default(60).describe('seconds a moved context stays put'),
+  loadMargin: num.pipe(z.number().min(0).max(1)).default(0.1).describe('hysteresis below maxLoad for targets'),
+  keyMargin: num.pipe(z.number().min(0).max(1)).default(0.1).describe('hysteresis above minKeyAvailability'),
+  policy: z.enum(['best', 'weighted-random']).default('best').describe('choice among feasible hosts'),
+  weightLoad: num.default(DEFAULT_WEIGHTS.load).describe('score weight of low load'),
+  weightKeys: num.default(DEFAULT_WEIGHTS.keyAvailability).describe('score weight of key availability'),
+  weightPath: num.default(DEFAULT_WEIGHTS.pathLength).describe('score weight of short key paths'),
+  weightContexts: num.default(DEFAULT_WEIGHTS.contexts).describe('score weight of few contexts'),
+  maxHops: num.pipe(z.int().min(1).max(8)).default(3).describe('most QKD hops between client and host KME'),
+  expectedActivationMs: num.pipe(z.number().min(1)).default(100).describe('activation time used to estimate load'),
+  pendingRetry: num.pipe(z.number().min(0.1)).default(30).describe('seconds before a Pending context is retried'),
+  leaderElect: bool.default(true).describe('run only while holding the Lease'),
+  leaseName: z.string().default('mecqkd-operator').describe('Lease name'),
+  leaseNamespace: z.string().default('default').describe('Lease namespace'),
+  leaseDuration: num.pipe(z.number().min(1)).default(15).describe('seconds'),
+  renewDeadline: num.pipe(z.number().min(1)).default(10).describe('seconds'),
+  retryPeriod: num.pipe(z.number().min(0.1)).default(2).describe('seconds'),
+  identity: z.string().optional().describe('leader-election identity; hostname_pid when absent'),
+  healthPort: num.pipe(z.int().min(0).max(65535)).default(8081).describe('/healthz, /readyz and /metrics; 0 = any free port'),
+  seed: num.pipe(z.int()).optional().describe('seed of the weighted-random policy (reproducible runs)'),
+});
+
+export type OperatorConfig = z.output<typeof operatorConfigSchema>;
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const envName = (key: string) => `MECQKD_${kebab(key).replace(/-/g, '_').toUpperCase()}`;
+
+export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(operatorConfigSchema.shape)) {
+    const v = env[envName(key)];
+    if (v !== undefined) raw[key] = v;
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
+    const [flag, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    const key = camel(flag);
+    if (!(key in operatorConfigSchema.shape)) throw new Error(`unknown flag --${flag} (see --help)`);
+    raw[key] = inline ?? argv[++i];
+  }
+  const parsed = operatorConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `--${kebab(String(i.path[0]))}: ${i.message}`);
+    throw new Error(`invalid configuration: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export function helpText(): string {
+  const lines = Object.entries(operatorConfigSchema.shape).map(([key, schema]) => {
+    const def = (schema as z.ZodType).def as { defaultValue?: unknown };
+    const d = def.defaultValue === undefined ? '' : ` (default ${JSON.stringify(def.defaultValue)})`;
+    return `  --${kebab(key).padEnd(26)} ${(schema as z.ZodType).description ?? ''}${d}  [${envName(key)}]`;
+  });
+  return `Usage: operator [flags]\n\nThe mecqkd MEC Orchestrator: reconciles MecHost, MecApp, AppContext and QkdLink.\n\nFlags:\n${lines.join('\n')}\n  --help                     this text\n`;
+}

@@ -1,0 +1,156 @@
+// AppContext status for each outcome of a reconcile. Pure: the reconciler decides, these spell it out.
+import { canonicalJson } from '@mecqkd/common/canonical-json';
+import type { AppContext, AppContextStatus, MigrationRecord } from '@mecqkd/crds';
+import { setCondition } from '../runtime/conditions.ts';
+
+export interface Placement {
+  host: string;
+  action: string;
+  referenceURI: string;
+  hostKmeId: string;
+  hostSaeId: string;
+  keyPath: string[];
+}
+
+const MAX_MIGRATIONS_KEPT = 20;
+
+function base(ctx: AppContext): AppContextStatus {
+  return { ...(ctx.status ?? {}), observedGeneration: ctx.metadata.generation ?? 0 };
+}
+
+function withConditions(
+  ctx: AppContext,
+  status: AppContextStatus,
+  admitted: { ok: boolean; reason: string; message: string },
+  ready: { ok: boolean; reason: string; message: string },
+  now: Date,
+): AppContextStatus {
+  const gen = ctx.metadata.generation ?? 0;
+  let conditions = setCondition(
+    status.conditions ?? [],
+    {
+      type: 'Admitted',
+      status: admitted.ok ? 'True' : 'False',
+      reason: admitted.reason,
+      message: admitted.message,
+      observedGeneration: gen,
+    },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    {
+      type: 'Ready',
+      status: ready.ok ? 'True' : 'False',
+      reason: ready.reason,
+      message: ready.message,
+      observedGeneration: gen,
+    },
+    now,
+  );
+  return { ...status, conditions };
+}
+
+function unplaced(status: AppContextStatus): AppContextStatus {
+  const {
+    host: _h,
+    referenceURI: _r,
+    appInstanceId: _a,
+    hostKmeId: _k,
+    hostSaeId: _s,
+    keyPath: _p,
+    ...rest
+  } = status;
+  return rest;
+}
+
+export function rejectedStatus(
+  ctx: AppContext,
+  reason: string,
+  message: string,
+  now: Date,
+): AppContextStatus {
+  const status = { ...unplaced(base(ctx)), phase: 'Rejected' as const };
+  return withConditions(ctx, status, { ok: false, reason, message }, { ok: false, reason, message }, now);
+}
+
+export function pendingStatus(ctx: AppContext, reason: string, message: string, now: Date): AppContextStatus {
+  const status = { ...unplaced(base(ctx)), phase: 'Pending' as const };
+  const admitted = {
+    ok: true,
+    reason: 'Admitted',
+    message: `app ${ctx.spec.appName} exists and its constraints can be met`,
+  };
+  return withConditions(ctx, status, admitted, { ok: false, reason, message }, now);
+}
+
+export function placedStatus(
+  ctx: AppContext,
+  p: Placement,
+  now: Date,
+  migration?: Omit<MigrationRecord, 'time'>,
+): AppContextStatus {
+  const moved = ctx.status?.host !== p.host || ctx.status?.appInstanceId !== `${p.host}/${p.action}`;
+  const migrations = migration
+    ? [...(ctx.status?.migrations ?? []), { ...migration, time: now.toISOString() }].slice(
+        -MAX_MIGRATIONS_KEPT,
+      )
+    : ctx.status?.migrations;
+  const status: AppContextStatus = {
+    ...base(ctx),
+    phase: 'Placed',
+    host: p.host,
+    referenceURI: p.referenceURI,
+    appInstanceId: `${p.host}/${p.action}`,
+    hostKmeId: p.hostKmeId,
+    hostSaeId: p.hostSaeId,
+    keyPath: p.keyPath,
+    placedTime: moved || !ctx.status?.placedTime ? now.toISOString() : ctx.status.placedTime,
+    ...(migrations ? { migrations } : {}),
+  };
+  const hops = p.keyPath.length - 1;
+  return withConditions(
+    ctx,
+    status,
+    {
+      ok: true,
+      reason: 'Admitted',
+      message: `app ${ctx.spec.appName} exists and its constraints can be met`,
+    },
+    {
+      ok: true,
+      reason: migration ? 'Migrated' : 'Placed',
+      message: `served by ${p.host} (action ${p.action}); keys over ${hops} QKD hop${hops === 1 ? '' : 's'} ${p.keyPath.join(' → ')}`,
+    },
+    now,
+  );
+}
+
+export function migratingStatus(
+  ctx: AppContext,
+  target: string,
+  reason: string,
+  now: Date,
+): AppContextStatus {
+  const status = { ...base(ctx), phase: 'Migrating' as const };
+  return withConditions(
+    ctx,
+    status,
+    {
+      ok: true,
+      reason: 'Admitted',
+      message: `app ${ctx.spec.appName} exists and its constraints can be met`,
+    },
+    {
+      ok: true,
+      reason: 'Migrating',
+      message: `moving from ${ctx.status?.host} to ${target} (${reason}); still served by ${ctx.status?.host}`,
+    },
+    now,
+  );
+}
+
+/** Status equal but for nothing a reader would notice: no write needed. */
+export function sameStatus(a: AppContextStatus | undefined, b: AppContextStatus): boolean {
+  return canonicalJson(a ?? {}) === canonicalJson(b);
+}

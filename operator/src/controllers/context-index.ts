@@ -1,0 +1,208 @@
+// Who uses what, derived from the AppContexts the informer has cached: contexts per host, per
+// (host, action) and per QKD link hop. It is fed by informer events only, plus the status writes
+// of this process that the watch has not delivered yet (otherwise a delete racing a placement
+// could remove an action a context was just placed on). Nothing here counts operations.
+import type { AppContext } from '@mecqkd/crds';
+
+export interface Usage {
+  host: string;
+  /** OpenWhisk action name (the app instance). */
+  action: string;
+  app: string;
+  keyPath: string[];
+  placedAt: number;
+}
+
+/** A context being deleted uses nothing any more: its finalizer is what removes its action. */
+function usageOf(ctx: AppContext): Usage | undefined {
+  const s = ctx.status;
+  if (ctx.metadata.deletionTimestamp) return undefined;
+  if (!s?.host || !s.appInstanceId || (s.phase !== 'Placed' && s.phase !== 'Migrating')) return undefined;
+  return {
+    host: s.host,
+    action: actionOfInstance(s.appInstanceId),
+    app: ctx.spec.appName,
+    keyPath: s.keyPath ?? [],
+    placedAt: s.placedTime ? Date.parse(s.placedTime) : 0,
+  };
+}
+
+/** appInstanceId is "<host>/<action>". */
+export function instanceId(host: string, action: string): string {
+  return `${host}/${action}`;
+}
+
+export function actionOfInstance(appInstanceId: string): string {
+  return appInstanceId.slice(appInstanceId.indexOf('/') + 1);
+}
+
+export function linkKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+const PENDING_WRITE_TTL_MS = 60_000;
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = make();
+    map.set(key, v);
+  }
+  return v;
+}
+
+export class ContextIndex {
+  private readonly usage = new Map<string, Usage>();
+  private readonly byHost = new Map<string, Set<string>>();
+  /** Per host, its contexts ordered by placement time (newest last): "placed since" reads the tail. */
+  private readonly byHostTime = new Map<string, { placedAt: number; key: string }[]>();
+  /** Contexts waiting for a host (Pending, Rejected or not yet reconciled): retried when telemetry changes. */
+  private readonly waiting = new Set<string>();
+  /** link key → app → contexts routed over it */
+  private readonly byLink = new Map<string, Map<string, number>>();
+  /** Status writes of this process not yet seen through the watch: key → resourceVersion written. */
+  private readonly pendingWrites = new Map<string, { rv: string; usage: Usage | undefined; at: number }>();
+  private readonly observed = new Map<string, Usage | undefined>();
+
+  /** Informer add/update. */
+  upsert(key: string, ctx: AppContext): void {
+    const pending = this.pendingWrites.get(key);
+    if (
+      pending &&
+      (pending.rv === ctx.metadata.resourceVersion || Date.now() - pending.at > PENDING_WRITE_TTL_MS)
+    ) {
+      this.pendingWrites.delete(key);
+    }
+    this.observed.set(key, usageOf(ctx));
+    const phase = ctx.status?.phase;
+    if (
+      !ctx.metadata.deletionTimestamp &&
+      (phase === undefined || phase === 'Pending' || phase === 'Rejected')
+    ) {
+      this.waiting.add(key);
+    } else {
+      this.waiting.delete(key);
+    }
+    this.apply(key);
+  }
+
+  /** Informer delete. */
+  remove(key: string): void {
+    this.observed.delete(key);
+    this.waiting.delete(key);
+    this.pendingWrites.delete(key);
+    this.apply(key);
+  }
+
+  /** A status this process wrote (the apiserver's answer), ahead of the watch event. */
+  wrote(key: string, ctx: AppContext): void {
+    if (!ctx.metadata.resourceVersion) return;
+    this.pendingWrites.set(key, { rv: ctx.metadata.resourceVersion, usage: usageOf(ctx), at: Date.now() });
+    this.apply(key);
+  }
+
+  private apply(key: string): void {
+    const pending = this.pendingWrites.get(key);
+    const next = pending ? pending.usage : this.observed.get(key);
+    const prev = this.usage.get(key);
+    if (prev) this.detach(key, prev);
+    if (next) {
+      this.usage.set(key, next);
+      this.attach(key, next);
+    } else {
+      this.usage.delete(key);
+    }
+  }
+
+  private attach(key: string, u: Usage): void {
+    const set = getOrCreate(this.byHost, u.host, () => new Set<string>());
+    set.add(key);
+    const times = getOrCreate(this.byHostTime, u.host, () => [] as { placedAt: number; key: string }[]);
+    let at = times.length;
+    while (at > 0 && times[at - 1]!.placedAt > u.placedAt) at--;
+    times.splice(at, 0, { placedAt: u.placedAt, key });
+    for (let i = 1; i < u.keyPath.length; i++) {
+      const lk = linkKey(u.keyPath[i - 1]!, u.keyPath[i]!);
+      const apps = getOrCreate(this.byLink, lk, () => new Map<string, number>());
+      apps.set(u.app, (apps.get(u.app) ?? 0) + 1);
+    }
+  }
+
+  private detach(key: string, u: Usage): void {
+    const set = this.byHost.get(u.host);
+    set?.delete(key);
+    if (set?.size === 0) this.byHost.delete(u.host);
+    const times = this.byHostTime.get(u.host);
+    if (times) {
+      const at = times.findLastIndex((t) => t.key === key);
+      if (at >= 0) times.splice(at, 1);
+      if (times.length === 0) this.byHostTime.delete(u.host);
+    }
+    for (let i = 1; i < u.keyPath.length; i++) {
+      const lk = linkKey(u.keyPath[i - 1]!, u.keyPath[i]!);
+      const apps = this.byLink.get(lk);
+      if (!apps) continue;
+      const n = (apps.get(u.app) ?? 0) - 1;
+      if (n > 0) apps.set(u.app, n);
+      else apps.delete(u.app);
+      if (apps.size === 0) this.byLink.delete(lk);
+    }
+  }
+
+  usageOf(key: string): Usage | undefined {
+    return this.usage.get(key);
+  }
+
+  contextsOn(host: string): string[] {
+    return [...(this.byHost.get(host) ?? [])];
+  }
+
+  contextCount(host: string): number {
+    return this.byHost.get(host)?.size ?? 0;
+  }
+
+  /** Contexts other than `except` whose instance on `host` is `action`. */
+  actionUsers(host: string, action: string, except?: string): number {
+    let n = 0;
+    for (const key of this.byHost.get(host) ?? []) {
+      if (key !== except && this.usage.get(key)?.action === action) n++;
+    }
+    return n;
+  }
+
+  /** Actions that must exist on `host`: each used by at least one placed context. */
+  actionsOn(host: string): Set<string> {
+    const names = new Set<string>();
+    for (const key of this.byHost.get(host) ?? []) {
+      const u = this.usage.get(key);
+      if (u) names.add(u.action);
+    }
+    return names;
+  }
+
+  /** Contexts per app routed over the link between KMEs a and b. */
+  linkUsers(a: string, b: string): ReadonlyMap<string, number> {
+    return this.byLink.get(linkKey(a, b)) ?? new Map();
+  }
+
+  /** Contexts placed on `host` after `since` (epoch ms): load the last measurement cannot show yet. */
+  placedSince(host: string, since: number): Usage[] {
+    const out: Usage[] = [];
+    const times = this.byHostTime.get(host) ?? [];
+    for (let i = times.length - 1; i >= 0 && times[i]!.placedAt > since; i--) {
+      const u = this.usage.get(times[i]!.key);
+      if (u) out.push(u);
+    }
+    return out;
+  }
+
+  /** Contexts without a host yet. */
+  waitingContexts(): string[] {
+    return [...this.waiting];
+  }
+
+  /** Every placed context with its usage. */
+  placed(): IterableIterator<[string, Usage]> {
+    return this.usage.entries();
+  }
+}

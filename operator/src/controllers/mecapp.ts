@@ -1,0 +1,60 @@
+// MecApp reconciler: a catalog entry is Ready when its action can be built (code resolved); its
+// status names the digest that deployed actions carry.
+import { canonicalJson } from '@mecqkd/common/canonical-json';
+import type { MecApp, MecAppStatus } from '@mecqkd/crds';
+import { setCondition } from '../runtime/conditions.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
+import { objectPath } from '../runtime/kube-paths.ts';
+import type { Cache, Reconciler } from '../runtime/types.ts';
+import type { AppActions } from './app-actions.ts';
+import { MEC_APPS } from './resources.ts';
+
+export interface MecAppDeps {
+  kube: KubeClient;
+  apps: Cache<MecApp>;
+  appActions: AppActions;
+  now: () => number;
+}
+
+export function mecAppReconciler(d: MecAppDeps): Reconciler {
+  return async (key) => {
+    const app = d.apps.get(key);
+    if (!app) {
+      const [ns, name] = key.split('/') as [string, string];
+      d.appActions.forget(ns, name);
+      return undefined;
+    }
+    const result = d.appActions.of(app);
+    const gen = app.metadata.generation ?? 0;
+    const conditions = setCondition(
+      app.status?.conditions ?? [],
+      result.ok
+        ? {
+            type: 'Ready',
+            status: 'True',
+            reason: 'ActionResolved',
+            message: `deploys as action ${result.action.name}`,
+            observedGeneration: gen,
+          }
+        : {
+            type: 'Ready',
+            status: 'False',
+            reason: result.reason,
+            message: result.message,
+            observedGeneration: gen,
+          },
+      new Date(d.now()),
+    );
+    const status: MecAppStatus = {
+      observedGeneration: gen,
+      conditions,
+      ...(result.ok ? { actionDigest: result.action.digest.slice(0, 64) } : {}),
+    };
+    if (canonicalJson(app.status ?? {}) !== canonicalJson(status)) {
+      await d.kube.patchStatus(objectPath(MEC_APPS, app.metadata.namespace, app.metadata.name), 'merge', {
+        status: { actionDigest: null, ...status },
+      });
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,140 @@
+// QkdLink reconciler: probe the KMEs at both ends over mutual TLS for the link's state (ETSI GS
+// QKD 015 terms: state, secret key rate, stored and capacity keys) and record it, together with the
+// key rate the placed contexts routed over the link are expected to draw.
+
+import { canonicalJson } from '@mecqkd/common/canonical-json';
+import type { Logger } from '@mecqkd/common/logger';
+import type { MecApp, QkdLink, QkdLinkStatus } from '@mecqkd/crds';
+import { z } from 'zod';
+import { setCondition } from '../runtime/conditions.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
+import { objectPath } from '../runtime/kube-paths.ts';
+import type { Cache, Reconciler } from '../runtime/types.ts';
+import type { ContextIndex } from './context-index.ts';
+import { mtlsGet, type TlsMaterial } from './probes.ts';
+import { QKD_LINKS } from './resources.ts';
+import { SecretError, tlsMaterial } from './secrets.ts';
+
+/** One link end as kme-sim reports it at GET /mecqkd/v1/links (QKD 015 vocabulary). */
+const linkEnd = z.object({
+  localKmeId: z.string(),
+  remoteKmeId: z.string(),
+  status: z.enum(['ACTIVE', 'PASSIVE', 'PENDING', 'OFF']),
+  skr: z.number().min(0),
+  storedKeyCount: z.int().min(0),
+  maxKeyCount: z.int().min(0),
+  keyAvailability: z.number().min(0).max(1),
+});
+const linksResponse = z.object({ kmeId: z.string(), links: z.array(linkEnd) });
+type LinkEnd = z.infer<typeof linkEnd>;
+
+export interface QkdLinkDeps {
+  kube: KubeClient;
+  links: Cache<QkdLink>;
+  apps: Cache<MecApp>;
+  index: ContextIndex;
+  probePeriodMs: number;
+  now: () => number;
+  log: Logger;
+}
+
+async function linkEndAt(url: string, local: string, remote: string, tls: TlsMaterial): Promise<LinkEnd> {
+  const res = await mtlsGet(`${url.replace(/\/+$/, '')}/mecqkd/v1/links`, tls);
+  if (res.status !== 200) throw new Error(`KME ${local} at ${url}: link status HTTP ${res.status}`);
+  const parsed = linksResponse.parse(res.body);
+  const end = parsed.links.find((l) => l.localKmeId === local && l.remoteKmeId === remote);
+  if (!end) throw new Error(`KME ${local} at ${url} reports no link to ${remote}`);
+  return end;
+}
+
+/** Both ends must agree that the link works; the weaker end bounds what the link delivers. */
+export function combineEnds(
+  a: LinkEnd,
+  b: LinkEnd,
+): Pick<QkdLinkStatus, 'state' | 'secretKeyRate' | 'storedKeys' | 'capacityKeys' | 'keyAvailability'> {
+  const order = ['OFF', 'PENDING', 'PASSIVE', 'ACTIVE'] as const;
+  const state = order[Math.min(order.indexOf(a.status), order.indexOf(b.status))]!;
+  return {
+    state,
+    secretKeyRate: Math.min(a.skr, b.skr),
+    storedKeys: Math.min(a.storedKeyCount, b.storedKeyCount),
+    capacityKeys: Math.min(a.maxKeyCount, b.maxKeyCount),
+    keyAvailability: Number(Math.min(a.keyAvailability, b.keyAvailability).toFixed(4)),
+  };
+}
+
+function expectedConsumption(d: QkdLinkDeps, link: QkdLink): number {
+  let bits = 0;
+  for (const [app, n] of d.index.linkUsers(link.spec.source.kmeId, link.spec.target.kmeId)) {
+    const a = d.apps.get(`${link.metadata.namespace}/${app}`);
+    if (!a) continue;
+    const p = a.spec.placement;
+    bits += n * (p.expectedInvocationsPerSecond / p.invocationsPerKey) * p.keySizeBits;
+  }
+  return bits;
+}
+
+export function qkdLinkReconciler(d: QkdLinkDeps): Reconciler {
+  return async (key) => {
+    const link = d.links.get(key);
+    if (!link) return undefined;
+    const { source, target, credentialsSecret } = link.spec;
+    const now = new Date(d.now());
+    const gen = link.metadata.generation ?? 0;
+    let measured: Partial<QkdLinkStatus> = {};
+    let ready: { ok: boolean; reason: string; message: string };
+    try {
+      if (!credentialsSecret)
+        throw new SecretError(
+          'NoCredentials',
+          'spec.credentialsSecret is needed to probe the KMEs over mutual TLS',
+        );
+      const tls = await tlsMaterial(d.kube, link.metadata.namespace!, credentialsSecret.name);
+      const [a, b] = await Promise.all([
+        linkEndAt(source.url, source.kmeId, target.kmeId, tls),
+        linkEndAt(target.url, target.kmeId, source.kmeId, tls),
+      ]);
+      measured = { ...combineEnds(a, b), probeTime: now.toISOString() };
+      ready =
+        measured.state === 'ACTIVE'
+          ? {
+              ok: true,
+              reason: 'LinkActive',
+              message: `${source.kmeId} ↔ ${target.kmeId} ACTIVE at ${Math.round(measured.secretKeyRate!)} b/s`,
+            }
+          : {
+              ok: false,
+              reason: `Link${measured.state![0]}${measured.state!.slice(1).toLowerCase()}`,
+              message: `link state ${measured.state}`,
+            };
+    } catch (err) {
+      const reason = err instanceof SecretError ? err.reason : 'ProbeFailed';
+      ready = { ok: false, reason, message: (err as Error).message };
+      d.log.warn('Probe of QkdLink failed', { key, reason, error: (err as Error).message });
+    }
+    const conditions = setCondition(
+      link.status?.conditions ?? [],
+      {
+        type: 'Ready',
+        status: ready.ok ? 'True' : 'False',
+        reason: ready.reason,
+        message: ready.message,
+        observedGeneration: gen,
+      },
+      now,
+    );
+    const status: QkdLinkStatus = {
+      ...(link.status ?? {}),
+      ...measured,
+      observedGeneration: gen,
+      conditions,
+      expectedConsumption: expectedConsumption(d, link),
+    };
+    if (canonicalJson(link.status ?? {}) !== canonicalJson(status)) {
+      await d.kube.patchStatus(objectPath(QKD_LINKS, link.metadata.namespace, link.metadata.name), 'merge', {
+        status,
+      });
+    }
+    return { requeueAfterMs: d.probePeriodMs };
+  };
+}

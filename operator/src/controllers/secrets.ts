@@ -1,0 +1,52 @@
+// Reads the Secrets a MecHost or QkdLink points at. Never logged, never copied into status.
+import type { KubeClient } from '../runtime/kube-client.ts';
+import { objectPath } from '../runtime/kube-paths.ts';
+import type { KubeObject } from '../runtime/types.ts';
+import type { TlsMaterial } from './probes.ts';
+import { SECRETS } from './resources.ts';
+
+interface Secret extends KubeObject {
+  data?: Record<string, string>;
+}
+
+export class SecretError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function secretData(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  keys: string[],
+): Promise<Record<string, string>> {
+  const secret = await kube.get<Secret>(objectPath(SECRETS, namespace, name));
+  if (!secret) throw new SecretError('SecretNotFound', `Secret ${namespace}/${name} not found`);
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const v = secret.data?.[k];
+    if (v === undefined)
+      throw new SecretError('SecretIncomplete', `Secret ${namespace}/${name} has no key ${k}`);
+    out[k] = Buffer.from(v, 'base64').toString('utf8');
+  }
+  return out;
+}
+
+/** OpenWhisk API key (UUID:KEY) from key "auth". */
+export async function openwhiskAuth(kube: KubeClient, namespace: string, name: string): Promise<string> {
+  const { auth } = await secretData(kube, namespace, name, ['auth']);
+  if (!/^[^:\s]+:[^:\s]+$/.test(auth!.trim())) {
+    throw new SecretError('SecretInvalid', `Secret ${namespace}/${name}: key auth must be UUID:KEY`);
+  }
+  return auth!.trim();
+}
+
+/** Client certificate, key and CA (tls.crt, tls.key, ca.crt) for mutual TLS with a KME. */
+export async function tlsMaterial(kube: KubeClient, namespace: string, name: string): Promise<TlsMaterial> {
+  const d = await secretData(kube, namespace, name, ['tls.crt', 'tls.key', 'ca.crt']);
+  return { cert: d['tls.crt']!, key: d['tls.key']!, ca: d['ca.crt']! };
+}

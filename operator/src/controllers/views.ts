@@ -1,0 +1,94 @@
+// The world as placement sees it, built from the informers' caches and the context index. Pure:
+// every input is passed in, including the clock.
+import type { MecApp, MecHost, QkdLink } from '@mecqkd/crds';
+import type { AppDemand, HostView, LinkView } from '../placement/types.ts';
+import type { ContextIndex } from './context-index.ts';
+
+export interface ViewOptions {
+  /** Telemetry older than this is stale: the host or link is left out of placement. */
+  maxTelemetryAgeMs: number;
+  /** Expected duration of one activation, to turn invocations/s into occupied memory. */
+  expectedActivationMs: number;
+}
+
+export function isTrue(conditions: { type: string; status: string }[] | undefined, type: string): boolean {
+  return conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+}
+
+function age(now: number, time: string | undefined): number {
+  return time ? now - Date.parse(time) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Load one context adds: the OpenWhisk invoker memory its activations occupy on average
+ * (invocations/s × activation time × action memory) over the smallest host's user memory, so the
+ * estimate never under-charges a host.
+ */
+export function appDemand(app: MecApp, hosts: MecHost[], opts: ViewOptions): AppDemand {
+  const { placement, action } = app.spec;
+  const smallestHostMb = Math.min(...hosts.map((h) => h.spec.capacity.memoryMb), Number.POSITIVE_INFINITY);
+  const busyMb =
+    placement.expectedInvocationsPerSecond * (opts.expectedActivationMs / 1000) * action.limits.memoryMb;
+  return {
+    app: app.metadata.name,
+    ...(placement.hostSelector ? { hostSelector: placement.hostSelector } : {}),
+    ...(app.spec.appInfo.appLocation ? { appLocation: app.spec.appInfo.appLocation } : {}),
+    maxLoad: placement.maxLoad,
+    minKeyAvailability: placement.minKeyAvailability,
+    keyRate: (placement.expectedInvocationsPerSecond / placement.invocationsPerKey) * placement.keySizeBits,
+    loadPerContext: Number.isFinite(smallestHostMb) ? Math.min(1, busyMb / smallestHostMb) : 0,
+  };
+}
+
+export function hostViews(
+  hosts: MecHost[],
+  index: ContextIndex,
+  demandOf: (app: string) => AppDemand | undefined,
+  now: number,
+  opts: ViewOptions,
+): HostView[] {
+  return hosts.map((h) => {
+    const s = h.status;
+    const fresh = s?.load !== undefined && age(now, s.telemetryTime) <= opts.maxTelemetryAgeMs;
+    const measuredAt = s?.telemetryTime ? Date.parse(s.telemetryTime) : 0;
+    // contexts placed after the measurement add load the measurement cannot show yet
+    const unseen = index
+      .placedSince(h.metadata.name, measuredAt)
+      .reduce((sum, u) => sum + (demandOf(u.app)?.loadPerContext ?? 0), 0);
+    return {
+      name: h.metadata.name,
+      ready: fresh && !h.metadata.deletionTimestamp && isTrue(s?.conditions, 'Ready'),
+      labels: h.metadata.labels ?? {},
+      ...(h.spec.location ? { location: h.spec.location } : {}),
+      kmeId: h.spec.kme.kmeId,
+      load: Math.min(1, (s?.load ?? 1) + unseen),
+      contexts: index.contextCount(h.metadata.name),
+      ...(h.spec.capacity.maxContexts ? { maxContexts: h.spec.capacity.maxContexts } : {}),
+      memoryMb: h.spec.capacity.memoryMb,
+    };
+  });
+}
+
+export function linkViews(
+  links: QkdLink[],
+  index: ContextIndex,
+  demandOf: (app: string) => AppDemand | undefined,
+  now: number,
+  opts: ViewOptions,
+): LinkView[] {
+  return links.map((l) => {
+    const s = l.status;
+    const ends: [string, string] = [l.spec.source.kmeId, l.spec.target.kmeId];
+    let committed = 0;
+    for (const [app, n] of index.linkUsers(...ends)) committed += n * (demandOf(app)?.keyRate ?? 0);
+    return {
+      name: l.metadata.name,
+      ends,
+      state: s?.state ?? 'PENDING',
+      keyAvailability: s?.keyAvailability ?? 0,
+      secretKeyRate: s?.secretKeyRate ?? 0,
+      committedKeyRate: committed,
+      fresh: age(now, s?.probeTime) <= opts.maxTelemetryAgeMs && !l.metadata.deletionTimestamp,
+    };
+  });
+}

@@ -1,0 +1,29 @@
+import { expect } from 'chai';
+import { helpText, parseOperatorConfig } from '../../src/config.ts';
+
+describe('operator configuration', () => {
+  it('takes flags over environment over defaults', () => {
+    const c = parseOperatorConfig(['--workers', '4', '--policy=weighted-random'], {
+      MECQKD_WORKERS: '8',
+      MECQKD_REDIS_URL: 'redis://r:1',
+    });
+    expect(c).to.include({
+      workers: 4,
+      policy: 'weighted-random',
+      redisUrl: 'redis://r:1',
+      leaderElect: true,
+    });
+  });
+
+  it('names the flag of a bad value', () => {
+    expect(() => parseOperatorConfig(['--max-load-typo', '1'], {})).to.throw('unknown flag --max-load-typo');
+    expect(() => parseOperatorConfig(['--workers', '0'], {})).to.throw(/--workers: Too small/);
+    expect(() => parseOperatorConfig(['--telemetry', 'carrier-pigeon'], {})).to.throw(/--telemetry/);
+  });
+
+  it('documents every flag with its environment variable', () => {
+    expect(helpText())
+      .to.contain('--max-migrations-per-round')
+      .and.to.contain('[MECQKD_MAX_MIGRATIONS_PER_ROUND]');
+  });
+});

@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import { ContextIndex } from '../../src/controllers/context-index.ts';
+import { context, key, placed } from './fixtures.ts';
+
+describe('ContextIndex (derived from cached AppContexts)', () => {
+  it('counts the users of an action per host, excluding a context being deleted', () => {
+    const idx = new ContextIndex();
+    const a = context('cardio', placed('h1', 'act-1'));
+    const b = context('cardio', placed('h1', 'act-1'));
+    idx.upsert(key(a), a);
+    idx.upsert(key(b), b);
+    expect(idx.actionUsers('h1', 'act-1')).to.equal(2);
+    expect(idx.actionUsers('h1', 'act-1', key(a))).to.equal(1);
+    const deleting = { ...b, metadata: { ...b.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } };
+    idx.upsert(key(b), deleting);
+    expect(idx.actionUsers('h1', 'act-1', key(a))).to.equal(0);
+    expect([...idx.actionsOn('h1')]).to.deep.equal(['act-1']);
+  });
+
+  it('moves a context between hosts on update and forgets it on delete', () => {
+    const idx = new ContextIndex();
+    const a = context('cardio', placed('h1', 'act-1'));
+    idx.upsert(key(a), a);
+    idx.upsert(key(a), { ...a, status: { ...a.status, ...placed('h2', 'act-1') } });
+    expect(idx.contextCount('h1')).to.equal(0);
+    expect(idx.contextCount('h2')).to.equal(1);
+    idx.remove(key(a));
+    expect(idx.contextCount('h2')).to.equal(0);
+    expect([...idx.placed()]).to.deep.equal([]);
+  });
+
+  it('counts contexts per app on every hop of their key path', () => {
+    const idx = new ContextIndex();
+    const relayed = context('covid', placed('h2', 'act-2', undefined, ['KME_C', 'KME_R', 'KME_H2']));
+    idx.upsert(key(relayed), relayed);
+    expect(Object.fromEntries(idx.linkUsers('KME_R', 'KME_C'))).to.deep.equal({ covid: 1 });
+    expect(Object.fromEntries(idx.linkUsers('KME_H2', 'KME_R'))).to.deep.equal({ covid: 1 });
+    expect(idx.linkUsers('KME_C', 'KME_H2').size).to.equal(0);
+  });
+
+  it('sees its own status write before the watch delivers it, then defers to the watch', () => {
+    const idx = new ContextIndex();
+    const a = context('cardio', undefined, '10');
+    idx.upsert(key(a), a);
+    expect(idx.waitingContexts()).to.deep.equal([key(a)]);
+    const written = {
+      ...a,
+      metadata: { ...a.metadata, resourceVersion: '11' },
+      status: placed('h1', 'act-1'),
+    };
+    idx.wrote(key(a), written as typeof a);
+    expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
+    // a stale event (older than our write) does not undo it
+    idx.upsert(key(a), a);
+    expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
+    // the watch catches up with the written version
+    idx.upsert(key(a), written as typeof a);
+    expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
+    expect(idx.waitingContexts()).to.deep.equal([]);
+  });
+
+  it('lists the contexts placed on a host after a time, newest first', () => {
+    const idx = new ContextIndex();
+    const times = ['2026-01-01T00:00:01Z', '2026-01-01T00:00:03Z', '2026-01-01T00:00:02Z'];
+    for (const t of times) {
+      const c = context('cardio', placed('h1', 'act-1', t));
+      idx.upsert(key(c), c);
+    }
+    const since = Date.parse('2026-01-01T00:00:01Z');
+    expect(idx.placedSince('h1', since).map((u) => new Date(u.placedAt).toISOString())).to.deep.equal([
+      '2026-01-01T00:00:03.000Z',
+      '2026-01-01T00:00:02.000Z',
+    ]);
+  });
+});
