@@ -44,7 +44,12 @@ export const Void = z.strictObject({ keyIds: z.array(z.uuid()).min(1), route: z.
 export type Void = z.infer<typeof Void>;
 
 export const RouteStockRequest = z.strictObject({ route: z.array(z.string()).min(2) });
-export const RouteStock = z.strictObject({ storedBits: z.number(), capacityBits: z.number() });
+/** Bottleneck of a route: least stored bits, least capacity and least secret key rate over its links. */
+export const RouteStock = z.strictObject({
+  storedBits: z.number(),
+  capacityBits: z.number(),
+  skr: z.number(),
+});
 export type RouteStock = z.infer<typeof RouteStock>;
 
 export const Adjustment = z.strictObject({

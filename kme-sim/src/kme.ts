@@ -5,10 +5,12 @@ import type { Server } from 'node:net';
 import { createLogger } from '@mecqkd/common/logger';
 import type { Config } from './config.ts';
 import type { KmeContext } from './context.ts';
+import type { RouteStock } from './kme-channel.ts';
 import { createKmeChannel } from './kme-channel.ts';
 import { Link } from './link.ts';
-import { createKmeMetrics } from './metrics.ts';
+import { createKmeMetrics, type PairStock } from './metrics.ts';
 import { KeyPool } from './pool.ts';
+import { routeStock } from './relay.ts';
 import { createKmeServer, createOpsServer } from './server.ts';
 import { createTopology } from './topology.ts';
 
@@ -34,6 +36,30 @@ function closeServer(server: Server & { closeAllConnections?: () => void }): Pro
     server.close(() => resolve());
     server.closeAllConnections?.();
   });
+}
+
+/** Stock per (local master, remote slave) pair; one route lookup per target KME, unreachable ones left out. */
+async function pairStocks(ctx: KmeContext): Promise<PairStock[]> {
+  const targets = new Set(ctx.topology.saes().map((s) => ctx.topology.kmeOfSae(s) as string));
+  targets.delete(ctx.kmeId);
+  const stocks = new Map<string, RouteStock>();
+  await Promise.all(
+    [...targets].map(async (kme) => {
+      const route = ctx.topology.route(ctx.kmeId, kme);
+      if (route)
+        await routeStock(ctx, route).then(
+          (s) => stocks.set(kme, s),
+          () => {},
+        );
+    }),
+  );
+  return ctx.topology.saesOf(ctx.kmeId).flatMap((master) =>
+    ctx.topology.saes().flatMap((slave) => {
+      const targetKme = ctx.topology.kmeOfSae(slave) as string;
+      const stock = stocks.get(targetKme);
+      return stock ? [{ master, slave, targetKme, ...stock }] : [];
+    }),
+  );
 }
 
 export async function startKme(config: Config, kmeId: string): Promise<RunningKme> {
@@ -64,7 +90,12 @@ export async function startKme(config: Config, kmeId: string): Promise<RunningKm
     pool,
     channel,
     log,
-    metrics: createKmeMetrics(kmeId, [...links.values()], cfg.keySize, () => pool.size),
+    metrics: createKmeMetrics(kmeId, {
+      links: [...links.values()],
+      keySize: cfg.keySize,
+      reservedKeys: () => pool.size,
+      pairStocks: () => pairStocks(ctx),
+    }),
     peerUrl(id) {
       const peer = topology.kme(id);
       if (!peer) throw new Error(`unknown KME ${id}`);

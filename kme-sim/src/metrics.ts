@@ -12,7 +12,25 @@ export interface KmeMetrics {
 
 const STATES = ['ACTIVE', 'PASSIVE', 'PENDING', 'OFF'] as const;
 
-export function createKmeMetrics(kmeId: string, links: Link[], keySize: number, reservedKeys: () => number) {
+/** Key stock between a local master SAE and a slave SAE on another KME (bottleneck of the path). */
+export interface PairStock {
+  master: string;
+  slave: string;
+  targetKme: string;
+  storedBits: number;
+  capacityBits: number;
+  skr: number;
+}
+
+export interface MetricSources {
+  links: Link[];
+  keySize: number;
+  reservedKeys(): number;
+  pairStocks(): Promise<PairStock[]>;
+}
+
+export function createKmeMetrics(kmeId: string, src: MetricSources) {
+  const { links, keySize } = src;
   const registry = new Registry();
   registry.setDefaultLabels({ kme_id: kmeId });
   const linkLabels = ['link_id', 'peer_kme_id'] as const;
@@ -56,9 +74,43 @@ export function createKmeMetrics(kmeId: string, links: Link[], keySize: number, 
     help: 'Keys held for slave SAEs and not yet fetched',
     registers: [registry],
     collect() {
-      this.set(reservedKeys());
+      this.set(src.reservedKeys());
     },
   });
+  // The three per-pair gauges share one (possibly remote) lookup per scrape.
+  let pending: Promise<PairStock[]> | undefined;
+  const pairStocks = () => {
+    pending ??= src.pairStocks().finally(() => setImmediate(() => (pending = undefined)));
+    return pending;
+  };
+  const perPair = (name: string, help: string, value: (p: PairStock) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['master_sae_id', 'slave_sae_id', 'target_kme_id'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const p of await pairStocks()) {
+          this.set({ master_sae_id: p.master, slave_sae_id: p.slave, target_kme_id: p.targetKme }, value(p));
+        }
+      },
+    });
+  perPair(
+    'kme_sae_pair_stored_bits',
+    'Key bits available to the SAE pair (bottleneck of the path)',
+    (p) => p.storedBits,
+  );
+  perPair(
+    'kme_sae_pair_capacity_bits',
+    'Key store capacity for the SAE pair (bottleneck of the path)',
+    (p) => p.capacityBits,
+  );
+  perPair(
+    'kme_sae_pair_secret_key_rate_bits_per_second',
+    'Secret key rate for the SAE pair (bottleneck)',
+    (p) => p.skr,
+  );
   const requests = new Counter({
     name: 'kme_requests_total',
     help: 'QKD 014 requests by endpoint, status code and SAE pair',

@@ -116,7 +116,7 @@ export async function withdraw(ctx: RelayContext, route: string[], keyIds: strin
   await ctx.channel.void(ctx.peerUrl(next), { keyIds, route });
 }
 
-/** Stored and capacity bits of the bottleneck link from this KME to the end of `route`. */
+/** Stored bits, capacity and secret key rate of the bottleneck links from this KME to the end of `route`. */
 export async function routeStock(ctx: RelayContext, route: string[]): Promise<RouteStock> {
   const at = route.indexOf(ctx.kmeId);
   const next = route[at + 1];
@@ -124,14 +124,16 @@ export async function routeStock(ctx: RelayContext, route: string[]): Promise<Ro
     throw new KmeError(400, `KME ${ctx.kmeId} is not on route ${route.join('>')}`);
   const link = linkTo(ctx, next);
   const here = {
-    storedBits: link.state() === 'PENDING' ? 0 : link.storedBits(),
+    storedBits: link.active ? link.storedBits() : 0,
     capacityBits: link.capacityBits,
+    skr: link.skr(),
   };
   if (at + 1 === route.length - 1) return here;
   const rest = await ctx.channel.routeStock(ctx.peerUrl(next), { route });
   return {
     storedBits: Math.min(here.storedBits, rest.storedBits),
     capacityBits: Math.min(here.capacityBits, rest.capacityBits),
+    skr: Math.min(here.skr, rest.skr),
   };
 }
 

@@ -118,8 +118,7 @@ async function routeResponse(ctx: KmeContext, target: string) {
   return {
     route,
     type: route.length > 2 ? 'VIRT' : 'PHYS',
-    storedBits: stock.storedBits,
-    capacityBits: stock.capacityBits,
+    ...stock,
     keyAvailability: Math.min(1, stock.storedBits / stock.capacityBits),
   };
 }

@@ -6,6 +6,10 @@ export interface Topology {
   kme(id: string): KmeConfig | undefined;
   /** KME ID of the KME the SAE is attached to. */
   kmeOfSae(saeId: string): string | undefined;
+  /** IDs of the SAEs attached to `kmeId`. */
+  saesOf(kmeId: string): string[];
+  /** Every SAE ID of the topology. */
+  saes(): string[];
   /** SAE ID for a client certificate CN presented at `kmeId`, if that SAE belongs to that KME. */
   saeForCommonName(kmeId: string, commonName: string): string | undefined;
   /** KMEs from `from` to `to` inclusive, fewest hops first; undefined when not connected. */
@@ -59,6 +63,8 @@ export function createTopology(config: Config): Topology {
   return {
     kme: (id) => kmes.get(id),
     kmeOfSae: (saeId) => saeKme.get(saeId),
+    saesOf: (kmeId) => kmes.get(kmeId)?.saes.map((s) => s.id) ?? [],
+    saes: () => [...saeKme.keys()],
     saeForCommonName: (kmeId, cn) => byCommonName.get(`${kmeId}\n${cn}`),
     route(from, to) {
       const key = `${from}\n${to}`;

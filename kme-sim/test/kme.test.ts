@@ -328,7 +328,7 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
       expect(consumed(linksBefore[0], linksAfter[0], 'kme-b--kme-c')).to.equal(true);
       expect(consumed(linksBefore[1], linksAfter[1], 'kme-c--kme-d')).to.equal(true);
       const route = (await ops(tb, 'kme-a', '/mecqkd/v1/routes/kme-d')) as Record<string, unknown>;
-      expect(route).to.include({ type: 'VIRT' });
+      expect(route).to.include({ type: 'VIRT', skr: 1_000_000, capacityBits: 1_000_000 });
       expect(route.route).to.deep.equal(['kme-a', 'kme-b', 'kme-c', 'kme-d']);
     });
 
@@ -511,6 +511,9 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
         'kme_keys_delivered_total{endpoint="enc_keys",master_sae_id="sae-a1",slave_sae_id="sae-b1",kme_id="kme-a"}',
         'kme_requests_total{endpoint="enc_keys",code="400",master_sae_id="sae-a1",slave_sae_id="sae-b1",kme_id="kme-a"}',
         'kme_requests_total{endpoint="enc_keys",code="503",master_sae_id="sae-a1",slave_sae_id="sae-e1",kme_id="kme-a"}',
+        'kme_sae_pair_stored_bits{master_sae_id="sae-a1",slave_sae_id="sae-d1",target_kme_id="kme-d",kme_id="kme-a"}',
+        'kme_sae_pair_capacity_bits{master_sae_id="sae-a3",slave_sae_id="sae-b2",target_kme_id="kme-b",kme_id="kme-a"} 1000000',
+        'kme_sae_pair_secret_key_rate_bits_per_second{master_sae_id="sae-a2",slave_sae_id="sae-c1",target_kme_id="kme-c",kme_id="kme-a"} 1000000',
       ]) {
         expect(text).to.include(name);
       }

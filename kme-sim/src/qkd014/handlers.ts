@@ -2,6 +2,7 @@
 // `caller` is the authenticated SAE ID; `pathSae` the percent-decoded SAE ID from the URL.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { KmeContext } from '../context.ts';
+import type { RouteStock } from '../kme-channel.ts';
 import { routeStock, ship, split, withdraw } from '../relay.ts';
 import { badRequest, MESSAGES, unauthorised, unavailable } from './errors.ts';
 import { parseKeyIds, parseKeyRequest, type RawRequest } from './requests.ts';
@@ -23,13 +24,17 @@ function routeTo(ctx: KmeContext, kmeId: string): string[] {
   return route;
 }
 
+/** Key stock between this KME and `targetKme` (its own random source when they are the same). */
+export async function pairStock(ctx: KmeContext, targetKme: string): Promise<RouteStock> {
+  if (targetKme !== ctx.kmeId) return routeStock(ctx, routeTo(ctx, targetKme));
+  const bits = ctx.cfg.localCapacityBits;
+  return { storedBits: bits, capacityBits: bits, skr: 0 };
+}
+
 export async function getStatus(ctx: KmeContext, caller: string, slave: string): Promise<Status> {
   const targetKme = knownPeer(ctx, caller, slave, 'slave');
   const { keySize } = ctx.cfg;
-  const stock =
-    targetKme === ctx.kmeId
-      ? { storedBits: ctx.cfg.localCapacityBits, capacityBits: ctx.cfg.localCapacityBits }
-      : await routeStock(ctx, routeTo(ctx, targetKme));
+  const stock = await pairStock(ctx, targetKme);
   const maxKeyCount = Math.floor(stock.capacityBits / keySize);
   return {
     source_KME_ID: ctx.kmeId,
