@@ -152,13 +152,12 @@ async function qkd014(
   url: URL,
 ) {
   const method = m[2] as 'status' | 'enc_keys' | 'dec_keys';
-  const pathSae = decodeSegment(m[1] as string);
   const cn = commonName(req);
   const caller = cn === undefined ? undefined : ctx.topology.saeForCommonName(ctx.kmeId, cn);
-  const known = (id: string | undefined) => (id !== undefined && ctx.topology.kmeOfSae(id) ? id : 'unknown');
-  const [master, slave] =
-    method === 'dec_keys' ? [known(pathSae), known(caller)] : [known(caller), known(pathSae)];
+  let pathSae: string | undefined;
+  let status = 200;
   try {
+    pathSae = decodeSegment(m[1] as string);
     if (!ALLOW[method]?.split(', ').includes(req.method ?? '')) {
       throw new KmeError(405, `method ${req.method} is not allowed on ${method}`, {
         allow: ALLOW[method] as string,
@@ -178,15 +177,19 @@ async function qkd014(
           ? await getKey(ctx, caller, pathSae, raw)
           : getKeyWithIds(ctx, caller, pathSae, raw);
     send(res, 200, body);
-    ctx.metrics.request(method, 200, master, slave);
   } catch (err) {
     const e =
       err instanceof KmeError ? err : new KmeError(503, 'key data access error', { retryAfterSeconds: 5 });
     if (!(err instanceof KmeError))
       ctx.log.error('QKD 014 request failed', { method, error: (err as Error).message });
+    else if (e.status >= 500) ctx.log.warn('QKD 014 request refused', { method, caller, message: e.message });
+    status = e.status;
     sendError(res, e);
-    ctx.metrics.request(method, e.status, master, slave);
   }
+  // Labels name known SAEs only: path segments are caller-controlled.
+  const known = (id: string | undefined) => (id !== undefined && ctx.topology.kmeOfSae(id) ? id : 'unknown');
+  const [master, slave] = method === 'dec_keys' ? [pathSae, caller] : [caller, pathSae];
+  ctx.metrics.request(method, status, known(master), known(slave));
 }
 
 function forwardResult(ctx: KmeContext, s: PromiseSettledResult<void>): ForwardResult {
@@ -263,7 +266,7 @@ export function createKmeServer(ctx: KmeContext, tls: { cert: Buffer; key: Buffe
     (req, res) => {
       const url = new URL(req.url ?? '/', 'https://kme');
       const qkd = QKD_PATH.exec(url.pathname);
-      if (qkd) return void qkd014(ctx, req, res, qkd, url);
+      if (qkd) return void qkd014(ctx, req, res, qkd, url).catch((err) => handleErrors(ctx, res, err));
       void (async () => {
         if (url.pathname.startsWith(CHANNEL_PREFIX)) {
           return channel(ctx, req, res, url.pathname.slice(CHANNEL_PREFIX.length));

@@ -94,6 +94,12 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
 
     it('rejects a blank, unknown or self slave with 400, and other methods with 405', async () => {
       expect((await failure(a1, 'GET', '/api/v1/keys/%20/status')).status).to.equal(400);
+      const encoding = await failure(a1, 'GET', '/api/v1/keys/%E0%A4%A/status');
+      expect([encoding.status, encoding.error.message]).to.deep.equal([
+        400,
+        'SAE ID in the path is not valid percent-encoding',
+      ]);
+      expect((await a1.status('sae-b1')).slave_SAE_ID).to.equal('sae-b1');
       const unknown = await failure(a1, 'GET', '/api/v1/keys/nobody/status');
       expect([unknown.status, unknown.error.message]).to.deep.equal([400, 'unknown slave SAE nobody']);
       expect((await failure(a1, 'GET', '/api/v1/keys/sae-a1/status')).status).to.equal(400);
