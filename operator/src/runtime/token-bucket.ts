@@ -29,10 +29,23 @@ export class TokenBucket {
   /** Takes one token and returns the delay in ms before the caller may act (0 when a token was free). */
   reserve(): number {
     if (this.qps <= 0) return 0;
+    this.refill();
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
+  }
+
+  /** Takes a token only if one is free now (a spam filter: drop rather than wait). */
+  tryTake(): boolean {
+    if (this.qps <= 0) return true;
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private refill(): void {
     const now = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
     this.last = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
   }
 }

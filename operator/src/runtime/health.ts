@@ -1,0 +1,65 @@
+// The operator's probe and metrics endpoint: /healthz (liveness), /readyz (readiness: every named
+// check passes, e.g. informers synced and watching) and /metrics (the runtime registry).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { registry } from './metrics.ts';
+
+/** Returns true when healthy; a throw or false fails the probe. */
+export type Check = () => boolean | Promise<boolean>;
+
+export interface HealthServer {
+  readonly port: number;
+  addHealthzCheck(name: string, check: Check): void;
+  addReadyzCheck(name: string, check: Check): void;
+  close(): Promise<void>;
+}
+
+async function runChecks(checks: Map<string, Check>): Promise<{ ok: boolean; body: string }> {
+  const lines: string[] = [];
+  let ok = true;
+  for (const [name, check] of checks) {
+    let passed: boolean;
+    try {
+      passed = await check();
+    } catch {
+      passed = false;
+    }
+    ok &&= passed;
+    lines.push(`[${passed ? '+' : '-'}]${name} ${passed ? 'ok' : 'failed'}`);
+  }
+  return { ok, body: `${lines.join('\n')}${lines.length ? '\n' : ''}${ok ? 'ok' : 'failed'}\n` };
+}
+
+/** Listens on host:port (port 0 = any free one; 127.0.0.1 unless told otherwise). */
+export async function startHealthServer(port: number, host = '127.0.0.1'): Promise<HealthServer> {
+  const healthz = new Map<string, Check>([['ping', () => true]]);
+  const readyz = new Map<string, Check>([['ping', () => true]]);
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const respond = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    const probe = (checks: Map<string, Check>) =>
+      runChecks(checks).then(({ ok, body }) => respond(ok ? 200 : 500, body));
+    const work =
+      path === '/healthz'
+        ? probe(healthz)
+        : path === '/readyz'
+          ? probe(readyz)
+          : path === '/metrics'
+            ? registry.metrics().then((text) => respond(200, text, registry.contentType))
+            : Promise.resolve(respond(404, 'not found\n'));
+    work.catch((err: unknown) => respond(500, `${err instanceof Error ? err.message : String(err)}\n`));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    addHealthzCheck: (name, check) => healthz.set(name, check),
+    addReadyzCheck: (name, check) => readyz.set(name, check),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
