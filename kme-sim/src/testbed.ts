@@ -93,13 +93,13 @@ export async function startKmeProcess(
   configPath: string,
   config: Config,
   kmeIds: string[],
-  opts: { name: string; logFile: string },
+  opts: { name: string; logFile: string; logLevel?: string },
 ): Promise<ManagedProcess> {
   const proc = startProcess({
     name: opts.name,
     command: process.execPath,
     args: ['--import', 'tsx', CLI, 'serve', '--config', configPath, ...kmeIds.flatMap((id) => ['--kme', id])],
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    env: { ...process.env, LOG_LEVEL: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn' },
     logFile: opts.logFile,
   });
   for (const id of kmeIds) {
@@ -112,7 +112,11 @@ export async function startKmeProcess(
 }
 
 /** Certificates, config and one process per KME group; resolves once every QKD link is active. */
-export async function startTestbed(spec: TestbedSpec, dir: string): Promise<Testbed> {
+export async function startTestbed(
+  spec: TestbedSpec,
+  dir: string,
+  opts: { logLevel?: string } = {},
+): Promise<Testbed> {
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
   const { configPath, config, certs } = await writeTestbedConfig(spec, root);
@@ -124,6 +128,7 @@ export async function startTestbed(spec: TestbedSpec, dir: string): Promise<Test
   const processes = await Promise.all(
     [...groups].map(([group, ids]) =>
       startKmeProcess(configPath, config, ids, {
+        ...opts,
         name: `kme-sim ${group}`,
         logFile: join(root, 'logs', `${group}.log`),
       }),

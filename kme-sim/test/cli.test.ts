@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,15 @@ const run = (args: string[]) => promisify(execFile)(process.execPath, [BIN, ...a
 
 describe('kme-sim command line', function () {
   this.timeout(30_000);
+  const dirs: string[] = [];
+  const tempDir = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   it('prints usage with --help', async () => {
     const { stdout } = await run(['--help']);
@@ -19,7 +28,7 @@ describe('kme-sim command line', function () {
   });
 
   it('writes a CA, a KME server+client certificate and an SAE client certificate', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'kme-certs-'));
+    const out = tempDir('kme-certs-');
     await run(['certs', '--out', out, '--kme', 'kme-x', '--sae', 'sae-y', '--dns', 'kme.example']);
     const ca = new X509Certificate(readFileSync(join(out, 'ca.pem')));
     const kme = new X509Certificate(readFileSync(join(out, 'kme-x.pem')));
@@ -32,7 +41,7 @@ describe('kme-sim command line', function () {
   });
 
   it('refuses an invalid config with the reason', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kme-config-'));
+    const dir = tempDir('kme-config-');
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'kmes:\n  - id: kme-a\n    port: 99999\n    tls: {cert: a, key: b, ca: c}\n');
     const err = await run(['serve', '--config', file]).catch((e: { code: number; stderr: string }) => e);

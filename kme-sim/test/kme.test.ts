@@ -1,6 +1,6 @@
 // QKD 014 over real HTTPS + mutual TLS on loopback, against kme-sim child processes:
 // process "p1" runs kme-a; process "p2" runs kme-b … kme-e. Links: a–b–c–d (relay chain) and a–e (small).
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { Agent, get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +29,6 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
   };
 
   before(async () => {
-    process.env.LOG_LEVEL = 'info';
     const dir = join(tmpdir(), `kme-sim-test-${process.pid}`);
     tb = await startTestbed(
       {
@@ -50,6 +49,7 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
         ],
       },
       dir,
+      { logLevel: 'info' },
     );
     a1 = saeClient(tb, 'sae-a1');
     a2 = saeClient(tb, 'sae-a2');
@@ -60,6 +60,8 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
   after(async () => {
     for (const c of [a1, a2, b1, b2]) c?.close();
     await tb?.stop();
+    // Logs and certificates stay for a look after a failure when KME_SIM_KEEP_TEST_DIR is set.
+    if (tb && !process.env.KME_SIM_KEEP_TEST_DIR) rmSync(tb.dir, { recursive: true, force: true });
   });
 
   /** The raw answer of a request expected to fail, with its Error body checked against Table 13. */
@@ -423,6 +425,7 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
       const restarted = await startKmeProcess(tb.configPath, tb.config, ['kme-f'], {
         name: 'kme-sim p3',
         logFile: join(tb.dir, 'logs', 'p3.log'),
+        logLevel: 'info',
       });
       tb.processes.push(restarted);
       const f1 = saeClient(tb, 'sae-f1');
