@@ -4,13 +4,7 @@ import { optimise } from '../../src/placement/optimise.ts';
 import { placeBatch, placeContext } from '../../src/placement/place.ts';
 import { type Rng, seededRng } from '../../src/placement/rng.ts';
 import { DEFAULT_WEIGHTS } from '../../src/placement/score.ts';
-import type {
-  HostView,
-  LinkView,
-  Migration,
-  PlacedContext,
-  PlacementRequest,
-} from '../../src/placement/types.ts';
+import type { HostView, LinkView, PlacedContext, PlacementRequest } from '../../src/placement/types.ts';
 import { host, link, randomDemand, randomInstance, request } from './fixtures.ts';
 import { carries, hostFeasible } from './reference.ts';
 
@@ -177,9 +171,15 @@ describe('placement: properties over random instances', () => {
           busy++;
         }
       } else {
+        // A uniformly chosen busy context leaves.
         let k = Math.floor(rng() * busy);
-        const h = hosts.find((x) => (k -= x.contexts) < 0)!;
-        h.contexts--;
+        for (const h of hosts) {
+          if (k < h.contexts) {
+            h.contexts--;
+            break;
+          }
+          k -= h.contexts;
+        }
         busy--;
       }
     }
