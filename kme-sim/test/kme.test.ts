@@ -306,6 +306,24 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
       );
       expect(fetched.map((f) => f.keys)).to.deep.equal(results.map((r) => r.keys));
     });
+
+    it('keeps the two directions of a link apart when both ends reserve at once', async () => {
+      const [ab, ba] = await Promise.all([
+        Promise.all(Array.from({ length: 10 }, () => a1.encKeys('sae-b1', { number: 8 }))),
+        Promise.all(Array.from({ length: 10 }, () => b1.encKeys('sae-a1', { number: 8 }))),
+      ]);
+      const keys = [...ab, ...ba].flatMap((r) => remember(r).keys.map((k) => k.key));
+      expect(new Set(keys).size).to.equal(160);
+      const back = await Promise.all(
+        ba.map((r) =>
+          a1.decKeys(
+            'sae-b1',
+            r.keys.map((k) => k.key_ID),
+          ),
+        ),
+      );
+      expect(back.map((r) => r.keys)).to.deep.equal(ba.map((r) => r.keys));
+    });
   });
 
   describe('trusted-node relay', () => {
