@@ -53,7 +53,7 @@ async function certs(args: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify(written, null, 2)}\n`);
 }
 
-export async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP);

@@ -4,6 +4,7 @@
 import { Agent } from 'node:https';
 import { z } from 'zod';
 import { requestJson } from './https-json.ts';
+import type { LinkAdjustment } from './link.ts';
 import { KmeError } from './qkd014/errors.ts';
 
 export const CHANNEL_PREFIX = '/mecqkd/v1/kme/';
@@ -52,13 +53,6 @@ export const RouteStock = z.strictObject({
 });
 export type RouteStock = z.infer<typeof RouteStock>;
 
-export const Adjustment = z.strictObject({
-  skrBitsPerSecond: z.number().min(0).optional(),
-  storedBits: z.int().min(0).optional(),
-  enabled: z.boolean().optional(),
-});
-export type Adjustment = z.infer<typeof Adjustment>;
-
 const ChannelError = z.object({ message: z.string(), retryAfterSeconds: z.number().optional() });
 
 export interface KmeChannel {
@@ -66,7 +60,7 @@ export interface KmeChannel {
   forward(peerUrl: string, body: Forward): Promise<void>;
   void(peerUrl: string, body: Void): Promise<void>;
   routeStock(peerUrl: string, body: z.infer<typeof RouteStockRequest>): Promise<RouteStock>;
-  adjust(peerUrl: string, linkId: string, body: Adjustment): Promise<void>;
+  adjust(peerUrl: string, linkId: string, body: LinkAdjustment): Promise<void>;
   close(): void;
 }
 

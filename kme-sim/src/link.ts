@@ -4,17 +4,20 @@
 // (stream.ts): each end allocates offsets in the stream it originates, so the ends never need to agree on
 // who takes which bits. The cursor starts at a random position so a restarted KME never reuses positions.
 import { randomInt } from 'node:crypto';
+import { z } from 'zod';
 import type { LinkConfig } from './config.ts';
 import { DEFAULT_SKR_MODEL, secretKeyRate } from './skr.ts';
 import { type StreamKey, streamBytes, streamKey } from './stream.ts';
 
 export type LinkState = 'ACTIVE' | 'PASSIVE' | 'PENDING' | 'OFF';
 
-export interface LinkAdjustment {
-  skrBitsPerSecond?: number;
-  storedBits?: number;
-  enabled?: boolean;
-}
+/** What the admin endpoint may change on a running link (applied at both ends). */
+export const LinkAdjustment = z.strictObject({
+  skrBitsPerSecond: z.number().min(0).optional(),
+  storedBits: z.int().min(0).optional(),
+  enabled: z.boolean().optional(),
+});
+export type LinkAdjustment = z.infer<typeof LinkAdjustment>;
 
 const WINDOW_S = 10;
 const MAX_RETRY_AFTER_S = 3600;

@@ -7,7 +7,6 @@ import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import type { KmeContext } from './context.ts';
 import {
-  Adjustment,
   CHANNEL_PREFIX,
   ForwardBatch,
   type ForwardResult,
@@ -15,7 +14,7 @@ import {
   RouteStockRequest,
   Void,
 } from './kme-channel.ts';
-import type { Link } from './link.ts';
+import { type Link, LinkAdjustment } from './link.ts';
 import { type LinksResponse, linkStatus } from './link-status.ts';
 import { KmeError } from './qkd014/errors.ts';
 import { getKey, getKeyWithIds, getStatus } from './qkd014/handlers.ts';
@@ -25,12 +24,6 @@ import { receive, routeStock, withdraw } from './relay.ts';
 const MAX_BODY = 16 << 20;
 const QKD_PATH = /^\/api\/v1\/keys\/([^/]*)\/(status|enc_keys|dec_keys)$/;
 const ALLOW: Record<string, string> = { status: 'GET', enc_keys: 'GET, POST', dec_keys: 'GET, POST' };
-
-export interface TlsFiles {
-  cert: string;
-  key: string;
-  ca: string;
-}
 
 function send(
   res: ServerResponse,
@@ -241,7 +234,7 @@ async function channel(ctx: KmeContext, req: IncomingMessage, res: ServerRespons
     return send(res, 200, await routeStock(ctx, parseJson(RouteStockRequest, body).route));
   const adjust = /^links\/([^/]+)\/adjust$/.exec(op);
   if (adjust && decodeSegment(adjust[1] as string) === link.id) {
-    link.adjust(parseJson(Adjustment, body));
+    link.adjust(parseJson(LinkAdjustment, body));
     return send(res, 200, {});
   }
   throw new KmeError(404, `no KME channel operation ${op}`);
@@ -283,7 +276,7 @@ export function createKmeServer(ctx: KmeContext, tls: { cert: Buffer; key: Buffe
 /** Plain HTTP for 127.0.0.1 only: telemetry, /healthz and POST /mecqkd/v1/admin/links/{id}. */
 export function createOpsServer(
   ctx: KmeContext,
-  adjustBothEnds: (link: Link, change: Adjustment) => Promise<void>,
+  adjustBothEnds: (link: Link, change: LinkAdjustment) => Promise<void>,
 ) {
   return createHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://ops');
@@ -298,7 +291,7 @@ export function createOpsServer(
         const id = decodeSegment(admin[1] as string);
         const link = [...ctx.links.values()].find((l) => l.id === id);
         if (!link) throw new KmeError(404, `KME ${ctx.kmeId} has no link ${id}`);
-        await adjustBothEnds(link, parseJson(Adjustment, await readBody(req)));
+        await adjustBothEnds(link, parseJson(LinkAdjustment, await readBody(req)));
         return send(res, 200, linkStatus(link, ctx.cfg.keySize));
       }
       if (!(await telemetry(ctx, req, res, url.pathname)))

@@ -25,7 +25,7 @@ function routeTo(ctx: KmeContext, kmeId: string): string[] {
 }
 
 /** Key stock between this KME and `targetKme` (its own random source when they are the same). */
-export async function pairStock(ctx: KmeContext, targetKme: string): Promise<RouteStock> {
+async function pairStock(ctx: KmeContext, targetKme: string): Promise<RouteStock> {
   if (targetKme !== ctx.kmeId) return routeStock(ctx, routeTo(ctx, targetKme));
   const bits = ctx.cfg.localCapacityBits;
   return { storedBits: bits, capacityBits: bits, skr: 0 };
