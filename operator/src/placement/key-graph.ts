@@ -7,7 +7,10 @@ export const DEFAULT_MAX_HOPS = 3;
 export interface KeyGraph {
   /** Working copies: batch placement and optimisation update committedKeyRate as they decide. */
   links: LinkView[];
-  adjacency: Map<string, { peer: string; link: number }[]>;
+  /** KME IDs by index, and back: searches run over indexes (placement runs one per request). */
+  kmes: string[];
+  index: Map<string, number>;
+  adjacency: { peer: number; link: number }[][];
 }
 
 export interface KeyPath {
@@ -22,18 +25,23 @@ export interface KeyPath {
 }
 
 export function buildKeyGraph(links: LinkView[]): KeyGraph {
-  const copies = links.map((l) => ({ ...l, ends: [...l.ends] as [string, string] }));
-  const adjacency = new Map<string, { peer: string; link: number }[]>();
-  const add = (from: string, peer: string, link: number) => {
-    const list = adjacency.get(from) ?? [];
-    list.push({ peer, link });
-    adjacency.set(from, list);
+  const graph: KeyGraph = { links: [], kmes: [], index: new Map(), adjacency: [] };
+  const kme = (id: string) => {
+    let i = graph.index.get(id);
+    if (i === undefined) {
+      i = graph.kmes.push(id) - 1;
+      graph.index.set(id, i);
+      graph.adjacency.push([]);
+    }
+    return i;
   };
-  copies.forEach((l, i) => {
-    add(l.ends[0], l.ends[1], i);
-    add(l.ends[1], l.ends[0], i);
+  links.forEach((l, i) => {
+    graph.links.push({ ...l, ends: [...l.ends] });
+    const [a, b] = [kme(l.ends[0]), kme(l.ends[1])];
+    graph.adjacency[a]?.push({ peer: b, link: i });
+    graph.adjacency[b]?.push({ peer: a, link: i });
   });
-  return { links: copies, adjacency };
+  return graph;
 }
 
 /** A link can carry keys at all: ACTIVE and with telemetry fresh enough to trust. */
@@ -58,29 +66,16 @@ export function linkCarries(
   );
 }
 
-interface Reach {
-  prev: string | undefined;
-  link: number;
-  keyAvailability: number;
-  spareKeyRate: number;
-}
-
 /** Paths from one KME, materialised on demand (placement asks for a few of many reachable KMEs). */
 export interface KeyPaths {
   get(kme: string): KeyPath | undefined;
 }
 
-function better(a: Reach, b: Reach): boolean {
-  if (a.keyAvailability !== b.keyAvailability) return a.keyAvailability > b.keyAvailability;
-  if (a.spareKeyRate !== b.spareKeyRate) return a.spareKeyRate > b.spareKeyRate;
-  return (a.prev as string) < (b.prev as string);
-}
-
 /**
  * The best path from `from` to every KME reachable over links accepted by `usable` within `maxHops`:
- * fewest hops first, then highest bottleneck key availability, then highest bottleneck spare key rate.
- * Layered BFS: the best bottleneck over shortest paths to a node extends the best one to a node one
- * layer closer, so one pass per layer is exact.
+ * fewest hops first, then highest bottleneck key availability, then highest bottleneck spare key rate,
+ * then the smallest previous KME ID. Layered BFS: the best bottleneck over shortest paths to a node
+ * extends the best one to a node one layer closer, so one pass per layer is exact.
  */
 export function keyPaths(
   graph: KeyGraph,
@@ -88,46 +83,72 @@ export function keyPaths(
   usable: (link: LinkView) => boolean,
   maxHops = DEFAULT_MAX_HOPS,
 ): KeyPaths {
-  const reach = new Map<string, Reach>([
-    [from, { prev: undefined, link: -1, keyAvailability: 1, spareKeyRate: Number.POSITIVE_INFINITY }],
-  ]);
-  let frontier = [from];
-  for (let hop = 1; hop <= maxHops && frontier.length > 0; hop++) {
-    const layer = new Map<string, Reach>();
-    for (const kme of frontier) {
-      const prefix = reach.get(kme) as Reach;
-      for (const { peer, link } of graph.adjacency.get(kme) ?? []) {
-        if (reach.has(peer)) continue;
-        const l = graph.links[link] as LinkView;
-        if (!usable(l)) continue;
-        const next: Reach = {
-          prev: kme,
-          link,
-          keyAvailability: Math.min(prefix.keyAvailability, l.keyAvailability),
-          spareKeyRate: Math.min(prefix.spareKeyRate, spareKeyRate(l)),
-        };
-        const current = layer.get(peer);
-        if (!current || better(next, current)) layer.set(peer, next);
+  const n = graph.kmes.length;
+  const hops = new Int32Array(n).fill(-1);
+  const prev = new Int32Array(n).fill(-1);
+  const via = new Int32Array(n).fill(-1);
+  const avail = new Float64Array(n);
+  const spare = new Float64Array(n);
+  const start = graph.index.get(from);
+  if (start !== undefined) {
+    hops[start] = 0;
+    avail[start] = 1;
+    spare[start] = Number.POSITIVE_INFINITY;
+    let frontier = [start];
+    for (let hop = 1; hop <= maxHops && frontier.length > 0; hop++) {
+      const next: number[] = [];
+      for (const u of frontier) {
+        for (const { peer: v, link } of graph.adjacency[u] as { peer: number; link: number }[]) {
+          const reached = hops[v] as number;
+          if (reached !== -1 && reached < hop) continue;
+          const l = graph.links[link] as LinkView;
+          if (!usable(l)) continue;
+          const a = Math.min(avail[u] as number, l.keyAvailability);
+          const s = Math.min(spare[u] as number, l.secretKeyRate - l.committedKeyRate);
+          if (reached === -1) next.push(v);
+          else {
+            const av = avail[v] as number;
+            const sv = spare[v] as number;
+            const better =
+              a !== av
+                ? a > av
+                : s !== sv
+                  ? s > sv
+                  : (graph.kmes[u] as string) < (graph.kmes[prev[v] as number] as string);
+            if (!better) continue;
+          }
+          hops[v] = hop;
+          prev[v] = u;
+          via[v] = link;
+          avail[v] = a;
+          spare[v] = s;
+        }
       }
+      frontier = next;
     }
-    for (const [kme, r] of layer) reach.set(kme, r);
-    frontier = [...layer.keys()];
   }
   return {
     get(kme) {
-      const end = reach.get(kme);
-      if (!end) return undefined;
-      const kmes = [kme];
-      const links: number[] = [];
-      for (let r = end; r.prev !== undefined; r = reach.get(r.prev) as Reach) {
-        kmes.push(r.prev);
-        links.push(r.link);
+      const end = graph.index.get(kme);
+      if (end === undefined || start === undefined) {
+        // A KME on no link at all is reachable only from itself.
+        return kme === from
+          ? { kmes: [kme], links: [], keyAvailability: 1, spareKeyRate: Infinity }
+          : undefined;
       }
+      if (hops[end] === -1) return undefined;
+      const kmes: string[] = [];
+      const links: number[] = [];
+      for (let v = end; v !== start; v = prev[v] as number) {
+        kmes.push(graph.kmes[v] as string);
+        links.push(via[v] as number);
+      }
+      kmes.push(from);
       return {
         kmes: kmes.reverse(),
         links: links.reverse(),
-        keyAvailability: end.keyAvailability,
-        spareKeyRate: end.spareKeyRate,
+        keyAvailability: avail[end] as number,
+        spareKeyRate: spare[end] as number,
       };
     },
   };
@@ -154,9 +175,11 @@ export function pathOver(graph: KeyGraph, kmes: string[]): KeyPath | undefined {
 
 /** The link between two KMEs; with parallel links, the usable one with the most stored key. */
 function linkBetween(graph: KeyGraph, a: string, b: string): number | undefined {
+  const [ia, ib] = [graph.index.get(a), graph.index.get(b)];
+  if (ia === undefined || ib === undefined) return undefined;
   let found: number | undefined;
-  for (const { peer, link } of graph.adjacency.get(a) ?? []) {
-    if (peer !== b) continue;
+  for (const { peer, link } of graph.adjacency[ia] ?? []) {
+    if (peer !== ib) continue;
     const l = graph.links[link] as LinkView;
     const f = found === undefined ? undefined : (graph.links[found] as LinkView);
     const rank = (x: LinkView) => (linkUsable(x) ? 1 + x.keyAvailability : 0);

@@ -23,6 +23,7 @@ import {
 } from './key-graph.ts';
 import { score, scoreWeightsSchema } from './score.ts';
 import type { HostView, LinkView, Migration, OptimiseOptions, PlacedContext } from './types.ts';
+import { validatePlaced, validateViews } from './validate.ts';
 
 export const optimiseOptionsSchema = z.object({
   maxMigrationsPerRound: z.int().min(0),
@@ -85,6 +86,8 @@ export function optimise(
   const parsed = optimiseOptionsSchema.safeParse(options);
   if (!parsed.success) throw new Error(`invalid optimisation options: ${z.prettifyError(parsed.error)}`);
   const opts = parsed.data;
+  validateViews(hosts, links);
+  validatePlaced(placed);
   const state = new Map(hosts.map((h) => [h.name, { ...h }]));
   const all = [...state.values()];
   const graph = buildKeyGraph([...links]);

@@ -15,6 +15,7 @@ import type {
   PlacementRequest,
   ScoreWeights,
 } from './types.ts';
+import { validateRequests, validateViews } from './validate.ts';
 
 export interface PlacementOptions {
   /** Most QKD hops (trusted-node relays + 1) between the client KME and the host KME; default 3. */
@@ -68,6 +69,8 @@ export function placeBatch(
   opts: PlacementOptions = {},
 ): PlacementDecision[] {
   const w = parseWeights(weights);
+  validateViews(hosts, links);
+  validateRequests(requests);
   const projected = hosts.map((h) => ({ ...h }));
   const graph = buildKeyGraph([...links]);
   return requests.map((r) => decide(r, projected, graph, w, policy, rng, opts));

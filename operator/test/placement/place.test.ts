@@ -113,6 +113,18 @@ describe('placement: placeContext', () => {
     expect(again).to.deep.equal(same);
   });
 
+  it('rejects malformed views and requests, naming the object', () => {
+    const hosts = [host('h1', { load: Number.NaN })];
+    expect(() => place(request('c'), hosts, direct(hosts))).to.throw(/invalid host view h1/);
+    const ok = [host('h1')];
+    expect(() => place(request('c'), ok, direct(ok, { keyAvailability: 2 }))).to.throw(
+      /invalid link view kme-client--kme-h1/,
+    );
+    expect(() => place(request('c9', { demand: demand({ keyRate: -1 }) }), ok, direct(ok))).to.throw(
+      /invalid placement request c9/,
+    );
+  });
+
   it('rejects invalid weights', () => {
     const hosts = [host('h1')];
     const zero = { load: 0, keyAvailability: 0, pathLength: 0, contexts: 0 };
