@@ -2,11 +2,11 @@
 // failure, so each rejected host reports the one check it failed.
 import {
   DEFAULT_MAX_HOPS,
+  feasiblePaths,
   type KeyGraph,
   type KeyPath,
   type KeyPaths,
   keyPaths,
-  linkCarries,
   linkUsable,
 } from './key-graph.ts';
 import { hostInLocation } from './location.ts';
@@ -39,8 +39,8 @@ export interface FilterOptions {
 
 const round = (x: number) => Number(x.toFixed(3));
 
-function selectorMismatch(host: HostView, selector: Record<string, string> | undefined): string | undefined {
-  for (const [k, v] of Object.entries(selector ?? {})) {
+function selectorMismatch(host: HostView, selector: [string, string][]): string | undefined {
+  for (const [k, v] of selector) {
     if (host.labels[k] !== v) return `label ${k}=${host.labels[k] ?? '<absent>'}, selector wants ${v}`;
   }
   return undefined;
@@ -62,18 +62,20 @@ export function filterHosts(
   let structural: KeyPaths | undefined;
   const reject = (host: HostView, check: Check, detail: string) =>
     rejected.push({ host: host.name, check, detail });
+  const selector = Object.entries(demand.hostSelector ?? {});
+  const anywhere = !demand.appLocation?.length && request.requestedLocation === undefined;
 
   for (const host of hosts) {
     if (!host.ready) {
       reject(host, 'Ready', 'not ready or telemetry stale');
       continue;
     }
-    const mismatch = selectorMismatch(host, demand.hostSelector);
+    const mismatch = selector.length ? selectorMismatch(host, selector) : undefined;
     if (mismatch) {
       reject(host, 'Selector', mismatch);
       continue;
     }
-    if (!hostInLocation(host.location, demand.appLocation, request.requestedLocation)) {
+    if (!anywhere && !hostInLocation(host.location, demand.appLocation, request.requestedLocation)) {
       reject(host, 'Location', 'outside the app and requested locations');
       continue;
     }
@@ -91,7 +93,7 @@ export function filterHosts(
       reject(host, 'Contexts', `${host.contexts} contexts, max ${host.maxContexts}`);
       continue;
     }
-    paths ??= keyPaths(graph, request.clientKmeId, (l) => linkCarries(l, demand, keyMargin), maxHops);
+    paths ??= feasiblePaths(graph, request.clientKmeId, demand, keyMargin, maxHops);
     const path = paths.get(host.kmeId);
     if (path) {
       feasible.push({ host, path });

@@ -11,6 +11,8 @@ export interface KeyGraph {
   kmes: string[];
   index: Map<string, number>;
   adjacency: { peer: number; link: number }[][];
+  /** Feasible-path searches by demand, valid while no link changes usability for that demand. */
+  cache: Map<string, { keyRate: number; paths: KeyPaths }>;
 }
 
 export interface KeyPath {
@@ -25,7 +27,7 @@ export interface KeyPath {
 }
 
 export function buildKeyGraph(links: LinkView[]): KeyGraph {
-  const graph: KeyGraph = { links: [], kmes: [], index: new Map(), adjacency: [] };
+  const graph: KeyGraph = { links: [], kmes: [], index: new Map(), adjacency: [], cache: new Map() };
   const kme = (id: string) => {
     let i = graph.index.get(id);
     if (i === undefined) {
@@ -73,9 +75,10 @@ export interface KeyPaths {
 
 /**
  * The best path from `from` to every KME reachable over links accepted by `usable` within `maxHops`:
- * fewest hops first, then highest bottleneck key availability, then highest bottleneck spare key rate,
- * then the smallest previous KME ID. Layered BFS: the best bottleneck over shortest paths to a node
- * extends the best one to a node one layer closer, so one pass per layer is exact.
+ * fewest hops first, then highest bottleneck key availability, then the smallest previous KME ID.
+ * Layered BFS: the best bottleneck over shortest paths to a node extends the best one to a node one
+ * layer closer, so one pass per layer is exact. Spare key rates are read when a path is materialised,
+ * so a search stays valid while the set of usable links is unchanged.
  */
 export function keyPaths(
   graph: KeyGraph,
@@ -88,12 +91,10 @@ export function keyPaths(
   const prev = new Int32Array(n).fill(-1);
   const via = new Int32Array(n).fill(-1);
   const avail = new Float64Array(n);
-  const spare = new Float64Array(n);
   const start = graph.index.get(from);
   if (start !== undefined) {
     hops[start] = 0;
     avail[start] = 1;
-    spare[start] = Number.POSITIVE_INFINITY;
     let frontier = [start];
     for (let hop = 1; hop <= maxHops && frontier.length > 0; hop++) {
       const next: number[] = [];
@@ -104,24 +105,17 @@ export function keyPaths(
           const l = graph.links[link] as LinkView;
           if (!usable(l)) continue;
           const a = Math.min(avail[u] as number, l.keyAvailability);
-          const s = Math.min(spare[u] as number, l.secretKeyRate - l.committedKeyRate);
           if (reached === -1) next.push(v);
           else {
             const av = avail[v] as number;
-            const sv = spare[v] as number;
             const better =
-              a !== av
-                ? a > av
-                : s !== sv
-                  ? s > sv
-                  : (graph.kmes[u] as string) < (graph.kmes[prev[v] as number] as string);
+              a !== av ? a > av : (graph.kmes[u] as string) < (graph.kmes[prev[v] as number] as string);
             if (!better) continue;
           }
           hops[v] = hop;
           prev[v] = u;
           via[v] = link;
           avail[v] = a;
-          spare[v] = s;
         }
       }
       frontier = next;
@@ -133,25 +127,51 @@ export function keyPaths(
       if (end === undefined || start === undefined) {
         // A KME on no link at all is reachable only from itself.
         return kme === from
-          ? { kmes: [kme], links: [], keyAvailability: 1, spareKeyRate: Infinity }
+          ? { kmes: [kme], links: [], keyAvailability: 1, spareKeyRate: Number.POSITIVE_INFINITY }
           : undefined;
       }
       if (hops[end] === -1) return undefined;
       const kmes: string[] = [];
       const links: number[] = [];
+      let spare = Number.POSITIVE_INFINITY;
       for (let v = end; v !== start; v = prev[v] as number) {
         kmes.push(graph.kmes[v] as string);
-        links.push(via[v] as number);
+        const link = via[v] as number;
+        links.push(link);
+        spare = Math.min(spare, spareKeyRate(graph.links[link] as LinkView));
       }
       kmes.push(from);
       return {
         kmes: kmes.reverse(),
         links: links.reverse(),
         keyAvailability: avail[end] as number,
-        spareKeyRate: spare[end] as number,
+        spareKeyRate: spare,
       };
     },
   };
+}
+
+const CACHE_LIMIT = 64;
+
+/** Paths on which every hop carries one more context of `demand` (memoised per demand, see commit). */
+export function feasiblePaths(
+  graph: KeyGraph,
+  from: string,
+  demand: Pick<AppDemand, 'minKeyAvailability' | 'keyRate'>,
+  keyMargin: number,
+  maxHops: number,
+): KeyPaths {
+  const key = `${from}\n${demand.minKeyAvailability + keyMargin}\n${demand.keyRate}\n${maxHops}`;
+  let hit = graph.cache.get(key);
+  if (!hit) {
+    if (graph.cache.size >= CACHE_LIMIT) graph.cache.clear();
+    hit = {
+      keyRate: demand.keyRate,
+      paths: keyPaths(graph, from, (l) => linkCarries(l, demand, keyMargin), maxHops),
+    };
+    graph.cache.set(key, hit);
+  }
+  return hit.paths;
 }
 
 /** The path a context already holds, re-evaluated on current telemetry; undefined if a hop has no link. */
@@ -192,6 +212,11 @@ function linkBetween(graph: KeyGraph, a: string, b: string): number | undefined 
 export function commit(graph: KeyGraph, path: KeyPath, keyRate: number): void {
   for (const i of path.links) {
     const l = graph.links[i] as LinkView;
+    const before = spareKeyRate(l);
     l.committedKeyRate = Math.max(0, l.committedKeyRate + keyRate);
+    const after = spareKeyRate(l);
+    // Searches for demands whose view of this link flipped (usable ↔ not) are no longer valid.
+    for (const [key, entry] of graph.cache)
+      if (before >= entry.keyRate !== after >= entry.keyRate) graph.cache.delete(key);
   }
 }
