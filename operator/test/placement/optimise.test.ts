@@ -111,6 +111,26 @@ describe('placement: optimise', () => {
     expect(moves[0]!.path).to.deep.equal(['kme-client', 'relay', 'kme-h2']);
   });
 
+  it('re-evaluates a saturated shared hop after each move', () => {
+    // The client's only hop has room for exactly the two contexts already on it.
+    const hosts = [
+      host('h1', { ready: false, contexts: 1 }),
+      host('h2', { ready: false, contexts: 1 }),
+      host('h3'),
+    ];
+    const contexts = [placed('a', 'h1'), placed('b', 'h2')];
+    const links = withCommittedKeyRates(
+      [link('kme-client', 'relay', { secretKeyRate: 2000 }), ...hosts.map((h) => link('relay', h.kmeId))],
+      contexts,
+      hosts,
+    );
+    const moves = optimise(contexts, hosts, links, options());
+    expect(moves.map((m) => [m.context, m.to])).to.deep.equal([
+      ['a', 'h3'],
+      ['b', 'h3'],
+    ]);
+  });
+
   /** Rounds of optimisation while external load swings between two hosts; moves per context. */
   function alternate(high: number, low: number, over: Partial<OptimiseOptions>, rounds = 20) {
     const hosts = [host('h1', { contexts: 4 }), host('h2', { contexts: 4 })];

@@ -169,6 +169,15 @@ describe('telemetry: Prometheus and direct-scrape providers on whisk-sim and kme
     expect(link(s, 'host-1')!.keyAvailability).to.be.above(0.5);
   });
 
+  it("fail a broken query with the server's error", async () => {
+    const broken = prometheusProvider({ url: prom!.url, queries: { hostLoad: 'sum by (' } });
+    let error: Error | undefined;
+    await broken.collect(hosts, []).catch((err: Error) => {
+      error = err;
+    });
+    expect(error?.message).to.match(/Prometheus http:\/\/127\.0\.0\.1:\d+: bad_data for sum by \(/);
+  });
+
   it('report a host that is down instead of a sample', async () => {
     await sims[1]!.stop();
     const [p, s] = await both('host-2 gone', (c) => c.hosts.length === 1);
