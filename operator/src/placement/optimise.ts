@@ -17,6 +17,7 @@ import {
   DEFAULT_MAX_HOPS,
   type KeyGraph,
   type KeyPath,
+  type KeyPaths,
   keyPaths,
   linkUsable,
   pathOver,
@@ -38,23 +39,35 @@ export const optimiseOptionsSchema = z.object({
 
 const PRIORITY: Record<string, number> = { HostNotReady: 0, KeysLow: 1, HostOverloaded: 2 };
 
-/** The key path a placed context holds now (see PlacedContext.path). */
-export function currentPath(
-  graph: KeyGraph,
-  context: PlacedContext,
-  hostKmeId: string,
-  maxHops = DEFAULT_MAX_HOPS,
-): KeyPath | undefined {
-  if (context.path && context.path.at(-1) === hostKmeId && context.path[0] === context.clientKmeId) {
-    const held = pathOver(graph, context.path);
-    if (held) return held;
-  }
-  const min = context.demand.minKeyAvailability;
-  return (
-    keyPaths(graph, context.clientKmeId, (l) => linkUsable(l) && l.keyAvailability >= min, maxHops).get(
-      hostKmeId,
-    ) ?? keyPaths(graph, context.clientKmeId, linkUsable, maxHops).get(hostKmeId)
-  );
+/**
+ * Key paths of placed contexts as they stand (see PlacedContext.path). Searches are shared between
+ * contexts of one client KME and minimum, so the tracker must be dropped once the graph changes.
+ */
+export function pathTracker(graph: KeyGraph, maxHops = DEFAULT_MAX_HOPS) {
+  const searches = new Map<string, KeyPaths>();
+  const search = (from: string, min: number | undefined) => {
+    const key = `${from}\n${min ?? 'any'}`;
+    let paths = searches.get(key);
+    if (!paths) {
+      const usable =
+        min === undefined ? linkUsable : (l: LinkView) => linkUsable(l) && l.keyAvailability >= min;
+      paths = keyPaths(graph, from, usable, maxHops);
+      searches.set(key, paths);
+    }
+    return paths;
+  };
+  return (context: PlacedContext, hostKmeId: string): KeyPath | undefined => {
+    const held = context.path;
+    if (held && held.at(-1) === hostKmeId && held[0] === context.clientKmeId) {
+      const path = pathOver(graph, held);
+      if (path) return path;
+    }
+    // Re-derived: the shortest path meeting the minimum, else the shortest ACTIVE one (which fails it).
+    return (
+      search(context.clientKmeId, context.demand.minKeyAvailability).get(hostKmeId) ??
+      search(context.clientKmeId, undefined).get(hostKmeId)
+    );
+  };
 }
 
 /**
@@ -69,9 +82,11 @@ export function withCommittedKeyRates(
 ): LinkView[] {
   const graph = buildKeyGraph(links.map((l) => ({ ...l, committedKeyRate: 0 })));
   const kme = new Map(hosts.map((h) => [h.name, h.kmeId]));
+  // Path searches ignore committed rates, so charging as we go leaves later searches unchanged.
+  const track = pathTracker(graph, maxHops);
   for (const p of placed) {
     const hostKme = kme.get(p.host);
-    const path = hostKme === undefined ? undefined : currentPath(graph, p, hostKme, maxHops);
+    const path = hostKme === undefined ? undefined : track(p, hostKme);
     if (path) commit(graph, path, p.demand.keyRate);
   }
   return graph.links;
@@ -95,10 +110,11 @@ export function optimise(
   const lower = (host: string, maxLoad: number) =>
     ceiling.set(host, Math.min(ceiling.get(host) ?? 1, maxLoad));
 
+  const track = pathTracker(graph, opts.maxHops);
   const entries = placed.map((p) => {
     const host = state.get(p.host);
     lower(p.host, p.demand.maxLoad);
-    return { p, host: p.host, path: host ? currentPath(graph, p, host.kmeId, opts.maxHops) : undefined };
+    return { p, host: p.host, path: host ? track(p, host.kmeId) : undefined };
   });
   type Entry = (typeof entries)[number];
 
