@@ -1,5 +1,6 @@
 // Structured JSON logs for every mecqkd process. Secrets never reach a log line: known secret-bearing
 // fields are redacted here as a last line of defence, but callers must not pass key material at all.
+// (`key` is not among them: it names the object a log line is about, as in controller-runtime.)
 import winston from 'winston';
 
 const SECRET_FIELDS = new Set([

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { GROUP } from './common.ts';
 import { buildCrd } from './crd.ts';
 import { KINDS } from './resources.ts';
@@ -9,6 +9,6 @@ const HEADER = '# Generated from the zod schemas in crds/src by `make crds`. Do 
 export function crdFiles(): { file: string; text: string }[] {
   return KINDS.map((kind) => ({
     file: `${GROUP}_${kind.plural}.yaml`,
-    text: HEADER + stringify(buildCrd(kind), { lineWidth: 0 }),
+    text: HEADER + toKubeYaml(buildCrd(kind)),
   }));
 }

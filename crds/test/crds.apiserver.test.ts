@@ -1,9 +1,9 @@
 // The CRDs on a real kube-apiserver, driven by the project-built kubectl.
 
+import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import type { ControlPlane } from '@mecqkd/localenv/control-plane';
 import { sharedControlPlane } from '@mecqkd/localenv/shared';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
 import { crdName } from '../src/crd.ts';
 import { KINDS } from '../src/resources.ts';
 import { example, INVALID, MANIFEST_DIR } from './fixtures.ts';
@@ -76,7 +76,7 @@ describe('CRDs on the apiserver', function () {
     it(`reject ${c.title}, naming ${c.field}`, async () => {
       const object = { ...c.object, metadata: { name: `${c.object.metadata.name.slice(0, 20)}x` } };
       if (c.object.kind === 'AppContext') object.metadata.name = 'a'.repeat(32);
-      const r = await kubectl(['create', '-f', '-'], stringify(object));
+      const r = await kubectl(['create', '-f', '-'], toKubeYaml(object));
       expect(r.code).to.not.equal(0);
       expect(r.stderr).to.contain(c.field);
       expect(r.stderr).to.match(c.message);
@@ -86,7 +86,7 @@ describe('CRDs on the apiserver', function () {
   it('rejects an AppContext whose name is not a MEC 016 contextId', async () => {
     const ctx = example('AppContext');
     ctx.metadata.name = 'not-a-context-id';
-    const r = await kubectl(['create', '-f', '-'], stringify(ctx));
+    const r = await kubectl(['create', '-f', '-'], toKubeYaml(ctx));
     expect(r.code).to.not.equal(0);
     expect(r.stderr).to.contain('metadata.name must be the MEC 016 contextId');
   });
@@ -157,11 +157,26 @@ describe('CRDs on the apiserver', function () {
     expect(afterSpec.metadata.generation).to.equal(before.metadata.generation + 1);
   });
 
+  it('accept every ETSI QKD 015 link state in status, OFF included (YAML 1.1 would read it as false)', async () => {
+    for (const state of ['ACTIVE', 'PASSIVE', 'PENDING', 'OFF']) {
+      await ok([
+        'patch',
+        'qkdlink',
+        'client-host-1',
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ status: { state } }),
+      ]);
+      expect(await ok(['get', 'qkdlink', 'client-host-1', '-o', 'jsonpath={.status.state}'])).to.equal(state);
+    }
+  });
+
   it('ignore status sent to the main resource', async () => {
     const ctx = example('AppContext');
     ctx.metadata.name = 'b'.repeat(32);
     (ctx as Record<string, unknown>).status = { phase: 'Placed', host: 'host-1' };
-    await ok(['create', '-f', '-'], stringify(ctx));
+    await ok(['create', '-f', '-'], toKubeYaml(ctx));
     const got = JSON.parse(await ok(['get', 'appcontext', ctx.metadata.name, '-o', 'json']));
     expect(got.status).to.equal(undefined);
   });

@@ -10,18 +10,30 @@ export const operatorConfigSchema = z.object({
   kubeconfig: z.string().optional().describe('kubeconfig file; in-cluster or ~/.kube/config when absent'),
   namespace: z.string().optional().describe('watch only this namespace; all namespaces when absent'),
   workers: num.pipe(z.int().min(1).max(256)).default(16).describe('concurrent AppContext reconciles'),
-  kubeConnections: num.pipe(z.int().min(1).max(256)).default(32).describe('keep-alive connections to the apiserver'),
+  kubeConnections: num
+    .pipe(z.int().min(1).max(256))
+    .default(32)
+    .describe('keep-alive connections to the apiserver'),
   probePeriod: num.pipe(z.number().min(0.1)).default(10).describe('seconds between MecHost/QkdLink probes'),
   telemetryPeriod: num.pipe(z.number().min(0.1)).default(5).describe('seconds between telemetry polls'),
-  maxTelemetryAge: num.pipe(z.number().min(0.1)).default(30).describe('seconds after which telemetry is stale'),
+  maxTelemetryAge: num
+    .pipe(z.number().min(0.1))
+    .default(30)
+    .describe('seconds after which telemetry is stale'),
   telemetry: z.enum(['prometheus', 'scrape']).default('scrape').describe('telemetry source'),
   prometheusUrl: z.string().optional().describe('Prometheus server base URL (telemetry=prometheus)'),
   redisUrl: z.string().default('redis://127.0.0.1:6379').describe('Redis (telemetry store)'),
-  optimisePeriod: num.pipe(z.number().min(0)).default(30).describe('seconds between optimisation rounds; 0 = off'),
+  optimisePeriod: num
+    .pipe(z.number().min(0))
+    .default(30)
+    .describe('seconds between optimisation rounds; 0 = off'),
   maxMigrationsPerRound: num.pipe(z.int().min(0)).default(5).describe('migrations per optimisation round'),
   minScoreGain: num.pipe(z.number().min(0).max(1)).default(0.05).describe('score gain a migration needs'),
   migrationCooldown: num.pipe(z.number().min(0)).default(60).describe('seconds a moved context stays put'),
-  loadMargin: num.pipe(z.number().min(0).max(1)).default(0.1).describe('hysteresis below maxLoad for targets'),
+  loadMargin: num
+    .pipe(z.number().min(0).max(1))
+    .default(0.1)
+    .describe('hysteresis below maxLoad for targets'),
   keyMargin: num.pipe(z.number().min(0).max(1)).default(0.1).describe('hysteresis above minKeyAvailability'),
   policy: z.enum(['best', 'weighted-random']).default('best').describe('choice among feasible hosts'),
   weightLoad: num.default(DEFAULT_WEIGHTS.load).describe('score weight of low load'),
@@ -29,8 +41,14 @@ export const operatorConfigSchema = z.object({
   weightPath: num.default(DEFAULT_WEIGHTS.pathLength).describe('score weight of short key paths'),
   weightContexts: num.default(DEFAULT_WEIGHTS.contexts).describe('score weight of few contexts'),
   maxHops: num.pipe(z.int().min(1).max(8)).default(3).describe('most QKD hops between client and host KME'),
-  expectedActivationMs: num.pipe(z.number().min(1)).default(100).describe('activation time used to estimate load'),
-  pendingRetry: num.pipe(z.number().min(0.1)).default(30).describe('seconds before a Pending context is retried'),
+  expectedActivationMs: num
+    .pipe(z.number().min(1))
+    .default(100)
+    .describe('activation time used to estimate load'),
+  pendingRetry: num
+    .pipe(z.number().min(0.1))
+    .default(30)
+    .describe('seconds before a Pending context is retried'),
   leaderElect: bool.default(true).describe('run only while holding the Lease'),
   leaseName: z.string().default('mecqkd-operator').describe('Lease name'),
   leaseNamespace: z.string().default('default').describe('Lease namespace'),
@@ -38,7 +56,10 @@ export const operatorConfigSchema = z.object({
   renewDeadline: num.pipe(z.number().min(1)).default(10).describe('seconds'),
   retryPeriod: num.pipe(z.number().min(0.1)).default(2).describe('seconds'),
   identity: z.string().optional().describe('leader-election identity; hostname_pid when absent'),
-  healthPort: num.pipe(z.int().min(0).max(65535)).default(8081).describe('/healthz, /readyz and /metrics; 0 = any free port'),
+  healthPort: num
+    .pipe(z.int().min(0).max(65535))
+    .default(8081)
+    .describe('/healthz, /readyz and /metrics; 0 = any free port'),
   seed: num.pipe(z.int()).optional().describe('seed of the weighted-random policy (reproducible runs)'),
 });
 

@@ -51,6 +51,10 @@ function withConditions(
   return { ...status, conditions };
 }
 
+function readyReason(ctx: AppContext): string | undefined {
+  return ctx.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+}
+
 function unplaced(status: AppContextStatus): AppContextStatus {
   const {
     host: _h,
@@ -119,7 +123,8 @@ export function placedStatus(
     },
     {
       ok: true,
-      reason: migration ? 'Migrated' : 'Placed',
+      // a later reconcile of a migrated context keeps saying how it got there
+      reason: migration || (!moved && readyReason(ctx) === 'Migrated') ? 'Migrated' : 'Placed',
       message: `served by ${p.host} (action ${p.action}); keys over ${hops} QKD hop${hops === 1 ? '' : 's'} ${p.keyPath.join(' → ')}`,
     },
     now,

@@ -7,6 +7,7 @@ import { invocationUrl } from '../openwhisk/action.ts';
 import { placeContext } from '../placement/place.ts';
 import type { Rng } from '../placement/rng.ts';
 import type { AppDemand, ChoicePolicy, ScoreWeights } from '../placement/types.ts';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import type { KubeClient } from '../runtime/kube-client.ts';
 import { objectPath } from '../runtime/kube-paths.ts';
 import type { Cache, ReconcileResult, Reconciler } from '../runtime/types.ts';
@@ -47,6 +48,8 @@ export interface AppContextDeps {
   log: Logger;
 }
 
+const CACHE_LAG_RETRY_MS = 100;
+
 type Intent =
   | { kind: 'reject'; reason: string; message: string }
   | { kind: 'pending'; reason: string; message: string }
@@ -62,9 +65,10 @@ export function appContextReconciler(d: AppContextDeps): Reconciler {
     const ctx = d.contexts.get(key);
     if (!ctx) return undefined;
     if (ctx.metadata.deletionTimestamp) return finalize(d, key, ctx);
-    const current = ctx.metadata.finalizers?.includes(APP_CONTEXT_FINALIZER)
-      ? ctx
-      : await addFinalizer(d, ctx);
+    // Our own status write is not in the cache yet: wait for it rather than act on the old version.
+    if (d.index.cacheBehind(key, ctx)) return { requeueAfterMs: CACHE_LAG_RETRY_MS };
+    const path = objectPath(APP_CONTEXTS, ctx.metadata.namespace, ctx.metadata.name);
+    const current = (await addFinalizer(d.kube, path, ctx, APP_CONTEXT_FINALIZER)) ?? ctx;
     const intent = decide(d, key, current);
     return act(d, key, current, intent);
   };
@@ -223,22 +227,12 @@ export function removeIfUnused(
   return d.hostActions.removeIfUnused(host, action, () => d.index.actionUsers(host, action, except) > 0);
 }
 
-async function addFinalizer(d: AppContextDeps, ctx: AppContext): Promise<AppContext> {
-  const path = objectPath(APP_CONTEXTS, ctx.metadata.namespace, ctx.metadata.name);
-  return d.kube.patch<AppContext>(path, 'merge', {
-    metadata: {
-      resourceVersion: ctx.metadata.resourceVersion,
-      finalizers: [...(ctx.metadata.finalizers ?? []), APP_CONTEXT_FINALIZER],
-    },
-  });
-}
-
 async function finalize(
   d: AppContextDeps,
   key: string,
   ctx: AppContext,
 ): Promise<ReconcileResult | undefined> {
-  if (!ctx.metadata.finalizers?.includes(APP_CONTEXT_FINALIZER)) return undefined;
+  if (!hasFinalizer(ctx, APP_CONTEXT_FINALIZER)) return undefined;
   const host = ctx.status?.host;
   const instance = ctx.status?.appInstanceId;
   if (host && instance && d.hostActions.endpoint(host)) {
@@ -251,12 +245,11 @@ async function finalize(
     // removes leftovers; the context need not wait for it.
     d.log.warn('Left action cleanup to host convergence', { key, host });
   }
-  const path = objectPath(APP_CONTEXTS, ctx.metadata.namespace, ctx.metadata.name);
-  await d.kube.patch(path, 'merge', {
-    metadata: {
-      resourceVersion: ctx.metadata.resourceVersion,
-      finalizers: (ctx.metadata.finalizers ?? []).filter((f) => f !== APP_CONTEXT_FINALIZER),
-    },
-  });
+  await removeFinalizer(
+    d.kube,
+    objectPath(APP_CONTEXTS, ctx.metadata.namespace, ctx.metadata.name),
+    ctx,
+    APP_CONTEXT_FINALIZER,
+  );
   return undefined;
 }

@@ -149,6 +149,12 @@ export class ContextIndex {
     }
   }
 
+  /** True while the cache still shows an older version than this process wrote: acting on it would conflict. */
+  cacheBehind(key: string, ctx: AppContext): boolean {
+    const pending = this.pendingWrites.get(key);
+    return pending !== undefined && pending.rv !== ctx.metadata.resourceVersion;
+  }
+
   usageOf(key: string): Usage | undefined {
     return this.usage.get(key);
   }

@@ -1,6 +1,4 @@
-// What the reconcilers need to record a Kubernetes Event; the runtime's recorder implements it.
-import type { KubeObject } from '../runtime/types.ts';
+// What the reconcilers need to record a Kubernetes Event: the runtime's EventRecorder provides it.
+import type { EventRecorder } from '../runtime/events.ts';
 
-export interface EventSink {
-  emit(regarding: KubeObject, type: 'Normal' | 'Warning', reason: string, note: string, action: string): void;
-}
+export type EventSink = Pick<EventRecorder, 'record'>;

@@ -30,6 +30,11 @@ export interface OptimiserDeps extends AppContextDeps {
   events: EventSink;
 }
 
+function lastMigration(ctx: AppContext): number {
+  const last = ctx.status?.migrations?.at(-1);
+  return last ? Date.parse(last.time) : 0;
+}
+
 /** Migrations the optimiser proposes for one namespace, from the caches as they are now. */
 export function proposeMigrations(d: OptimiserDeps, namespace: string): Migration[] {
   const world = placementWorld(d, namespace);
@@ -45,7 +50,8 @@ export function proposeMigrations(d: OptimiserDeps, namespace: string): Migratio
       clientKmeId: ctx.spec.client.kmeId,
       demand,
       ...(ctx.spec.appLocation ? { requestedLocation: ctx.spec.appLocation } : {}),
-      placedAt: u.placedAt,
+      // the cool-down runs from the last move, not from the first placement
+      placedAt: lastMigration(ctx),
       path: u.keyPath,
     });
   }
@@ -81,13 +87,12 @@ export async function migrate(d: OptimiserDeps, m: Migration): Promise<boolean> 
       placedStatus(migrating, placement, now, { from: m.from, to: m.to, reason: m.reason }),
     ),
   );
-  d.events.emit(
-    moved,
-    'Normal',
-    'Migrated',
-    `moved from ${m.from} to ${m.to} (${m.reason}); referenceURI ${placement.referenceURI}`,
-    'Migrate',
-  );
+  d.events.record(moved, {
+    type: 'Normal',
+    reason: 'Migrated',
+    action: 'Migrate',
+    note: `moved from ${m.from} to ${m.to} (${m.reason}); referenceURI ${placement.referenceURI}`,
+  });
   d.log.info('Migrated AppContext', { key: m.context, from: m.from, to: m.to, reason: m.reason });
   if (origin) await removeIfUnused(d, m.from, origin);
   return true;

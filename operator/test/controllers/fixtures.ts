@@ -85,7 +85,7 @@ export function placed(
   placedTime = '2026-01-01T00:00:00Z',
   keyPath = ['KME_C', 'KME_H1'],
 ) {
-  return { phase: 'Placed', host, appInstanceId: `${host}/${action}`, keyPath, placedTime };
+  return { phase: 'Placed' as const, host, appInstanceId: `${host}/${action}`, keyPath, placedTime };
 }
 
 export const key = (o: { metadata: { namespace?: string; name: string } }) =>

@@ -1,0 +1,214 @@
+// The whole local MEC system of the architecture doc, minus the operator: a control plane with the
+// CRDs, Redis, one whisk-sim per MEC host, KMEs for the client and every host with QKD links
+// (optionally a host reached only through a trusted relay), and — in one namespace — the Secrets,
+// MecHosts and QkdLinks that describe them. Tests, the benchmark and `make demo` start it.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toKubeYaml } from '@mecqkd/common/kube-yaml';
+import { startTestbed, type Testbed, type TestbedSae } from '@mecqkd/kme-sim/testbed';
+import { type RunningWhiskSim, startWhiskSim } from '@mecqkd/whisk-sim/testbed';
+import type { ControlPlane } from './control-plane.ts';
+import type { RedisServer } from './redis.ts';
+import { sharedControlPlane, sharedRedis } from './shared.ts';
+
+export interface HostSpec {
+  name: string;
+  /** OpenWhisk invoker user memory (whisk-sim capacity), MB. */
+  capacityMb?: number;
+  labels?: Record<string, string>;
+  /** Reached from the client KME through a trusted relay KME instead of a direct link. */
+  relayed?: boolean;
+  /** Fibre length of the host's QKD link (each hop when relayed), km. */
+  fibreKm?: number;
+}
+
+export interface MecTestbedOptions {
+  namespace: string;
+  hosts?: HostSpec[];
+  /** Where configs and logs go; a temporary directory (removed on stop) by default. */
+  dir?: string;
+}
+
+export interface MecTestbed {
+  namespace: string;
+  dir: string;
+  cp: ControlPlane;
+  redis: RedisServer;
+  kmes: Testbed;
+  whisks: Record<string, RunningWhiskSim>;
+  hosts: HostSpec[];
+  /** The client perimeter's SAE (certificates for QKD 014 calls). */
+  clientSae: TestbedSae;
+  clientKmeId: string;
+  /** kubectl in the testbed namespace; throws with stderr on failure. */
+  kubectl(args: string[], input?: string): Promise<string>;
+  /** Steers a QKD link through kme-sim's admin endpoint (rate, stock, outage). */
+  adjustLink(
+    host: string,
+    change: { skrBitsPerSecond?: number; storedBits?: number; enabled?: boolean },
+  ): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const CLIENT_KME = 'KME_CLIENT';
+export const CLIENT_SAE = 'SAE_CLIENT';
+export const RELAY_KME = 'KME_RELAY';
+export const kmeOf = (host: string) => `KME_${host.toUpperCase().replace(/-/g, '_')}`;
+export const saeOf = (host: string) => `SAE_${host.toUpperCase().replace(/-/g, '_')}`;
+const linkId = (a: string, b: string) => `${a}--${b}`;
+
+function manifests(
+  ns: string,
+  tb: Testbed,
+  whisks: Record<string, RunningWhiskSim>,
+  hosts: HostSpec[],
+): unknown[] {
+  // the testbed's certificates are PEM files
+  const pem = (path: string) => readFileSync(path, 'utf8');
+  const tlsSecret = (name: string, sae: TestbedSae) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: ns },
+    type: 'kubernetes.io/tls',
+    stringData: { 'tls.crt': pem(sae.cert), 'tls.key': pem(sae.key), 'ca.crt': pem(sae.ca) },
+  });
+  const out: unknown[] = [tlsSecret('client-sae', tb.saes[CLIENT_SAE]!)];
+  const link = (name: string, a: string, b: string, fibreKm: number) => ({
+    apiVersion: 'mecqkd.io/v1alpha1',
+    kind: 'QkdLink',
+    metadata: { name, namespace: ns },
+    spec: {
+      source: { kmeId: a, url: tb.kmes[a]!.url },
+      target: { kmeId: b, url: tb.kmes[b]!.url },
+      fibreLengthKm: fibreKm,
+      credentialsSecret: { name: 'client-sae' },
+    },
+  });
+  if (hosts.some((h) => h.relayed)) out.push(link('client-relay', CLIENT_KME, RELAY_KME, 10));
+  for (const h of hosts) {
+    const w = whisks[h.name]!;
+    out.push(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: `${h.name}-openwhisk`, namespace: ns },
+        type: 'Opaque',
+        stringData: { auth: w.auth },
+      },
+      tlsSecret(`${h.name}-sae`, tb.saes[saeOf(h.name)]!),
+      {
+        apiVersion: 'mecqkd.io/v1alpha1',
+        kind: 'MecHost',
+        metadata: { name: h.name, namespace: ns, labels: h.labels ?? {} },
+        spec: {
+          openwhisk: {
+            apiHost: w.apiHost,
+            namespace: w.namespace,
+            credentialsSecret: { name: `${h.name}-openwhisk` },
+            insecure: w.insecure,
+          },
+          kme: {
+            url: tb.kmes[kmeOf(h.name)]!.url,
+            kmeId: kmeOf(h.name),
+            saeId: saeOf(h.name),
+            credentialsSecret: { name: `${h.name}-sae` },
+          },
+          capacity: { memoryMb: w.capacityMb },
+          location: { countryCode: 'IT' },
+          metricsUrl: w.metricsUrl,
+        },
+      },
+      h.relayed
+        ? link(`relay-${h.name}`, RELAY_KME, kmeOf(h.name), h.fibreKm ?? 10)
+        : link(`client-${h.name}`, CLIENT_KME, kmeOf(h.name), h.fibreKm ?? 10),
+    );
+  }
+  return out;
+}
+
+export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestbed> {
+  const hosts = opts.hosts ?? [{ name: 'host-1' }, { name: 'host-2' }];
+  const ownsDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'mecqkd-mec-'));
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stoppers.reverse()) await s();
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const [cp, redis] = await Promise.all([sharedControlPlane(), sharedRedis()]);
+    const relayed = hosts.some((h) => h.relayed);
+    const kmes = await startTestbed(
+      {
+        kmes: [
+          // every KME of the testbed in one process: fewer processes on a 2-core machine
+          { id: CLIENT_KME, saes: [CLIENT_SAE], process: 'kmes' },
+          ...(relayed ? [{ id: RELAY_KME, saes: [], process: 'kmes' }] : []),
+          ...hosts.map((h) => ({ id: kmeOf(h.name), saes: [saeOf(h.name)], process: 'kmes' })),
+        ],
+        links: [
+          ...(relayed ? [{ kmes: [CLIENT_KME, RELAY_KME] as [string, string], fibreKm: 10 }] : []),
+          ...hosts.map((h) => ({
+            kmes: [h.relayed ? RELAY_KME : CLIENT_KME, kmeOf(h.name)] as [string, string],
+            fibreKm: h.fibreKm ?? 10,
+          })),
+        ],
+      },
+      join(dir, 'kmes'),
+    );
+    stoppers.push(() => kmes.stop());
+    const whisks: Record<string, RunningWhiskSim> = {};
+    await Promise.all(
+      hosts.map(async (h) => {
+        const w = await startWhiskSim({
+          dir: join(dir, 'whisk'),
+          name: h.name,
+          capacityMb: h.capacityMb ?? 1024,
+        });
+        whisks[h.name] = w;
+        stoppers.push(() => w.stop());
+      }),
+    );
+    const kubectl = async (args: string[], input?: string) => {
+      const r = await cp.kubectl(['-n', opts.namespace, ...args], input === undefined ? {} : { input });
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr.trim()}`);
+      return r.stdout;
+    };
+    await cp.kubectl(['create', 'namespace', opts.namespace]);
+    const docs = manifests(opts.namespace, kmes, whisks, hosts);
+    await kubectl(['apply', '-f', '-'], docs.map((d) => toKubeYaml(d)).join('---\n'));
+    const adjustLink: MecTestbed['adjustLink'] = async (host, change) => {
+      const h = hosts.find((x) => x.name === host);
+      if (!h) throw new Error(`no host ${host} in the testbed`);
+      const from = h.relayed ? RELAY_KME : CLIENT_KME;
+      const res = await fetch(
+        `${kmes.kmes[from]!.opsUrl}/mecqkd/v1/admin/links/${linkId(from, kmeOf(host))}`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(change),
+        },
+      );
+      if (!res.ok)
+        throw new Error(`adjusting the QKD link of ${host}: HTTP ${res.status} ${await res.text()}`);
+    };
+    return {
+      namespace: opts.namespace,
+      dir,
+      cp,
+      redis,
+      kmes,
+      whisks,
+      hosts,
+      clientSae: kmes.saes[CLIENT_SAE]!,
+      clientKmeId: CLIENT_KME,
+      kubectl,
+      adjustLink,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

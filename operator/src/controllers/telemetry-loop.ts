@@ -1,0 +1,36 @@
+// Telemetry poll: measure each MecHost's platform load with the configured provider (Prometheus or
+// direct scrape), keep the normalised samples in the store (Redis), and wake the hosts whose load
+// moved so their status — what placement reads — follows.
+import type { Logger } from '@mecqkd/common/logger';
+import type { MecHost } from '@mecqkd/crds';
+import { objectKey } from '../runtime/kube-paths.ts';
+import type { TelemetryProvider } from '../telemetry/provider.ts';
+import type { HostTarget } from '../telemetry/targets.ts';
+import type { HostSample } from '../telemetry/types.ts';
+
+export interface HostSampleStore {
+  putHosts(samples: readonly HostSample[]): Promise<void>;
+}
+
+export function hostTarget(h: MecHost): HostTarget {
+  return {
+    host: objectKey(h),
+    label: h.metadata.name,
+    ...(h.spec.metricsUrl ? { metricsUrl: h.spec.metricsUrl } : {}),
+    insecure: h.spec.openwhisk.insecure,
+  };
+}
+
+/** One poll; returns the keys of the hosts that got a sample. */
+export async function pollTelemetry(
+  hosts: readonly MecHost[],
+  provider: TelemetryProvider,
+  store: HostSampleStore,
+  log: Logger,
+): Promise<string[]> {
+  if (hosts.length === 0) return [];
+  const collected = await provider.collect(hosts.map(hostTarget), []);
+  for (const e of collected.errors) log.debug('Host telemetry missing', { host: e.target, error: e.error });
+  await store.putHosts(collected.hosts);
+  return collected.hosts.map((s) => s.host);
+}

@@ -1,0 +1,42 @@
+// `operator`: the mecqkd MEC Orchestrator binary. Flags and MECQKD_* environment variables (see
+// --help); SIGTERM or SIGINT stop it gracefully, releasing the Lease.
+import { createLogger } from '@mecqkd/common/logger';
+import { helpText, parseOperatorConfig } from './config.ts';
+import { startOperator } from './operator.ts';
+import { buildParts } from './parts.ts';
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(helpText());
+    return;
+  }
+  const cfg = parseOperatorConfig(argv, process.env);
+  const log = createLogger('operator');
+  const operator = await startOperator(cfg, await buildParts(cfg, log));
+  log.info('Operator started', {
+    healthPort: operator.health.port,
+    leaderElect: cfg.leaderElect,
+    namespace: cfg.namespace ?? '(all)',
+  });
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info('Stopping', { signal });
+      operator.stop().then(
+        () => process.exit(0),
+        (err: Error) => {
+          log.error('Stop failed', { error: err.message });
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`operator: ${err.message}\n`);
+  process.exit(1);
+});
