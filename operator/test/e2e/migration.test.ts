@@ -28,7 +28,7 @@ async function overload(tb: MecTestbed, hostName: string, n: number, ms: number)
 }
 
 async function spreadContexts(tb: MecTestbed, app: string, n: number): Promise<AppContext[]> {
-  const ids = [];
+  const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push(await createContext(tb, app));
   return eventually(`${n} contexts Placed`, async () => {
     const mine = (await contexts(tb)).filter((c) => ids.includes(c.metadata.name));
