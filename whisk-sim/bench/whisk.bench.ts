@@ -2,11 +2,12 @@
 // process: warm blocking invocations (result=true) of a trivial action, and cold starts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, report, summarise } from '@mecqkd/common/bench';
 import openwhisk from 'openwhisk';
 import { startWhiskSim } from '../src/testbed.ts';
+import { cpuSpent, sampleCpu } from './proc-cpu.ts';
 
 const WARMUP = 200;
 const SEQUENTIAL = 2000;
@@ -28,28 +29,49 @@ try {
   await ow.actions.create({ name: 'trivial', action: 'function main(p) { return { ok: true, n: p.n }; }' });
   const invoke = () => ow.actions.invoke({ name: 'trivial', blocking: true, result: true, params: { n: 1 } });
 
+  // CPU ms per invocation of whisk-sim, of its action containers and of this client over `run`.
+  const cpuPerInvocation = async (run: () => Promise<number>) => {
+    const server = sampleCpu(sim.process.pid);
+    const client = process.cpuUsage();
+    const invocations = await run();
+    const spent = cpuSpent(server, sampleCpu(sim.process.pid));
+    const own = process.cpuUsage(client);
+    return {
+      server: spent.selfMs / invocations,
+      containers: spent.childrenMs / invocations,
+      client: (own.user + own.system) / 1000 / invocations,
+    };
+  };
+
   for (let i = 0; i < WARMUP; i++) await invoke();
   const latencies: number[] = [];
-  for (let i = 0; i < SEQUENTIAL; i++) {
-    const t0 = performance.now();
-    await invoke();
-    latencies.push(performance.now() - t0);
-  }
+  const sequentialCpu = await cpuPerInvocation(async () => {
+    for (let i = 0; i < SEQUENTIAL; i++) {
+      const t0 = performance.now();
+      await invoke();
+      latencies.push(performance.now() - t0);
+    }
+    return SEQUENTIAL;
+  });
   const warm = summarise(latencies);
 
   // Throughput: a few clients in parallel on one warm container each (the pool scales out).
-  let done = 0;
-  const end = performance.now() + THROUGHPUT_MS;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        await invoke();
-        done++;
-      }
-    }),
-  );
-  const perSecond = done / ((performance.now() - started) / 1000);
+  let perSecond = 0;
+  const throughputCpu = await cpuPerInvocation(async () => {
+    let done = 0;
+    const end = performance.now() + THROUGHPUT_MS;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < end) {
+          await invoke();
+          done++;
+        }
+      }),
+    );
+    perSecond = done / ((performance.now() - started) / 1000);
+    return done;
+  });
 
   // Cold starts: a new action version each time, so no warm container can be reused.
   const initTimes: number[] = [];
@@ -75,6 +97,14 @@ try {
       },
       { metric: 'warm latency p50 (1 client)', value: warm.p50, unit: 'ms', target: '<= 3' },
       { metric: 'warm latency p99 (1 client)', value: warm.p99, unit: 'ms' },
+      { metric: 'whisk-sim CPU per warm invocation (1 client)', value: sequentialCpu.server, unit: 'ms' },
+      { metric: 'whisk-sim CPU per warm invocation (4 clients)', value: throughputCpu.server, unit: 'ms' },
+      {
+        metric: 'container CPU per warm invocation (4 clients)',
+        value: throughputCpu.containers,
+        unit: 'ms',
+      },
+      { metric: 'client CPU per warm invocation (4 clients)', value: throughputCpu.client, unit: 'ms' },
       { metric: 'cold start initTime (median)', value: median(initTimes), unit: 'ms' },
       { metric: 'cold invoke latency (median)', value: median(coldLatencies), unit: 'ms' },
     ],
@@ -84,6 +114,8 @@ try {
       throughputMs: THROUGHPUT_MS,
       coldStarts: COLD_STARTS,
       transport: 'http loopback, openwhisk 3.21.9 client',
+      sequentialCpuMsPerInvocation: sequentialCpu,
+      loadAverage: loadavg(),
     },
   );
 } finally {

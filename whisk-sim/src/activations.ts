@@ -1,8 +1,8 @@
 // Activation records: ids, the four result statuses, the stored record, the list summary and the
 // listing filters of GET …/activations. Records appear only once an activation has completed.
-import { randomBytes } from 'node:crypto';
 import type { KeyValue } from './entities/actions.ts';
 import { HttpError, messages } from './errors.ts';
+import { randomId } from './ids.ts';
 import { type ListParams, page } from './list-params.ts';
 
 export const STATUS = {
@@ -45,7 +45,7 @@ export interface Activation {
 }
 
 export function newActivationId(): string {
-  return randomBytes(16).toString('hex');
+  return randomId();
 }
 
 export function checkActivationId(id: string): string {

@@ -1,7 +1,6 @@
 // The whisk-sim HTTP server: routes of the OpenWhisk controller (info, admin, metrics, /api/v1), basic
 // auth with the controller's 401/403 answers, the `_` namespace alias, CORS, and the error envelope
 // `{error, code}` where `code` is the transaction id.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -17,9 +16,11 @@ import { createActivationStore } from './activations.ts';
 import { handleActions } from './api/actions.ts';
 import { handleActivations } from './api/activations.ts';
 import { apiInfo, deploymentInfo } from './api/info.ts';
+import { createAuthenticator } from './auth.ts';
 import { type Config, type ConfigInput, type NamespaceConfig, parseConfig, throttlesFor } from './config.ts';
 import { createActionStore } from './entities/actions.ts';
 import { HttpError, messages } from './errors.ts';
+import { randomId } from './ids.ts';
 import { createInvoker } from './invoke.ts';
 import { createMetrics } from './metrics.ts';
 import { createExecutor } from './runtime/execute.ts';
@@ -77,7 +78,8 @@ function createServices(config: Config, apiHost: () => string, logger: Logger) {
   const throttle = createThrottle((ns, kind) => metrics.throttled(ns, kind));
   const execute = createExecutor({ pool, maxResultBytes: config.limits.maxPayloadBytes });
   const invoker = createInvoker({ config, execute, activations, throttle, metrics, logger });
-  return { config, runtimes, actions, activations, pool, metrics, invoker };
+  const authenticate = createAuthenticator(config.namespaces);
+  return { config, runtimes, actions, activations, pool, metrics, invoker, authenticate };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -96,26 +98,6 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-const unauthorized = { 'www-authenticate': 'Basic realm="OpenWhisk secure realm"' };
-
-function authenticate(header: string | undefined, namespaces: NamespaceConfig[]): NamespaceConfig {
-  const match = header?.match(/^Basic\s+(\S+)$/i);
-  if (!match) throw new HttpError(401, messages.authMissing, unauthorized);
-  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  const uuid = decoded.slice(0, colon);
-  const key = decoded.slice(colon + 1);
-  const found = colon > 0 ? namespaces.find((ns) => ns.uuid === uuid) : undefined;
-  if (!found || !sameSecret(found.key, key)) throw new HttpError(401, messages.authInvalid, unauthorized);
-  return found;
-}
-
 function decodeSegments(path: string): string[] {
   try {
     return path.split('/').map(decodeURIComponent);
@@ -126,7 +108,7 @@ function decodeSegments(path: string): string[] {
 
 async function routeApi(services: Services, req: IncomingMessage, url: URL, tid: string): Promise<ApiReply> {
   const method = req.method ?? 'GET';
-  const caller = authenticate(req.headers.authorization, services.config.namespaces);
+  const caller = services.authenticate(req.headers.authorization);
   const rest = url.pathname.replace(/^\/api\/v1\/?/, '');
   if (rest === 'namespaces' || rest === 'namespaces/') {
     if (method !== 'GET') throw new HttpError(405, 'HTTP method not allowed, supported methods: GET');
@@ -248,7 +230,7 @@ export async function startServer(input: ConfigInput | Config, log?: Logger): Pr
   const services = createServices(config, () => config.apiHost ?? url, logger);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const header = req.headers['x-request-id'];
-    const tid = typeof header === 'string' && header ? header : randomBytes(16).toString('hex');
+    const tid = typeof header === 'string' && header ? header : randomId();
     const parsed = new URL(req.url ?? '/', 'http://whisk-sim');
     const cors = parsed.pathname.startsWith('/api/v1');
     route(services, req, parsed, tid).then(

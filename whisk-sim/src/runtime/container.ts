@@ -63,8 +63,10 @@ export class Container {
     });
     this.child.on('message', (m: ReplyMessage) => {
       const outcome: Outcome = { kind: 'reply', status: m.status, body: m.body };
-      if (m.op === 'ready') this.markReady?.(outcome);
-      else this.settle(outcome);
+      if (m.op === 'ready') return this.markReady?.(outcome);
+      // Nothing printed since the last sentinels: the logs are complete, no sentinel follows.
+      if (m.op === 'run' && m.logs === false) this.ended.add('stdout').add('stderr');
+      this.settle(outcome);
     });
     this.child.on('error', () => this.onExit());
     // 'close' rather than 'exit': by then stdout and stderr are drained into the logs.

@@ -24,4 +24,9 @@ export interface ReplyMessage {
   status: number;
   /** JSON text, so that the parent measures the response size as sent. */
   body: string;
+  /**
+   * `run` only: whether the log sentinels follow. They are written only when something was printed
+   * since the last ones, so a quiet activation costs no pipe traffic.
+   */
+  logs?: boolean;
 }

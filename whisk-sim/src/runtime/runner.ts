@@ -16,8 +16,8 @@ function reply(message: ReplyMessage): void {
   process.send?.(message);
 }
 
-function errorReply(op: ReplyMessage['op'], status: number, error: unknown): void {
-  reply({ op, status, body: JSON.stringify({ error }) });
+function initError(status: number, error: unknown): void {
+  reply({ op: 'init', status, body: JSON.stringify({ error }) });
 }
 
 /** Plain data for an Error (name, message, stack and own fields); other values as they are. */
@@ -46,9 +46,41 @@ function load(value: InitMessage['value'], requireFrom: string): Main | undefine
   return typeof found === 'function' ? (found as Main) : undefined;
 }
 
-function endActivation(): void {
-  process.stdout.write(`${LOG_SENTINEL}\n`);
-  process.stderr.write(`${LOG_SENTINEL}\n`);
+/**
+ * Tracks output through process.stdout/stderr (console included) so that sentinels are written only
+ * after output. Bytes written to fd 1/2 by other means (fs.writeSync, inherited stdio) are still
+ * collected, but may be attributed to a later activation when that activation printed nothing else.
+ */
+function trackOutput(): { printed: () => boolean; end: () => void } {
+  let printed = false;
+  const writes = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write.bind(stream);
+    stream.write = ((...args: Parameters<typeof write>) => {
+      printed = true;
+      return write(...args);
+    }) as typeof stream.write;
+    return write;
+  });
+  return {
+    printed: () => printed,
+    end: () => {
+      printed = false;
+      for (const write of writes) write(`${LOG_SENTINEL}\n`);
+    },
+  };
+}
+
+const output = trackOutput();
+
+/** The /run reply, then the log sentinels if anything was printed since the last ones. */
+function runReply(status: number, body: string): void {
+  const logs = output.printed();
+  reply({ op: 'run', status, body, logs });
+  if (logs) output.end();
+}
+
+function runError(status: number, error: unknown): void {
+  runReply(status, JSON.stringify({ error }));
 }
 
 async function run(main: Main, message: RunMessage): Promise<void> {
@@ -60,53 +92,42 @@ async function run(main: Main, message: RunMessage): Promise<void> {
   try {
     pending = main(message.value);
   } catch (err) {
-    errorReply('run', 502, `An error has occurred: ${err}`);
-    return endActivation();
+    return runError(502, `An error has occurred: ${err}`);
   }
   let result: unknown;
   try {
     result = await pending;
   } catch (err) {
-    reply({ op: 'run', status: 200, body: JSON.stringify({ error: serializeError(err) }) });
-    return endActivation();
+    return runReply(200, JSON.stringify({ error: serializeError(err) }));
   }
   result ??= {};
-  if (typeof result !== 'object') {
-    errorReply('run', 502, 'The action did not return a dictionary.');
-    return endActivation();
-  }
+  if (typeof result !== 'object') return runError(502, 'The action did not return a dictionary.');
   let body: string;
   try {
     body = JSON.stringify(result);
   } catch (err) {
-    errorReply('run', 502, `The action did not produce a valid JSON response: ${(err as Error).message}`);
-    return endActivation();
+    return runError(502, `The action did not produce a valid JSON response: ${(err as Error).message}`);
   }
-  reply({ op: 'run', status: 200, body });
-  endActivation();
+  runReply(200, body);
 }
 
 function serve(requireFrom: string): void {
   let main: Main | undefined;
   process.on('message', (message: InitMessage | RunMessage) => {
     if (message.op === 'init') {
-      if (main) return errorReply('init', 403, 'Cannot initialize the action more than once.');
-      if (!message.value.code) return errorReply('init', 403, 'Missing main/no code to execute.');
+      if (main) return initError(403, 'Cannot initialize the action more than once.');
+      if (!message.value.code) return initError(403, 'Missing main/no code to execute.');
       Object.assign(process.env, message.value.env);
       try {
         main = load(message.value, requireFrom);
       } catch (err) {
-        return errorReply('init', 502, `Initialization has failed due to: ${err}`);
+        return initError(502, `Initialization has failed due to: ${err}`);
       }
       if (!main)
-        return errorReply(
-          'init',
-          502,
-          `Action entrypoint '${message.value.main || 'main'}' is not a function.`,
-        );
+        return initError(502, `Action entrypoint '${message.value.main || 'main'}' is not a function.`);
       return reply({ op: 'init', status: 200, body: '{"ok":true}' });
     }
-    if (!main) return errorReply('run', 403, 'Missing main/no code to execute.');
+    if (!main) return runError(403, 'Missing main/no code to execute.');
     void run(main, message);
   });
   reply({ op: 'ready', status: 200, body: '{}' });

@@ -62,6 +62,20 @@ describe('conformance: activations', () => {
     expect(logs.logs).to.have.length(2);
   });
 
+  it('gives each activation of a warm container exactly its own log lines, none when it printed none', async () => {
+    const mixed = uniqueName('logs');
+    await actions.deploy(mixed, 'function main(p) { if (p.say) console.log("said", p.say); return {}; }');
+    const logsOf = async (params: Record<string, unknown>) => {
+      const { activationId } = await ow.actions.invoke({ name: mixed, params });
+      const record = (await waitForActivation(ow, activationId)) as unknown as { logs: string[] };
+      return record.logs.map((l) => l.replace(LOG_LINE, ''));
+    };
+    expect(await logsOf({ say: 'one' })).to.deep.equal(['said one']);
+    expect(await logsOf({})).to.deep.equal([]);
+    expect(await logsOf({ say: 'two' })).to.deep.equal(['said two']);
+    expect(await logsOf({})).to.deep.equal([]);
+  });
+
   it('lists summaries newest first, filtered by name, with limit, skip, count and docs', async () => {
     const listed = (await ow.activations.list({ name, limit: 10 })) as unknown as Record<string, unknown>[];
     expect(listed.map((a) => a.activationId)).to.deep.equal([...ids].reverse());
