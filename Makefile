@@ -48,18 +48,19 @@ typecheck: node-deps
 lint: node-deps ## biome lint + format check
 	npx biome check .
 
-build: typecheck ## type-check every package (code runs through tsx)
+build: node-deps ## bundle the operator binary (operator/dist); the rest runs through tsx
+	$(NODE) operator/build.ts
 
 TEST_SPEC ?= '*/test/**/*.test.ts'
 
-test: deps crds-check typecheck lint ## the whole test suite, against a real control plane and redis
+test: deps build crds-check typecheck lint ## the whole test suite, against a real control plane and redis
 	npx mocha $(TEST_SPEC)
 	bash hack/check-no-leaks.sh
 
-bench: deps ## benchmarks: prints tables, writes .bench/*.json
+bench: deps build ## benchmarks: prints tables, writes .bench/*.json
 	@for f in $$(ls */bench/*.bench.ts 2>/dev/null); do echo ">> $$f"; $(NODE) $$f || exit 1; done
 
-demo: deps ## the hospital scenario on a local control plane
+demo: deps build ## the hospital scenario on a local control plane
 	$(NODE) examples/src/demo.ts
 
 clean: ## remove build outputs (not the control-plane cache)

@@ -21,6 +21,10 @@ export interface HostSpec {
   relayed?: boolean;
   /** Fibre length of the host's QKD link (each hop when relayed), km. */
   fibreKm?: number;
+  /** KME of the host's perimeter; hosts may share one (default: a KME of its own). */
+  kmeId?: string;
+  /** whisk-sim process serving the host (each host gets its own OpenWhisk namespace in it); default: its own. */
+  whisk?: string;
 }
 
 export interface MecTestbedOptions {
@@ -54,7 +58,9 @@ export interface MecTestbed {
 export const CLIENT_KME = 'KME_CLIENT';
 export const CLIENT_SAE = 'SAE_CLIENT';
 export const RELAY_KME = 'KME_RELAY';
-export const kmeOf = (host: string) => `KME_${host.toUpperCase().replace(/-/g, '_')}`;
+const defaultKme = (host: string) => `KME_${host.toUpperCase().replace(/-/g, '_')}`;
+export const kmeOf = (h: HostSpec) => h.kmeId ?? defaultKme(h.name);
+const whiskOf = (h: HostSpec) => h.whisk ?? h.name;
 export const saeOf = (host: string) => `SAE_${host.toUpperCase().replace(/-/g, '_')}`;
 const linkId = (a: string, b: string) => `${a}--${b}`;
 
@@ -86,8 +92,10 @@ function manifests(
     },
   });
   if (hosts.some((h) => h.relayed)) out.push(link('client-relay', CLIENT_KME, RELAY_KME, 10));
+  const linked = new Set<string>();
   for (const h of hosts) {
     const w = whisks[h.name]!;
+    const kme = kmeOf(h);
     out.push(
       {
         apiVersion: 'v1',
@@ -109,8 +117,8 @@ function manifests(
             insecure: w.insecure,
           },
           kme: {
-            url: tb.kmes[kmeOf(h.name)]!.url,
-            kmeId: kmeOf(h.name),
+            url: tb.kmes[kme]!.url,
+            kmeId: kme,
             saeId: saeOf(h.name),
             credentialsSecret: { name: `${h.name}-sae` },
           },
@@ -119,9 +127,14 @@ function manifests(
           metricsUrl: w.metricsUrl,
         },
       },
+    );
+    if (linked.has(kme)) continue;
+    linked.add(kme);
+    const tag = kme.toLowerCase().replace(/_/g, '-');
+    out.push(
       h.relayed
-        ? link(`relay-${h.name}`, RELAY_KME, kmeOf(h.name), h.fibreKm ?? 10)
-        : link(`client-${h.name}`, CLIENT_KME, kmeOf(h.name), h.fibreKm ?? 10),
+        ? link(`relay-${tag}`, RELAY_KME, kme, h.fibreKm ?? 10)
+        : link(`client-${tag}`, CLIENT_KME, kme, h.fibreKm ?? 10),
     );
   }
   return out;
@@ -145,12 +158,16 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
           // every KME of the testbed in one process: fewer processes on a 2-core machine
           { id: CLIENT_KME, saes: [CLIENT_SAE], process: 'kmes' },
           ...(relayed ? [{ id: RELAY_KME, saes: [], process: 'kmes' }] : []),
-          ...hosts.map((h) => ({ id: kmeOf(h.name), saes: [saeOf(h.name)], process: 'kmes' })),
+          ...[...new Set(hosts.map(kmeOf))].map((id) => ({
+            id,
+            saes: hosts.filter((h) => kmeOf(h) === id).map((h) => saeOf(h.name)),
+            process: 'kmes',
+          })),
         ],
         links: [
           ...(relayed ? [{ kmes: [CLIENT_KME, RELAY_KME] as [string, string], fibreKm: 10 }] : []),
-          ...hosts.map((h) => ({
-            kmes: [h.relayed ? RELAY_KME : CLIENT_KME, kmeOf(h.name)] as [string, string],
+          ...[...new Map(hosts.map((h) => [kmeOf(h), h])).values()].map((h) => ({
+            kmes: [h.relayed ? RELAY_KME : CLIENT_KME, kmeOf(h)] as [string, string],
             fibreKm: h.fibreKm ?? 10,
           })),
         ],
@@ -158,16 +175,22 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       join(dir, 'kmes'),
     );
     stoppers.push(() => kmes.stop());
+    // one whisk-sim per `whisk` group; every host of a group gets an OpenWhisk namespace of its own
     const whisks: Record<string, RunningWhiskSim> = {};
+    const groups = new Map<string, HostSpec[]>();
+    for (const h of hosts) groups.set(whiskOf(h), [...(groups.get(whiskOf(h)) ?? []), h]);
     await Promise.all(
-      hosts.map(async (h) => {
+      [...groups].map(async ([name, members]) => {
         const w = await startWhiskSim({
           dir: join(dir, 'whisk'),
-          name: h.name,
-          capacityMb: h.capacityMb ?? 1024,
+          name,
+          capacityMb: members[0]!.capacityMb ?? 1024,
+          extraNamespaces: members.slice(1).map((m) => ({ name: `ns-${m.name}` })),
         });
-        whisks[h.name] = w;
         stoppers.push(() => w.stop());
+        members.forEach((m, i) => {
+          whisks[m.name] = i === 0 ? w : { ...w, ...w.extra[i - 1]! };
+        });
       }),
     );
     const kubectl = async (args: string[], input?: string) => {
@@ -182,14 +205,11 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       const h = hosts.find((x) => x.name === host);
       if (!h) throw new Error(`no host ${host} in the testbed`);
       const from = h.relayed ? RELAY_KME : CLIENT_KME;
-      const res = await fetch(
-        `${kmes.kmes[from]!.opsUrl}/mecqkd/v1/admin/links/${linkId(from, kmeOf(host))}`,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(change),
-        },
-      );
+      const res = await fetch(`${kmes.kmes[from]!.opsUrl}/mecqkd/v1/admin/links/${linkId(from, kmeOf(h))}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(change),
+      });
       if (!res.ok)
         throw new Error(`adjusting the QKD link of ${host}: HTTP ${res.status} ${await res.text()}`);
     };

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript entry point through tsx (no build step).
-import { register } from 'tsx/esm/api';
+// The operator binary: the bundle `make build` writes.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const bundle = new URL('../dist/operator.mjs', import.meta.url);
+if (!existsSync(bundle)) {
+  process.stderr.write('operator: dist/operator.mjs is missing; run `make build` first\n');
+  process.exit(1);
+}
+await import(bundle.href);

@@ -229,6 +229,7 @@ async function lead(
     }),
   });
 
+  index.whenCaughtUp((key) => appContextCtl.queue.add(key));
   const informers = [contexts, apps, hosts, links, configMaps] as Informer<KubeObject>[];
   const controllers = [appContextCtl, appCtl, hostCtl, linkCtl] as unknown as Controller<KubeObject>[];
   onState({ index, hostActions, informers, controllers });

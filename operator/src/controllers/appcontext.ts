@@ -48,7 +48,7 @@ export interface AppContextDeps {
   log: Logger;
 }
 
-const CACHE_LAG_RETRY_MS = 100;
+const CACHE_LAG_BACKSTOP_MS = 10_000;
 
 type Intent =
   | { kind: 'reject'; reason: string; message: string }
@@ -65,8 +65,9 @@ export function appContextReconciler(d: AppContextDeps): Reconciler {
     const ctx = d.contexts.get(key);
     if (!ctx) return undefined;
     if (ctx.metadata.deletionTimestamp) return finalize(d, key, ctx);
-    // Our own status write is not in the cache yet: wait for it rather than act on the old version.
-    if (d.index.cacheBehind(key, ctx)) return { requeueAfterMs: CACHE_LAG_RETRY_MS };
+    // Our own status write is not in the cache yet: wait for it rather than act on the old version
+    // (the index re-queues the key when the watch delivers it; the timer is a backstop).
+    if (d.index.deferIfBehind(key, ctx)) return { requeueAfterMs: CACHE_LAG_BACKSTOP_MS };
     const path = objectPath(APP_CONTEXTS, ctx.metadata.namespace, ctx.metadata.name);
     const current = (await addFinalizer(d.kube, path, ctx, APP_CONTEXT_FINALIZER)) ?? ctx;
     const intent = decide(d, key, current);

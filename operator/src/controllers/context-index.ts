@@ -42,6 +42,18 @@ export function linkKey(a: string, b: string): string {
 
 const PENDING_WRITE_TTL_MS = 60_000;
 
+/** Index of the first element greater than `t` in an ascending array. */
+function firstAfter(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   let v = map.get(key);
   if (v === undefined) {
@@ -54,15 +66,26 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
 export class ContextIndex {
   private readonly usage = new Map<string, Usage>();
   private readonly byHost = new Map<string, Set<string>>();
-  /** Per host, its contexts ordered by placement time (newest last): "placed since" reads the tail. */
-  private readonly byHostTime = new Map<string, { placedAt: number; key: string }[]>();
-  /** Contexts waiting for a host (Pending, Rejected or not yet reconciled): retried when telemetry changes. */
+  /** Per host and app, placement times in ascending order: "placed since" is a binary search. */
+  private readonly placedTimes = new Map<string, Map<string, number[]>>();
+  /**
+   * Contexts that found no feasible host (Pending): retried when hosts or links change. Contexts not
+   * yet reconciled are queued already, and Rejected ones wait for their MecApp.
+   */
   private readonly waiting = new Set<string>();
   /** link key → app → contexts routed over it */
   private readonly byLink = new Map<string, Map<string, number>>();
   /** Status writes of this process not yet seen through the watch: key → resourceVersion written. */
   private readonly pendingWrites = new Map<string, { rv: string; usage: Usage | undefined; at: number }>();
   private readonly observed = new Map<string, Usage | undefined>();
+  /** Reconciles put off because the cache lagged our write: re-queued when the watch catches up. */
+  private readonly deferred = new Set<string>();
+  private onCaughtUp: (key: string) => void = () => {};
+
+  /** Called with the key of a deferred reconcile once the cache shows what this process wrote. */
+  whenCaughtUp(fn: (key: string) => void): void {
+    this.onCaughtUp = fn;
+  }
 
   /** Informer add/update. */
   upsert(key: string, ctx: AppContext): void {
@@ -89,6 +112,7 @@ export class ContextIndex {
   /** Informer delete. */
   remove(key: string): void {
     this.observed.delete(key);
+    this.deferred.delete(key);
     this.waiting.delete(key);
     this.pendingWrites.delete(key);
     this.apply(key);
@@ -117,10 +141,9 @@ export class ContextIndex {
   private attach(key: string, u: Usage): void {
     const set = getOrCreate(this.byHost, u.host, () => new Set<string>());
     set.add(key);
-    const times = getOrCreate(this.byHostTime, u.host, () => [] as { placedAt: number; key: string }[]);
-    let at = times.length;
-    while (at > 0 && times[at - 1]!.placedAt > u.placedAt) at--;
-    times.splice(at, 0, { placedAt: u.placedAt, key });
+    const perApp = getOrCreate(this.placedTimes, u.host, () => new Map<string, number[]>());
+    const times = getOrCreate(perApp, u.app, () => [] as number[]);
+    times.splice(firstAfter(times, u.placedAt), 0, u.placedAt);
     for (let i = 1; i < u.keyPath.length; i++) {
       const lk = linkKey(u.keyPath[i - 1]!, u.keyPath[i]!);
       const apps = getOrCreate(this.byLink, lk, () => new Map<string, number>());
@@ -132,11 +155,12 @@ export class ContextIndex {
     const set = this.byHost.get(u.host);
     set?.delete(key);
     if (set?.size === 0) this.byHost.delete(u.host);
-    const times = this.byHostTime.get(u.host);
-    if (times) {
-      const at = times.findLastIndex((t) => t.key === key);
-      if (at >= 0) times.splice(at, 1);
-      if (times.length === 0) this.byHostTime.delete(u.host);
+    const perApp = this.placedTimes.get(u.host);
+    const times = perApp?.get(u.app);
+    if (perApp && times) {
+      times.splice(firstAfter(times, u.placedAt) - 1, 1);
+      if (times.length === 0) perApp.delete(u.app);
+      if (perApp.size === 0) this.placedTimes.delete(u.host);
     }
     for (let i = 1; i < u.keyPath.length; i++) {
       const lk = linkKey(u.keyPath[i - 1]!, u.keyPath[i]!);
@@ -149,10 +173,15 @@ export class ContextIndex {
     }
   }
 
-  /** True while the cache still shows an older version than this process wrote: acting on it would conflict. */
-  cacheBehind(key: string, ctx: AppContext): boolean {
+  /**
+   * True while the cache still shows an older version than this process wrote (acting on it would
+   * conflict); the key is then handed to whenCaughtUp's callback once the watch delivers the write.
+   */
+  deferIfBehind(key: string, ctx: AppContext): boolean {
     const pending = this.pendingWrites.get(key);
-    return pending !== undefined && pending.rv !== ctx.metadata.resourceVersion;
+    if (pending === undefined || pending.rv === ctx.metadata.resourceVersion) return false;
+    this.deferred.add(key);
+    return true;
   }
 
   usageOf(key: string): Usage | undefined {
@@ -191,13 +220,12 @@ export class ContextIndex {
     return this.byLink.get(linkKey(a, b)) ?? new Map();
   }
 
-  /** Contexts placed on `host` after `since` (epoch ms): load the last measurement cannot show yet. */
-  placedSince(host: string, since: number): Usage[] {
-    const out: Usage[] = [];
-    const times = this.byHostTime.get(host) ?? [];
-    for (let i = times.length - 1; i >= 0 && times[i]!.placedAt > since; i--) {
-      const u = this.usage.get(times[i]!.key);
-      if (u) out.push(u);
+  /** Per app, how many contexts were placed on `host` after `since` (epoch ms): load no measurement shows yet. */
+  placedSince(host: string, since: number): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [app, times] of this.placedTimes.get(host) ?? []) {
+      const n = times.length - firstAfter(times, since);
+      if (n > 0) out.set(app, n);
     }
     return out;
   }

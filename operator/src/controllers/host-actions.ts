@@ -9,7 +9,8 @@ import {
   type WhiskEndpoint,
   whiskClient,
 } from '../openwhisk/deployer.ts';
-import { KeyedMutex } from './keyed-mutex.ts';
+import { actionMetrics } from '../runtime/metrics.ts';
+import { KeyedLock } from './keyed-lock.ts';
 
 interface HostEntry {
   endpoint: WhiskEndpoint;
@@ -18,15 +19,11 @@ interface HostEntry {
   known: Set<string>;
 }
 
-export interface DeployCounters {
-  deployed: number;
-  removed: number;
-}
-
 export class HostActions {
   private readonly hosts = new Map<string, HostEntry>();
-  private readonly mutex = new KeyedMutex();
-  readonly counters: DeployCounters = { deployed: 0, removed: 0 };
+  private readonly lock = new KeyedLock();
+  /** Deploys in flight, so concurrent placements of one action deploy it once. */
+  private readonly deploying = new Map<string, Promise<void>>();
 
   /** Registers (or refreshes) a host's OpenWhisk endpoint; a changed endpoint forgets what was known. */
   setEndpoint(host: string, endpoint: WhiskEndpoint): void {
@@ -59,10 +56,18 @@ export class HostActions {
    */
   deployThen<T>(host: string, action: DesiredAction, record: () => Promise<T>): Promise<T> {
     const e = this.entry(host);
-    return this.mutex.run(`${host}/${action.name}`, async () => {
+    const key = `${host}/${action.name}`;
+    return this.lock.shared(key, async () => {
       if (!e.known.has(action.name)) {
-        if (await ensureAction(e.client, action)) this.counters.deployed++;
-        e.known.add(action.name);
+        let inflight = this.deploying.get(key);
+        if (!inflight) {
+          inflight = (async () => {
+            if (await ensureAction(e.client, action)) actionMetrics.deployed.inc();
+            e.known.add(action.name);
+          })().finally(() => this.deploying.delete(key));
+          this.deploying.set(key, inflight);
+        }
+        await inflight;
       }
       return record();
     });
@@ -72,10 +77,10 @@ export class HostActions {
   removeIfUnused(host: string, action: string, inUse: () => boolean): Promise<boolean> {
     const e = this.hosts.get(host);
     if (!e) return Promise.resolve(false);
-    return this.mutex.run(`${host}/${action}`, async () => {
+    return this.lock.exclusive(`${host}/${action}`, async () => {
       if (inUse()) return false;
       const removed = await removeAction(e.client, action);
-      if (removed) this.counters.removed++;
+      if (removed) actionMetrics.removed.inc();
       e.known.delete(action);
       return removed;
     });

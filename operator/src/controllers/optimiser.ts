@@ -5,6 +5,7 @@ import type { AppContext } from '@mecqkd/crds';
 import { optimise } from '../placement/optimise.ts';
 import type { Migration, PlacedContext, ScoreWeights } from '../placement/types.ts';
 import { splitKey } from '../runtime/kube-paths.ts';
+import { actionMetrics } from '../runtime/metrics.ts';
 import {
   type AppContextDeps,
   placementOf,
@@ -93,6 +94,7 @@ export async function migrate(d: OptimiserDeps, m: Migration): Promise<boolean> 
     action: 'Migrate',
     note: `moved from ${m.from} to ${m.to} (${m.reason}); referenceURI ${placement.referenceURI}`,
   });
+  actionMetrics.migrations.labels(m.reason).inc();
   d.log.info('Migrated AppContext', { key: m.context, from: m.from, to: m.to, reason: m.reason });
   if (origin) await removeIfUnused(d, m.from, origin);
   return true;

@@ -1,6 +1,7 @@
 // Reachability probes of a host's OpenWhisk and KME, and of a link's KMEs. Each answers with a
 // CamelCase reason and a message for the Ready condition instead of throwing.
-import { request } from 'node:https';
+import { createHash } from 'node:crypto';
+import { Agent, request } from 'node:https';
 import type { Whisk } from '../openwhisk/deployer.ts';
 
 export interface ProbeResult {

@@ -52,9 +52,9 @@ export function hostViews(
     const fresh = s?.load !== undefined && age(now, s.telemetryTime) <= opts.maxTelemetryAgeMs;
     const measuredAt = s?.telemetryTime ? Date.parse(s.telemetryTime) : 0;
     // contexts placed after the measurement add load the measurement cannot show yet
-    const unseen = index
-      .placedSince(h.metadata.name, measuredAt)
-      .reduce((sum, u) => sum + (demandOf(u.app)?.loadPerContext ?? 0), 0);
+    let unseen = 0;
+    for (const [app, n] of index.placedSince(h.metadata.name, measuredAt))
+      unseen += n * (demandOf(app)?.loadPerContext ?? 0);
     return {
       name: h.metadata.name,
       ready: fresh && !h.metadata.deletionTimestamp && isTrue(s?.conditions, 'Ready'),

@@ -169,3 +169,23 @@ export const eventMetrics = {
     registers,
   }),
 };
+
+/** mecqkd's own: OpenWhisk actions this operator created and removed on hosts (redundant deploys show here). */
+export const actionMetrics = {
+  deployed: new Counter({
+    name: 'mecqkd_actions_deployed_total',
+    help: 'OpenWhisk actions created on MEC hosts',
+    registers,
+  }),
+  removed: new Counter({
+    name: 'mecqkd_actions_removed_total',
+    help: 'OpenWhisk actions removed from MEC hosts',
+    registers,
+  }),
+  migrations: new Counter({
+    name: 'mecqkd_migrations_total',
+    help: 'AppContexts moved between MEC hosts',
+    labelNames: ['reason'],
+    registers,
+  }),
+};

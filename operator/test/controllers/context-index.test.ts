@@ -40,7 +40,7 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
 
   it('sees its own status write before the watch delivers it, then defers to the watch', () => {
     const idx = new ContextIndex();
-    const a = context('cardio', undefined, '10');
+    const a = context('cardio', { phase: 'Pending' }, '10');
     idx.upsert(key(a), a);
     expect(idx.waitingContexts()).to.deep.equal([key(a)]);
     const written = {
@@ -59,17 +59,26 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
     expect(idx.waitingContexts()).to.deep.equal([]);
   });
 
-  it('lists the contexts placed on a host after a time, newest first', () => {
+  it('counts per app the contexts placed on a host after a time, and forgets moved ones', () => {
     const idx = new ContextIndex();
-    const times = ['2026-01-01T00:00:01Z', '2026-01-01T00:00:03Z', '2026-01-01T00:00:02Z'];
-    for (const t of times) {
-      const c = context('cardio', placed('h1', 'act-1', t));
+    const times = [
+      '2026-01-01T00:00:01Z',
+      '2026-01-01T00:00:03Z',
+      '2026-01-01T00:00:02Z',
+      '2026-01-01T00:00:03Z',
+    ];
+    const made = times.map((t, i) => {
+      const c = context(i === 3 ? 'covid' : 'cardio', placed('h1', 'act-1', t));
       idx.upsert(key(c), c);
-    }
+      return c;
+    });
     const since = Date.parse('2026-01-01T00:00:01Z');
-    expect(idx.placedSince('h1', since).map((u) => new Date(u.placedAt).toISOString())).to.deep.equal([
-      '2026-01-01T00:00:03.000Z',
-      '2026-01-01T00:00:02.000Z',
-    ]);
+    expect(Object.fromEntries(idx.placedSince('h1', since))).to.deep.equal({ cardio: 2, covid: 1 });
+    idx.upsert(key(made[1]!), {
+      ...made[1]!,
+      status: { ...made[1]!.status, ...placed('h2', 'act-1', times[1]) },
+    });
+    expect(Object.fromEntries(idx.placedSince('h1', since))).to.deep.equal({ cardio: 1, covid: 1 });
+    expect(Object.fromEntries(idx.placedSince('h2', since))).to.deep.equal({ cardio: 1 });
   });
 });

@@ -191,8 +191,7 @@ describe('placement: placeBatch', () => {
     expect(links[1]!.committedKeyRate).to.equal(0);
   });
 
-  it('places 10,000 contexts over 50 hosts in well under a second', function () {
-    this.timeout(20_000);
+  it('places 10,000 contexts over 50 hosts, spreading them by score (its speed is in make bench)', () => {
     const hosts = Array.from({ length: 50 }, (_, i) => host(`h${i}`, { load: (i % 10) / 20 }));
     const links = [
       ...hosts.map((h, i) => link(i % 2 ? 'kme-client' : 'relay', h.kmeId, { secretKeyRate: 1e9 })),
@@ -201,14 +200,14 @@ describe('placement: placeBatch', () => {
     const requests = Array.from({ length: 10_000 }, (_, i) =>
       request(`c${i}`, { demand: demand({ loadPerContext: 0.0001, maxLoad: 1 }) }),
     );
-    // Best of three: other work on the shared machine only ever adds time.
-    let ms = Number.POSITIVE_INFINITY;
-    for (let run = 0; run < 3; run++) {
-      const start = performance.now();
-      const decisions = placeBatch(requests, hosts, links, DEFAULT_WEIGHTS, 'best', seededRng(1));
-      ms = Math.min(ms, performance.now() - start);
-      expect(decisions.every((d) => d.kind === 'placed')).to.be.true;
-    }
-    expect(ms).to.be.below(1000);
+    const decisions = placeBatch(requests, hosts, links, DEFAULT_WEIGHTS, 'best', seededRng(1));
+    expect(decisions.every((d) => d.kind === 'placed')).to.be.true;
+    const perHost = new Map<string, number>();
+    for (const d of decisions) if (d.kind === 'placed') perHost.set(d.host, (perHost.get(d.host) ?? 0) + 1);
+    // lower load scores higher: the idle hosts all take contexts, the busiest take none
+    hosts.forEach((h, i) => {
+      if (i % 10 === 0) expect(perHost.get(h.name) ?? 0, h.name).to.be.greaterThan(0);
+      if (i % 10 >= 6) expect(perHost.get(h.name) ?? 0, h.name).to.equal(0);
+    });
   });
 });

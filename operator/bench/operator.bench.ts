@@ -1,0 +1,321 @@
+// `make bench` (operator): 10,000 AppContexts over 50 MecHosts reach Placed. Reports wall time,
+// reconciles/s, apiserver writes per context, peak RSS of the operator process, restart-resync time
+// and redundant deploys, next to the raw apiserver create throughput measured in the same run, and
+// the time of the pure placement decision for the same scale.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { report } from '@mecqkd/common/bench';
+import { type AppContext, appContext as appContextSchema, GROUP, VERSION } from '@mecqkd/crds';
+import { startMecTestbed } from '@mecqkd/localenv/mec-testbed';
+import { freePort } from '@mecqkd/localenv/ports';
+import { startProcess, stopAll, waitUntil } from '@mecqkd/localenv/process';
+import { stopShared } from '@mecqkd/localenv/shared';
+import { placeBatch } from '../src/placement/place.ts';
+import { seededRng } from '../src/placement/rng.ts';
+import { DEFAULT_WEIGHTS } from '../src/placement/score.ts';
+import { Informer } from '../src/runtime/informer.ts';
+import { createKubeClient, type KubeClient } from '../src/runtime/kube-client.ts';
+import { collectionPath } from '../src/runtime/kube-paths.ts';
+import { parseExposition } from '../src/telemetry/exposition.ts';
+
+const CONTEXTS = Number(process.env.BENCH_CONTEXTS ?? 10_000);
+const HOSTS = Number(process.env.BENCH_HOSTS ?? 50);
+const APPS = 5;
+const CONCURRENCY = 32;
+const NS = 'bench';
+const APP_CONTEXTS = { group: GROUP, version: VERSION, plural: 'appcontexts' };
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/** Raw apiserver create throughput through a lean keep-alive client, in a namespace of its own. */
+async function rawCreates(kube: KubeClient, kubectl: (a: string[]) => Promise<unknown>): Promise<number> {
+  await kubectl(['create', 'namespace', 'bench-raw']);
+  const n = 3000;
+  const t0 = performance.now();
+  await pool([...Array(n).keys()], CONCURRENCY, (i) =>
+    kube.create(collectionPath({ group: '', version: 'v1', plural: 'configmaps' }, 'bench-raw'), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `raw-${i}` },
+      data: { i: String(i) },
+    }),
+  );
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function metrics(port: number) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const series = parseExposition(text);
+  const sum = (name: string, match: (l: Record<string, string>) => boolean = () => true) =>
+    series.filter((s) => s.name === name && match(s.labels)).reduce((a, s) => a + s.value, 0);
+  return {
+    reconciles: sum('controller_runtime_reconcile_total', (l) => l.controller === 'appcontext'),
+    writes: sum('rest_client_requests_total', (l) =>
+      ['POST', 'PUT', 'PATCH', 'DELETE'].includes(l.method ?? ''),
+    ),
+    deployed: sum('mecqkd_actions_deployed_total'),
+    depth: sum('workqueue_depth', (l) => l.name === 'appcontext'),
+  };
+}
+
+function peakRssMb(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+function placementDecisionMs(): number {
+  const hosts = Array.from({ length: HOSTS }, (_, i) => ({
+    name: `h${i}`,
+    ready: true,
+    labels: {},
+    kmeId: `K${i % 5}`,
+    load: (i % 10) / 40,
+    contexts: 0,
+    memoryMb: 4096,
+  }));
+  const links = Array.from({ length: 5 }, (_, i) => ({
+    name: `l${i}`,
+    ends: ['C', `K${i}`] as [string, string],
+    state: 'ACTIVE' as const,
+    keyAvailability: 1,
+    secretKeyRate: 1e9,
+    committedKeyRate: 0,
+    fresh: true,
+  }));
+  const demand = { app: 'a', maxLoad: 1, minKeyAvailability: 0.1, keyRate: 25.6, loadPerContext: 0.0001 };
+  const requests = Array.from({ length: CONTEXTS }, (_, i) => ({
+    context: `c${i}`,
+    clientKmeId: 'C',
+    demand,
+  }));
+  const runs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    placeBatch(requests, hosts, links, DEFAULT_WEIGHTS, 'best', seededRng(r));
+    runs.push(performance.now() - t0);
+  }
+  return runs.sort((a, b) => a - b)[2]!;
+}
+
+async function main(): Promise<void> {
+  const hosts = Array.from({ length: HOSTS }, (_, i) => ({
+    name: `host-${i + 1}`,
+    kmeId: `KME_EDGE_${i % 5}`,
+    whisk: `whisk-${i % 2}`,
+    capacityMb: 16384,
+    fibreKm: 1,
+  }));
+  const tb = await startMecTestbed({ namespace: NS, hosts });
+  const kube = await createKubeClient({ kubeconfigPath: tb.cp.kubeconfigPath, connections: CONCURRENCY });
+  const operatorBin = join(import.meta.dirname, '..', 'bin', 'operator.mjs');
+  const startOperator = async (name: string) => {
+    const port = await freePort();
+    const proc = startProcess({
+      name,
+      command: process.execPath,
+      // BENCH_PROFILE=<dir>: V8 CPU profiles of the operator processes, for finding hot spots
+      args: [
+        ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+        operatorBin,
+        '--kubeconfig',
+        tb.cp.kubeconfigPath,
+        '--namespace',
+        NS,
+        '--redis-url',
+        tb.redis.url,
+        '--lease-namespace',
+        NS,
+        '--health-port',
+        String(port),
+        '--workers',
+        '32',
+        '--kube-connections',
+        '32',
+        '--optimise-period',
+        '0',
+        '--identity',
+        name,
+      ],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      logFile: join(tb.dir, 'logs', `${name}.log`),
+    });
+    await waitUntil(`${name} /readyz`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+      timeoutMs: 120_000,
+      process: proc,
+    });
+    return { proc, port };
+  };
+  try {
+    const rawPerSecond = await rawCreates(kube, (a) => tb.cp.kubectl(a));
+    for (let a = 1; a <= APPS; a++) {
+      await tb.kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'mecqkd.io/v1alpha1',
+          kind: 'MecApp',
+          metadata: { name: `model-${a}` },
+          spec: {
+            appInfo: {
+              appDId: `model-${a}`,
+              appName: `model-${a}`,
+              appProvider: 'bench',
+              appSoftVersion: '1',
+              appDVersion: '1',
+              appDescription: 'bench',
+            },
+            action: { code: `function main() { return { model: ${a} }; }` },
+            placement: { expectedInvocationsPerSecond: 0.1, invocationsPerKey: 10 },
+          },
+        }),
+      );
+    }
+    let op = await startOperator('operator-1');
+    await waitUntil(
+      'every MecHost Ready with telemetry',
+      async () => {
+        const list = JSON.parse(await tb.kubectl(['get', 'mechosts', '-o', 'json'])).items as {
+          status?: { load?: number; conditions?: { type: string; status: string }[] };
+        }[];
+        return (
+          list.length === HOSTS &&
+          list.every(
+            (h) =>
+              h.status?.load !== undefined &&
+              h.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          )
+        );
+      },
+      { timeoutMs: 180_000, intervalMs: 1000 },
+    );
+    const before = await metrics(op.port);
+
+    // watch progress the way a client would: an informer over the namespace's AppContexts
+    const placed = new Set<string>();
+    const watcher = new Informer<AppContext>({
+      name: 'bench',
+      client: kube,
+      path: collectionPath(APP_CONTEXTS, NS),
+      parse: (v) => appContextSchema.parse(v),
+    });
+    const track = (c: AppContext) => {
+      if (c.status?.phase === 'Placed') placed.add(c.metadata.name);
+    };
+    watcher.on('add', track).on('update', (_, c) => track(c));
+    watcher.start();
+    await watcher.waitForSync();
+
+    const t0 = performance.now();
+    await pool([...Array(CONTEXTS).keys()], CONCURRENCY, (i) =>
+      kube.create(collectionPath(APP_CONTEXTS, NS), {
+        apiVersion: 'mecqkd.io/v1alpha1',
+        kind: 'AppContext',
+        // as the LCMP writes it: with the operator's finalizer already in place
+        metadata: {
+          name: (0x10000000 + i).toString(16).padStart(32, '0'),
+          finalizers: ['mecqkd.io/action-cleanup'],
+        },
+        spec: {
+          appName: `model-${(i % APPS) + 1}`,
+          associateDevAppId: `dev-${i}`,
+          client: { kmeId: tb.clientKmeId, saeId: tb.clientSae.id },
+        },
+      }),
+    );
+    const createdMs = performance.now() - t0;
+    await waitUntil('all contexts Placed', async () => placed.size === CONTEXTS, {
+      timeoutMs: 600_000,
+      intervalMs: 100,
+    });
+    const wallMs = performance.now() - t0;
+    const after = await metrics(op.port);
+    const rss = peakRssMb(op.proc.pid);
+
+    // distinct (host, action) pairs in use: the deploys that were needed
+    const needed = new Set(watcher.list(NS).map((c) => c.status?.appInstanceId));
+    const tStop = performance.now();
+    await op.proc.stop('SIGTERM', 60_000);
+    const stopMs = performance.now() - tStop;
+    const t1 = performance.now();
+    op = await startOperator('operator-2');
+    await waitUntil(
+      'restarted operator reconciled every context',
+      async () => {
+        const m = await metrics(op.port);
+        return m.reconciles >= CONTEXTS && m.depth === 0;
+      },
+      { timeoutMs: 300_000, intervalMs: 200 },
+    );
+    const resyncMs = performance.now() - t1;
+    const resync = await metrics(op.port);
+    await watcher.stop();
+
+    const run = after.reconciles - before.reconciles;
+    report(
+      'operator',
+      [
+        {
+          metric: `wall time, ${CONTEXTS} contexts over ${HOSTS} hosts to Placed`,
+          value: wallMs / 1000,
+          unit: 's',
+          target: '<= 60',
+        },
+        { metric: 'contexts placed per second', value: CONTEXTS / (wallMs / 1000), unit: '/s' },
+        { metric: 'creating the contexts (client side)', value: createdMs / 1000, unit: 's' },
+        { metric: 'AppContext reconciles per second', value: run / (wallMs / 1000), unit: '/s' },
+        { metric: 'AppContext reconciles per context', value: run / CONTEXTS, unit: '' },
+        {
+          metric: 'operator apiserver writes per context',
+          value: (after.writes - before.writes) / CONTEXTS,
+          unit: '',
+        },
+        { metric: 'raw apiserver creates (lean client, 32 conns)', value: rawPerSecond, unit: '/s' },
+        {
+          metric: 'placement throughput as a fraction of raw creates',
+          value: CONTEXTS / (wallMs / 1000) / rawPerSecond,
+          unit: '',
+        },
+        { metric: 'operator peak RSS', value: rss, unit: 'MB', target: '<= 300' },
+        { metric: 'graceful stop (SIGTERM to exit)', value: stopMs / 1000, unit: 's' },
+        { metric: 'restart-resync time', value: resyncMs / 1000, unit: 's', target: '<= 20' },
+        { metric: 'writes during resync', value: resync.writes, unit: '' },
+        { metric: 'actions deployed', value: after.deployed + resync.deployed, unit: '' },
+        {
+          metric: 'redundant deploys',
+          value: after.deployed + resync.deployed - needed.size,
+          unit: '',
+          target: '<= 0',
+        },
+        {
+          metric: `placement decision, ${CONTEXTS} × ${HOSTS} (pure, median of 5)`,
+          value: placementDecisionMs(),
+          unit: 'ms',
+        },
+      ],
+      {
+        contexts: CONTEXTS,
+        hosts: HOSTS,
+        apps: APPS,
+        workers: 32,
+        loadavg: (await import('node:os')).loadavg(),
+      },
+    );
+    await op.proc.stop('SIGTERM', 60_000);
+  } finally {
+    await kube.close();
+    await tb.stop();
+    await stopShared();
+    await stopAll();
+  }
+}
+
+main().catch((err) => {
+  console.error(`operator bench failed: ${(err as Error).message}`);
+  process.exitCode = 1;
+});
