@@ -1,6 +1,7 @@
 // A typed ETSI GS QKD 014 client for SAEs (sdk, action wrapper, operator): mutual TLS with a keep-alive
 // agent, every answer validated with the schemas of qkd014/schemas.ts, errors with status and message.
 import { Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { type JsonResponse, requestJson } from './https-json.ts';
 import {
   ErrorBody,
@@ -47,16 +48,25 @@ export interface Qkd014Client {
 
 export function createQkd014Client(opts: Qkd014ClientOptions): Qkd014Client {
   const agent = new Agent({
-    ca: opts.ca,
-    cert: opts.cert,
-    key: opts.key,
+    // One TLS context for every connection; PEMs in the agent options would also be folded into the
+    // connection-pool key of every request.
+    secureContext: createSecureContext({
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      minVersion: 'TLSv1.2',
+    }),
     keepAlive: true,
     maxSockets: opts.maxSockets ?? 16,
-    minVersion: 'TLSv1.2',
   });
-  const base = opts.url.replace(/\/+$/, '');
+  const url = opts.url.replace(/\/+$/, '');
+  const base = new URL(url);
   const raw = (method: string, path: string, body?: unknown) =>
-    requestJson(agent, new URL(base + path), { method, body, timeoutMs: opts.timeoutMs ?? 10_000 });
+    requestJson(agent, base, base.pathname.replace(/\/+$/, '') + path, {
+      method,
+      body,
+      timeoutMs: opts.timeoutMs ?? 10_000,
+    });
 
   async function call<T>(
     schema: { parse(v: unknown): T },
@@ -65,7 +75,7 @@ export function createQkd014Client(opts: Qkd014ClientOptions): Qkd014Client {
     op: string,
     body?: unknown,
   ): Promise<T> {
-    const what = `${method} ${op} for SAE ${sae} at ${base}`;
+    const what = `${method} ${op} for SAE ${sae} at ${url}`;
     const res = await raw(method, `/api/v1/keys/${encodeURIComponent(sae)}/${op}`, body);
     if (res.status !== 200) {
       const parsed = ErrorBody.safeParse(res.body);

@@ -1,5 +1,4 @@
-// JSON over HTTPS with a caller-supplied (keep-alive, mutual TLS) agent: the one transport the QKD 014
-// client and the KME↔KME channel share.
+// JSON over HTTPS with a caller-supplied (keep-alive, mutual TLS) agent: the QKD 014 client's transport.
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Agent, request } from 'node:https';
 
@@ -19,7 +18,8 @@ export interface JsonRequest {
   headers?: Record<string, string>;
 }
 
-export function requestJson(agent: Agent, url: URL, req: JsonRequest): Promise<JsonResponse> {
+/** `path` (with any query) is taken as is, relative to the origin of `base`. */
+export function requestJson(agent: Agent, base: URL, path: string, req: JsonRequest): Promise<JsonResponse> {
   const payload =
     req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
@@ -29,8 +29,16 @@ export function requestJson(agent: Agent, url: URL, req: JsonRequest): Promise<J
   }
   return new Promise((resolve, reject) => {
     const r = request(
-      url,
-      { method: req.method, agent, headers, timeout: req.timeoutMs ?? 10_000 },
+      {
+        protocol: base.protocol,
+        hostname: base.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: base.port,
+        path,
+        method: req.method,
+        agent,
+        headers,
+        timeout: req.timeoutMs ?? 10_000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -47,8 +55,8 @@ export function requestJson(agent: Agent, url: URL, req: JsonRequest): Promise<J
         });
       },
     );
-    r.on('timeout', () => r.destroy(new Error(`${req.method} ${url.href} timed out`)));
-    r.on('error', (err) => reject(new Error(`${req.method} ${url.href}: ${err.message}`)));
+    r.on('timeout', () => r.destroy(new Error(`${req.method} ${base.origin}${path} timed out`)));
+    r.on('error', (err) => reject(new Error(`${req.method} ${base.origin}${path}: ${err.message}`)));
     r.end(payload);
   });
 }

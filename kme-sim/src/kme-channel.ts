@@ -1,13 +1,18 @@
 // The classical KME↔KME channel (mutual TLS, each KME authenticated by its own certificate). It carries
 // reservations — key IDs, stream offsets and, on relay hops, one-time-pad ciphertext — never key bits in
-// clear. Paths live under /mecqkd/v1/kme/ on each KME's HTTPS listener.
+// clear. It travels over one upgraded stream per neighbour (channel-stream.ts), at /mecqkd/v1/kme/stream on
+// each KME's HTTPS listener.
 import { Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
-import { requestJson } from './https-json.ts';
+import { openStream, type StreamConnection } from './channel-stream.ts';
 import type { LinkAdjustment } from './link.ts';
 import { KmeError } from './qkd014/errors.ts';
 
 export const CHANNEL_PREFIX = '/mecqkd/v1/kme/';
+export const STREAM_PATH = `${CHANNEL_PREFIX}stream`;
+/** Large enough for a full batch of forwards of max-size keys. */
+export const MAX_MESSAGE_BYTES = 16 << 20;
 
 export const Hello = z.strictObject({ linkId: z.string() });
 
@@ -27,7 +32,7 @@ export const Forward = z.strictObject({
 });
 export type Forward = z.infer<typeof Forward>;
 
-/** Forwards bound for the same neighbour in the same event-loop turn travel in one request. */
+/** Forwards bound for the same neighbour travel together (see `pump`). */
 export const ForwardBatch = z.strictObject({ forwards: z.array(Forward).min(1) });
 export const ForwardResult = z.union([
   z.strictObject({ ok: z.literal(true) }),
@@ -53,8 +58,6 @@ export const RouteStock = z.strictObject({
 });
 export type RouteStock = z.infer<typeof RouteStock>;
 
-const ChannelError = z.object({ message: z.string(), retryAfterSeconds: z.number().optional() });
-
 export interface KmeChannel {
   hello(peerUrl: string, body: z.infer<typeof Hello>): Promise<void>;
   forward(peerUrl: string, body: Forward): Promise<void>;
@@ -64,7 +67,7 @@ export interface KmeChannel {
   close(): void;
 }
 
-const MAX_BATCH = 16;
+const MAX_BATCH = 64;
 
 interface Pending {
   body: Forward;
@@ -73,26 +76,34 @@ interface Pending {
 }
 
 export function createKmeChannel(tls: { cert: string; key: string; ca: string }): KmeChannel {
-  const agent = new Agent({ ...tls, keepAlive: true, maxSockets: 64, minVersion: 'TLSv1.2' });
-  const open = new Map<string, Pending[]>();
+  const agent = new Agent({ secureContext: createSecureContext({ ...tls, minVersion: 'TLSv1.2' }) });
+  const queues = new Map<string, Pending[]>();
+  const streams = new Map<string, Promise<StreamConnection>>();
 
-  async function post(peerUrl: string, path: string, body: unknown): Promise<unknown> {
-    const res = await requestJson(agent, new URL(CHANNEL_PREFIX + path, peerUrl), {
-      method: 'POST',
-      body,
-      timeoutMs: 5000,
-    }).catch((err: Error) => {
-      throw new KmeError(503, `KME channel to ${peerUrl} failed: ${err.message}`, { retryAfterSeconds: 5 });
-    });
-    if (res.status === 200) return res.body;
-    const err = ChannelError.safeParse(res.body);
-    const message = err.success ? err.data.message : `KME ${peerUrl} answered ${res.status}`;
+  function stream(peerUrl: string): Promise<StreamConnection> {
+    let s = streams.get(peerUrl);
+    if (!s) {
+      const forget = () => {
+        if (streams.get(peerUrl) === s) streams.delete(peerUrl);
+      };
+      s = openStream(agent, new URL(STREAM_PATH, peerUrl), MAX_MESSAGE_BYTES, forget);
+      s.catch(forget);
+      streams.set(peerUrl, s);
+    }
+    return s;
+  }
+
+  async function post(peerUrl: string, op: string, body: unknown): Promise<unknown> {
+    const reply = await stream(peerUrl)
+      .then((s) => s.call(op, body, 5000))
+      .catch((err: Error) => {
+        throw new KmeError(503, `KME channel to ${peerUrl} failed: ${err.message}`, { retryAfterSeconds: 5 });
+      });
+    if (reply.ok) return reply.body;
     // A peer's refusal is a server-side condition for the SAE that asked us, except "bad request" errors
     // that the SAE's own input caused further along (passed on unchanged).
-    const status = res.status === 400 ? 400 : 503;
-    throw new KmeError(status, message, {
-      retryAfterSeconds: err.success ? (err.data.retryAfterSeconds ?? 5) : 5,
-    });
+    const status = reply.status === 400 ? 400 : 503;
+    throw new KmeError(status, reply.message, { retryAfterSeconds: reply.retryAfterSeconds ?? 5 });
   }
 
   async function flush(peerUrl: string, batch: Pending[]): Promise<void> {
@@ -115,19 +126,23 @@ export function createKmeChannel(tls: { cert: string; key: string; ca: string })
     }
   }
 
+  // One keys message in flight per neighbour: forwards that arrive meanwhile leave together in the next one,
+  // so under load a message (one TLS record each way) carries many reservations.
+  async function pump(peerUrl: string, queue: Pending[]): Promise<void> {
+    while (queue.length > 0) await flush(peerUrl, queue.splice(0, MAX_BATCH));
+    queues.delete(peerUrl);
+  }
+
   function forward(peerUrl: string, body: Forward): Promise<void> {
     return new Promise((resolve, reject) => {
-      let batch = open.get(peerUrl);
-      if (!batch || batch.length >= MAX_BATCH) {
+      let queue = queues.get(peerUrl);
+      if (!queue) {
         const fresh: Pending[] = [];
-        open.set(peerUrl, fresh);
-        setImmediate(() => {
-          if (open.get(peerUrl) === fresh) open.delete(peerUrl);
-          void flush(peerUrl, fresh);
-        });
-        batch = fresh;
+        queues.set(peerUrl, fresh);
+        setImmediate(() => void pump(peerUrl, fresh));
+        queue = fresh;
       }
-      batch.push({ body, resolve, reject });
+      queue.push({ body, resolve, reject });
     });
   }
 
@@ -138,6 +153,14 @@ export function createKmeChannel(tls: { cert: string; key: string; ca: string })
     routeStock: async (url, body) => RouteStock.parse(await post(url, 'route-stock', body)),
     adjust: async (url, linkId, body) =>
       void (await post(url, `links/${encodeURIComponent(linkId)}/adjust`, body)),
-    close: () => agent.destroy(),
+    close: () => {
+      for (const s of streams.values())
+        s.then(
+          (c) => c.destroy(),
+          () => {},
+        );
+      streams.clear();
+      agent.destroy();
+    },
   };
 }

@@ -103,7 +103,7 @@ export async function startKme(config: Config, kmeId: string): Promise<RunningKm
     },
   };
 
-  const server = createKmeServer(ctx, tls);
+  const { server, destroyStreams } = createKmeServer(ctx, tls);
   await listen(server, cfg.port, cfg.host);
   const ops =
     cfg.opsPort === undefined
@@ -140,6 +140,7 @@ export async function startKme(config: Config, kmeId: string): Promise<RunningKm
     async close() {
       for (const t of timers) clearInterval(t);
       channel.close();
+      destroyStreams();
       await Promise.all([closeServer(server), ...(ops ? [closeServer(ops)] : [])]);
     },
   };

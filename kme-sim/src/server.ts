@@ -1,17 +1,26 @@
 // The listeners of one KME. HTTPS (mutual TLS, TLS 1.2 and 1.3): QKD 014 for SAEs, the KME↔KME channel for
 // neighbouring KMEs, and read-only telemetry for any holder of a certificate from the CA. Optional plain HTTP
 // on 127.0.0.1 ("ops"): telemetry, a health probe and the admin endpoint that tests use to steer links.
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
+import { type ChannelFailure, STREAM_PROTOCOL, serveStream } from './channel-stream.ts';
 import type { KmeContext } from './context.ts';
 import {
   CHANNEL_PREFIX,
   ForwardBatch,
   type ForwardResult,
   Hello,
+  MAX_MESSAGE_BYTES,
   RouteStockRequest,
+  STREAM_PATH,
   Void,
 } from './kme-channel.ts';
 import { type Link, LinkAdjustment } from './link.ts';
@@ -20,8 +29,8 @@ import { KmeError } from './qkd014/errors.ts';
 import { getKey, getKeyWithIds, getStatus } from './qkd014/handlers.ts';
 import { receive, routeStock, withdraw } from './relay.ts';
 
-// Large enough for a full batch of KME↔KME forwards of max-size keys.
-const MAX_BODY = 16 << 20;
+// Far above any valid QKD 014 request; bounds what a client can make a KME buffer.
+const MAX_BODY = 1 << 20;
 const QKD_PATH = /^\/api\/v1\/keys\/([^/]*)\/(status|enc_keys|dec_keys)$/;
 const ALLOW: Record<string, string> = { status: 'GET', enc_keys: 'GET, POST', dec_keys: 'GET, POST' };
 
@@ -78,6 +87,10 @@ function parseJson<T>(schema: z.ZodType<T>, body: string): T {
   } catch {
     throw new KmeError(400, 'request body is not valid JSON');
   }
+  return validate(schema, json);
+}
+
+function validate<T>(schema: z.ZodType<T>, json: unknown): T {
   const r = schema.safeParse(json);
   if (!r.success) throw new KmeError(400, `invalid request: ${z.prettifyError(r.error)}`);
   return r.data;
@@ -207,37 +220,73 @@ function peerLink(ctx: KmeContext, req: IncomingMessage): Link {
   return link;
 }
 
-async function channel(ctx: KmeContext, req: IncomingMessage, res: ServerResponse, op: string) {
-  const link = peerLink(ctx, req);
-  if (req.method !== 'POST') throw new KmeError(405, 'the KME channel takes POST', { allow: 'POST' });
-  const body = await readBody(req);
+/** One KME↔KME channel operation from the neighbour at the other end of `link`; returns the answer body. */
+async function channelOp(ctx: KmeContext, link: Link, op: string, body: unknown): Promise<unknown> {
   if (op === 'hello') {
-    const m = parseJson(Hello, body);
+    const m = validate(Hello, body);
     if (m.linkId !== link.id)
       throw new KmeError(400, `link ${m.linkId} does not join ${link.remoteKme} and us`);
     link.activate();
-    return send(res, 200, { kmeId: ctx.kmeId });
+    return { kmeId: ctx.kmeId };
   }
   if (op === 'keys') {
-    const { forwards } = parseJson(ForwardBatch, body);
+    const { forwards } = validate(ForwardBatch, body);
     const settled = await Promise.allSettled(forwards.map((f) => receive(ctx, link.remoteKme, f)));
-    return send(res, 200, { results: settled.map((s) => forwardResult(ctx, s)) });
+    return { results: settled.map((s) => forwardResult(ctx, s)) };
   }
   if (op === 'void') {
-    const m = parseJson(Void, body);
+    const m = validate(Void, body);
     if (m.route[m.route.indexOf(ctx.kmeId) - 1] !== link.remoteKme)
       throw new KmeError(400, 'void off its route');
     await withdraw(ctx, m.route, m.keyIds);
-    return send(res, 200, {});
+    return {};
   }
-  if (op === 'route-stock')
-    return send(res, 200, await routeStock(ctx, parseJson(RouteStockRequest, body).route));
+  if (op === 'route-stock') return routeStock(ctx, validate(RouteStockRequest, body).route);
   const adjust = /^links\/([^/]+)\/adjust$/.exec(op);
   if (adjust && decodeSegment(adjust[1] as string) === link.id) {
-    link.adjust(parseJson(LinkAdjustment, body));
-    return send(res, 200, {});
+    link.adjust(validate(LinkAdjustment, body));
+    return {};
   }
   throw new KmeError(404, `no KME channel operation ${op}`);
+}
+
+function channelFailure(ctx: KmeContext, err: unknown): ChannelFailure {
+  if (err instanceof KmeError) {
+    const { retryAfterSeconds } = err.extra;
+    return {
+      status: err.status,
+      message: err.message,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    };
+  }
+  ctx.log.error('KME channel operation failed', { error: (err as Error).message });
+  return { status: 500, message: 'internal error' };
+}
+
+/** Accepts a neighbour's channel stream (the only use of Upgrade on this listener); refuses anything else. */
+function upgrade(ctx: KmeContext, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  try {
+    const link = peerLink(ctx, req);
+    if (req.url !== STREAM_PATH || req.headers.upgrade !== STREAM_PROTOCOL)
+      throw new KmeError(400, `only ${STREAM_PROTOCOL} at ${STREAM_PATH} may be upgraded to`);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: ${STREAM_PROTOCOL}\r\n\r\n`,
+    );
+    serveStream(
+      socket,
+      head,
+      MAX_MESSAGE_BYTES,
+      (op, body) => channelOp(ctx, link, op, body),
+      (err) => channelFailure(ctx, err),
+    );
+  } catch (err) {
+    const { status, message } = channelFailure(ctx, err);
+    const text = JSON.stringify({ message });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    );
+  }
 }
 
 function handleErrors(ctx: KmeContext, res: ServerResponse, err: unknown): void {
@@ -253,8 +302,9 @@ function handleErrors(ctx: KmeContext, res: ServerResponse, err: unknown): void 
   send(res, 500, { message: 'internal error' });
 }
 
+/** The HTTPS listener; `destroyStreams` ends the neighbours' channel streams, which `close` waits for. */
 export function createKmeServer(ctx: KmeContext, tls: { cert: Buffer; key: Buffer; ca: Buffer }) {
-  return createHttpsServer(
+  const server = createHttpsServer(
     { ...tls, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', keepAliveTimeout: 30_000 },
     (req, res) => {
       const url = new URL(req.url ?? '/', 'https://kme');
@@ -262,7 +312,11 @@ export function createKmeServer(ctx: KmeContext, tls: { cert: Buffer; key: Buffe
       if (qkd) return void qkd014(ctx, req, res, qkd, url).catch((err) => handleErrors(ctx, res, err));
       void (async () => {
         if (url.pathname.startsWith(CHANNEL_PREFIX)) {
-          return channel(ctx, req, res, url.pathname.slice(CHANNEL_PREFIX.length));
+          peerLink(ctx, req);
+          throw new KmeError(
+            404,
+            `the KME channel is a ${STREAM_PROTOCOL} stream: upgrade GET ${STREAM_PATH}`,
+          );
         }
         if (commonName(req) === undefined)
           throw new KmeError(401, 'client certificate missing or not trusted');
@@ -271,6 +325,18 @@ export function createKmeServer(ctx: KmeContext, tls: { cert: Buffer; key: Buffe
       })().catch((err) => handleErrors(ctx, res, err));
     },
   );
+  const streams = new Set<Socket>();
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    streams.add(socket);
+    socket.once('close', () => streams.delete(socket));
+    upgrade(ctx, req, socket, head);
+  });
+  return {
+    server,
+    destroyStreams: () => {
+      for (const s of streams) s.destroy();
+    },
+  };
 }
 
 /** Plain HTTP for 127.0.0.1 only: telemetry, /healthz and POST /mecqkd/v1/admin/links/{id}. */
