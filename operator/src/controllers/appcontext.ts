@@ -159,7 +159,8 @@ function decide(d: AppContextDeps, key: string, ctx: AppContext): Intent {
     d.placement.weights,
     d.placement.policy,
     d.placement.rng,
-    { maxHops: d.placement.maxHops },
+    // the views come from CRs the apiserver and the informer's zod parse already validated
+    { maxHops: d.placement.maxHops, trustedInputs: true },
   );
   if (decision.kind === 'infeasible')
     return { kind: 'pending', reason: decision.reason, message: decision.message };

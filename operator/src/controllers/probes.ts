@@ -2,6 +2,7 @@
 // CamelCase reason and a message for the Ready condition instead of throwing.
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { Whisk } from '../openwhisk/deployer.ts';
 
 export interface ProbeResult {

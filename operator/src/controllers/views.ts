@@ -40,6 +40,36 @@ export function appDemand(app: MecApp, hosts: MecHost[], opts: ViewOptions): App
   };
 }
 
+/** What a host's view takes from the MecHost object alone, memoised per cached object. */
+interface HostStatic {
+  view: Omit<HostView, 'ready' | 'load' | 'contexts'>;
+  readyCondition: boolean;
+  measuredAt: number;
+  load: number | undefined;
+}
+const statics = new WeakMap<MecHost, HostStatic>();
+
+function hostStatic(h: MecHost): HostStatic {
+  const cached = statics.get(h);
+  if (cached) return cached;
+  const s = h.status;
+  const fresh: HostStatic = {
+    view: {
+      name: h.metadata.name,
+      labels: h.metadata.labels ?? {},
+      ...(h.spec.location ? { location: h.spec.location } : {}),
+      kmeId: h.spec.kme.kmeId,
+      ...(h.spec.capacity.maxContexts ? { maxContexts: h.spec.capacity.maxContexts } : {}),
+      memoryMb: h.spec.capacity.memoryMb,
+    },
+    readyCondition: !h.metadata.deletionTimestamp && isTrue(s?.conditions, 'Ready'),
+    measuredAt: s?.telemetryTime ? Date.parse(s.telemetryTime) : 0,
+    load: s?.load,
+  };
+  statics.set(h, fresh); // cached objects are immutable: a new version is a new object
+  return fresh;
+}
+
 export function hostViews(
   hosts: MecHost[],
   index: ContextIndex,
@@ -48,23 +78,17 @@ export function hostViews(
   opts: ViewOptions,
 ): HostView[] {
   return hosts.map((h) => {
-    const s = h.status;
-    const fresh = s?.load !== undefined && age(now, s.telemetryTime) <= opts.maxTelemetryAgeMs;
-    const measuredAt = s?.telemetryTime ? Date.parse(s.telemetryTime) : 0;
+    const st = hostStatic(h);
+    const fresh = st.load !== undefined && now - st.measuredAt <= opts.maxTelemetryAgeMs;
     // contexts placed after the measurement add load the measurement cannot show yet
     let unseen = 0;
-    for (const [app, n] of index.placedSince(h.metadata.name, measuredAt))
+    for (const [app, n] of index.placedSince(st.view.name, st.measuredAt))
       unseen += n * (demandOf(app)?.loadPerContext ?? 0);
     return {
-      name: h.metadata.name,
-      ready: fresh && !h.metadata.deletionTimestamp && isTrue(s?.conditions, 'Ready'),
-      labels: h.metadata.labels ?? {},
-      ...(h.spec.location ? { location: h.spec.location } : {}),
-      kmeId: h.spec.kme.kmeId,
-      load: Math.min(1, (s?.load ?? 1) + unseen),
-      contexts: index.contextCount(h.metadata.name),
-      ...(h.spec.capacity.maxContexts ? { maxContexts: h.spec.capacity.maxContexts } : {}),
-      memoryMb: h.spec.capacity.memoryMb,
+      ...st.view,
+      ready: fresh && st.readyCondition,
+      load: Math.min(1, (st.load ?? 1) + unseen),
+      contexts: index.contextCount(st.view.name),
     };
   });
 }

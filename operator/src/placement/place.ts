@@ -20,6 +20,11 @@ import { validateRequests, validateViews } from './validate.ts';
 export interface PlacementOptions {
   /** Most QKD hops (trusted-node relays + 1) between the client KME and the host KME; default 3. */
   maxHops?: number;
+  /**
+   * Inputs were built by mecqkd from validated CRs (the operator's hot path): skip re-validating
+   * them on every call. Anything else leaves this unset.
+   */
+  trustedInputs?: boolean;
 }
 
 function decide(
@@ -68,9 +73,11 @@ export function placeBatch(
   rng: Rng,
   opts: PlacementOptions = {},
 ): PlacementDecision[] {
-  const w = parseWeights(weights);
-  validateViews(hosts, links);
-  validateRequests(requests);
+  const w = opts.trustedInputs ? weights : parseWeights(weights);
+  if (!opts.trustedInputs) {
+    validateViews(hosts, links);
+    validateRequests(requests);
+  }
   const projected = hosts.map((h) => ({ ...h }));
   const graph = buildKeyGraph([...links]);
   return requests.map((r) => decide(r, projected, graph, w, policy, rng, opts));
