@@ -20,8 +20,11 @@ help: ## list the targets
 deps: node-deps system-deps control-plane ## everything tests and the demo need
 
 node-deps: node_modules/.package-lock.json
+# `npm install` from the committed lockfile, not `npm ci`: the registry reachable here does not serve
+# other platforms' optional binaries (e.g. @biomejs/cli-darwin-x64), so they are absent from the
+# lockfile, and `npm ci` rejects a lockfile without them.
 node_modules/.package-lock.json: package-lock.json package.json $(wildcard */package.json)
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 system-deps: ## Debian packages (redis-server, prometheus), installed only when missing
