@@ -95,6 +95,7 @@ export class ContextIndex {
       (pending.rv === ctx.metadata.resourceVersion || Date.now() - pending.at > PENDING_WRITE_TTL_MS)
     ) {
       this.pendingWrites.delete(key);
+      if (this.deferred.delete(key)) this.onCaughtUp(key);
     }
     this.observed.set(key, usageOf(ctx));
     const phase = ctx.status?.phase;

@@ -42,6 +42,27 @@ export async function probeOpenWhisk(ow: Whisk, apiHost: string): Promise<ProbeR
   }
 }
 
+/**
+ * One keep-alive agent per set of credentials, holding one SecureContext: probes repeat every
+ * period, and given only PEMs Node parses them into a new TLS context for every connection.
+ * Keyed by a digest, never by the PEMs themselves.
+ */
+const agents = new Map<string, Agent>();
+
+function agentFor(tls: TlsMaterial): Agent {
+  const id = createHash('sha256').update(tls.ca).update(tls.cert).update(tls.key).digest('hex');
+  let agent = agents.get(id);
+  if (!agent) {
+    agent = new Agent({
+      secureContext: createSecureContext({ ...tls, minVersion: 'TLSv1.2' }),
+      keepAlive: true,
+      maxSockets: 4,
+    });
+    agents.set(id, agent);
+  }
+  return agent;
+}
+
 /** GET over HTTPS with a client certificate; the body is parsed as JSON when it is JSON. */
 export function mtlsGet(
   url: string,
@@ -49,7 +70,7 @@ export function mtlsGet(
   timeoutMs = 5000,
 ): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ...tls, method: 'GET', timeout: timeoutMs, minVersion: 'TLSv1.2' }, (res) => {
+    const req = request(url, { agent: agentFor(tls), method: 'GET', timeout: timeoutMs }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => {

@@ -50,12 +50,18 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
     };
     idx.wrote(key(a), written as typeof a);
     expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
-    // a stale event (older than our write) does not undo it
+    // a stale event (older than our write) does not undo it, and a reconcile of it is put off
     idx.upsert(key(a), a);
     expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
-    // the watch catches up with the written version
+    const caughtUp: string[] = [];
+    idx.whenCaughtUp((k) => caughtUp.push(k));
+    expect(idx.deferIfBehind(key(a), a)).to.equal(true);
+    expect(idx.deferIfBehind(key(a), written as typeof a)).to.equal(false);
+    expect(caughtUp).to.deep.equal([]);
+    // the watch catches up with the written version: the put-off reconcile is handed back
     idx.upsert(key(a), written as typeof a);
     expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
+    expect(caughtUp).to.deep.equal([key(a)]);
     expect(idx.waitingContexts()).to.deep.equal([]);
   });
 
