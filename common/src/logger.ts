@@ -4,8 +4,8 @@
 import winston from 'winston';
 
 const SECRET_FIELDS = new Set([
-  'key',
-  'keys',
+  'keyMaterial',
+  'privateKey',
   'password',
   'token',
   'authorization',

@@ -1,0 +1,34 @@
+import { Writable } from 'node:stream';
+import { expect } from 'chai';
+import winston from 'winston';
+import { createLogger } from '../src/logger.ts';
+
+function capture(log: winston.Logger): () => Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  log.clear();
+  log.add(new winston.transports.Stream({ stream }));
+  return () => lines;
+}
+
+describe('logger', () => {
+  it('writes JSON with the component and the object key, and redacts secret-bearing fields', () => {
+    const log = createLogger('test', 'info');
+    const lines = capture(log);
+    log.info('Placed AppContext', {
+      key: 'ns/abc',
+      token: 'Bearer s3cr3t',
+      keyMaterial: 'AAAA',
+      auth: 'u:p',
+    });
+    const [line] = lines();
+    expect(line).to.include({ component: 'test', key: 'ns/abc', message: 'Placed AppContext' });
+    expect(line).to.include({ token: '[redacted]', keyMaterial: '[redacted]', auth: '[redacted]' });
+    expect(JSON.stringify(line)).to.not.contain('s3cr3t');
+  });
+});
