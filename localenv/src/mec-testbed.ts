@@ -228,7 +228,8 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       stop,
     };
   } catch (err) {
-    await stop();
-    throw err;
+    // keep the directory: the error names a log in it
+    for (const st of stoppers.reverse()) await st();
+    throw new Error(`starting the MEC testbed failed (logs in ${dir}): ${(err as Error).message}`);
   }
 }

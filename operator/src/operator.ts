@@ -187,6 +187,7 @@ async function lead(
     .watches(links, waitingIn);
   const hostCtl = new Controller<MecHost>({
     name: 'mechost',
+    logger: log.child({ controller: 'mechost' }),
     informer: hosts,
     workers: 4,
     ignoreStatusOnlyUpdates: true,
@@ -208,6 +209,7 @@ async function lead(
   });
   const appCtl = new Controller<MecApp>({
     name: 'mecapp',
+    logger: log.child({ controller: 'mecapp' }),
     informer: apps,
     workers: 2,
     ignoreStatusOnlyUpdates: true,
@@ -215,6 +217,7 @@ async function lead(
   }).watches(configMaps, (cm) => appsUsing(cm).map(objectKey));
   const linkCtl = new Controller<QkdLink>({
     name: 'qkdlink',
+    logger: log.child({ controller: 'qkdlink' }),
     informer: links,
     workers: 2,
     ignoreStatusOnlyUpdates: true,
