@@ -57,8 +57,9 @@ build: node-deps ## bundle the operator binary (operator/dist); the rest runs th
 TEST_SPEC ?= '*/test/**/*.test.ts'
 
 test: deps build crds-check typecheck lint ## the whole test suite, against a real control plane and redis
+	@mkdir -p .run && bash hack/check-no-leaks.sh snapshot .run/processes-before
 	npx mocha $(TEST_SPEC)
-	bash hack/check-no-leaks.sh
+	bash hack/check-no-leaks.sh check .run/processes-before
 
 bench: deps build ## benchmarks: prints tables, writes .bench/*.json
 	@for f in $$(ls */bench/*.bench.ts 2>/dev/null); do echo ">> $$f"; $(NODE) $$f || exit 1; done
