@@ -91,6 +91,15 @@ export const conditions = z
     'x-kubernetes-list-map-keys': ['type'],
   });
 
+/** Printer columns every kind shows last (kubebuilder convention). */
+export const READY_COLUMN = {
+  name: 'Ready',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+  description: 'Ready condition',
+} as const;
+export const AGE_COLUMN = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' } as const;
+
 export const observedGeneration = z
   .int()
   .min(0)

@@ -2,12 +2,14 @@
 import { z } from 'zod';
 import { withRules } from '../cel.ts';
 import {
+  AGE_COLUMN,
   conditions,
   dnsSubdomain,
   httpUrl,
   locationConstraints,
   observedGeneration,
   qkdId,
+  READY_COLUMN,
   timestamp,
 } from '../common.ts';
 
@@ -118,12 +120,7 @@ export const appContextDescriptor = {
     { name: 'App', type: 'string', jsonPath: '.spec.appName', description: 'MecApp' },
     { name: 'Host', type: 'string', jsonPath: '.status.host', description: 'Serving MecHost' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Lifecycle phase' },
-    {
-      name: 'Ready',
-      type: 'string',
-      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-      description: 'Ready condition',
-    },
+    READY_COLUMN,
     {
       name: 'Reason',
       type: 'string',
@@ -131,7 +128,7 @@ export const appContextDescriptor = {
       description: 'Reason of the Ready condition',
       priority: 1,
     },
-    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    AGE_COLUMN,
   ],
 } as const;
 

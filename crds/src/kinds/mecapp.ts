@@ -1,7 +1,15 @@
 // MecApp: a catalog entry — ETSI MEC 016 appInfo, the OpenWhisk action to deploy, placement constraints.
 import { z } from 'zod';
 import { withRules } from '../cel.ts';
-import { conditions, dnsSubdomain, fraction, locationConstraints, observedGeneration } from '../common.ts';
+import {
+  AGE_COLUMN,
+  conditions,
+  dnsSubdomain,
+  fraction,
+  locationConstraints,
+  observedGeneration,
+  READY_COLUMN,
+} from '../common.ts';
 
 const appCharcs = z
   .object({
@@ -182,13 +190,8 @@ export const mecAppDescriptor = {
       description: 'Software version',
     },
     { name: 'Provider', type: 'string', jsonPath: '.spec.appInfo.appProvider', description: 'Provider' },
-    {
-      name: 'Ready',
-      type: 'string',
-      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-      description: 'Ready condition',
-    },
-    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    READY_COLUMN,
+    AGE_COLUMN,
   ],
 } as const;
 

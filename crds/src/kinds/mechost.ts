@@ -1,6 +1,7 @@
 // MecHost: one MEC edge host — its OpenWhisk deployment, its KME and host-side SAE, capacity, location.
 import { z } from 'zod';
 import {
+  AGE_COLUMN,
   conditions,
   fraction,
   httpsUrl,
@@ -8,6 +9,7 @@ import {
   locationConstraints,
   observedGeneration,
   qkdId,
+  READY_COLUMN,
   secretRef,
   timestamp,
 } from '../common.ts';
@@ -119,13 +121,8 @@ export const mecHostDescriptor = {
       jsonPath: '.status.contextCount',
       description: 'AppContexts placed here',
     },
-    {
-      name: 'Ready',
-      type: 'string',
-      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-      description: 'Ready condition',
-    },
-    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    READY_COLUMN,
+    AGE_COLUMN,
   ],
 } as const;
 

@@ -2,11 +2,13 @@
 import { z } from 'zod';
 import { withRules } from '../cel.ts';
 import {
+  AGE_COLUMN,
   conditions,
   fraction,
   httpsUrl,
   observedGeneration,
   qkdId,
+  READY_COLUMN,
   secretRef,
   timestamp,
 } from '../common.ts';
@@ -105,13 +107,8 @@ export const qkdLinkDescriptor = {
       jsonPath: '.status.keyAvailability',
       description: 'Key availability in [0,1]',
     },
-    {
-      name: 'Ready',
-      type: 'string',
-      jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-      description: 'Ready condition',
-    },
-    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    READY_COLUMN,
+    AGE_COLUMN,
   ],
 } as const;
 

@@ -51,6 +51,14 @@ function withConditions(
   return { ...status, conditions };
 }
 
+function admitted(ctx: AppContext) {
+  return {
+    ok: true,
+    reason: 'Admitted',
+    message: `app ${ctx.spec.appName} exists and its constraints can be met`,
+  };
+}
+
 function readyReason(ctx: AppContext): string | undefined {
   return ctx.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
 }
@@ -80,12 +88,7 @@ export function rejectedStatus(
 
 export function pendingStatus(ctx: AppContext, reason: string, message: string, now: Date): AppContextStatus {
   const status = { ...unplaced(base(ctx)), phase: 'Pending' as const };
-  const admitted = {
-    ok: true,
-    reason: 'Admitted',
-    message: `app ${ctx.spec.appName} exists and its constraints can be met`,
-  };
-  return withConditions(ctx, status, admitted, { ok: false, reason, message }, now);
+  return withConditions(ctx, status, admitted(ctx), { ok: false, reason, message }, now);
 }
 
 export function placedStatus(
@@ -116,11 +119,7 @@ export function placedStatus(
   return withConditions(
     ctx,
     status,
-    {
-      ok: true,
-      reason: 'Admitted',
-      message: `app ${ctx.spec.appName} exists and its constraints can be met`,
-    },
+    admitted(ctx),
     {
       ok: true,
       // a later reconcile of a migrated context keeps saying how it got there
@@ -141,11 +140,7 @@ export function migratingStatus(
   return withConditions(
     ctx,
     status,
-    {
-      ok: true,
-      reason: 'Admitted',
-      message: `app ${ctx.spec.appName} exists and its constraints can be met`,
-    },
+    admitted(ctx),
     {
       ok: true,
       reason: 'Migrating',
