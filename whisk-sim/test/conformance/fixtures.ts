@@ -61,3 +61,13 @@ export function annotationValue(
 ): unknown {
   return record.annotations?.find((a) => a.key === key)?.value;
 }
+
+/** Resolves with the error `p` rejects with (typed by the caller); throws when `p` succeeds. */
+export async function expectFailure<E>(p: Promise<unknown>): Promise<E> {
+  try {
+    await p;
+  } catch (err) {
+    return err as E;
+  }
+  throw new Error('expected the call to fail');
+}

@@ -1,6 +1,6 @@
 // Conformance: every invocation outcome (202/200/502, result, timeout, limits) through the client.
 import { expect } from 'chai';
-import { annotationValue, code, createTracker, waitForActivation } from './fixtures.ts';
+import { annotationValue, code, createTracker, expectFailure, waitForActivation } from './fixtures.ts';
 import { nsPath, raw } from './http.ts';
 import { type Client, client, getTarget, type Target, uniqueName } from './target.ts';
 
@@ -13,14 +13,7 @@ type Record_ = {
 };
 type OwError = { statusCode?: number; error?: Record_ & { error?: string } };
 
-async function failure(p: Promise<unknown>): Promise<OwError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as OwError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (p: Promise<unknown>) => expectFailure<OwError>(p);
 
 describe('conformance: invocation outcomes', () => {
   let t: Target;

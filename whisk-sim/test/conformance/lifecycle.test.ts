@@ -1,19 +1,12 @@
 // Conformance: the action lifecycle through the unmodified openwhisk client.
 import { expect } from 'chai';
-import { code, createTracker } from './fixtures.ts';
+import { code, createTracker, expectFailure } from './fixtures.ts';
 import { nsPath, raw } from './http.ts';
 import { type Client, client, getTarget, type Target, uniqueName } from './target.ts';
 
 type OwError = { statusCode?: number; error?: { error?: string; code?: string } };
 
-async function failure(p: Promise<unknown>): Promise<OwError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as OwError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failure = (p: Promise<unknown>) => expectFailure<OwError>(p);
 
 describe('conformance: action lifecycle', () => {
   let t: Target;
