@@ -24,11 +24,29 @@ const redact = winston.format((info) => {
 export type Logger = winston.Logger;
 
 export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level,
     defaultMeta: { component },
     format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
     silent: level === 'silent',
   });
+  return skipDisabledLevels(logger);
+}
+
+/**
+ * winston runs the whole format chain (redaction, timestamp, JSON) on every entry and only then lets
+ * the transport drop the levels that are off: a debug line on a hot path cost as much as a written
+ * one. Each level method now returns at once when its level is off (children inherit the methods).
+ */
+function skipDisabledLevels(logger: Logger): Logger {
+  const methods = logger as unknown as Record<string, (this: Logger, ...args: unknown[]) => Logger>;
+  for (const name of Object.keys(logger.levels)) {
+    const write = methods[name];
+    if (!write) continue;
+    methods[name] = function (this: Logger, ...args: unknown[]) {
+      return this.isLevelEnabled(name) ? write.apply(this, args) : this;
+    };
+  }
+  return logger;
 }

@@ -32,3 +32,28 @@ describe('logger', () => {
     expect(JSON.stringify(line)).to.not.contain('s3cr3t');
   });
 });
+
+describe('logger levels', () => {
+  it('writes enabled levels, from children too, and never formats a disabled one', () => {
+    const log = createLogger('test', 'warn');
+    const lines = capture(log);
+    let formatted = 0;
+    const counted = {
+      toJSON() {
+        formatted++;
+        return 'x';
+      },
+    };
+    log.info('skipped', { counted });
+    log.debug('skipped', { counted });
+    log.child({ key: 'ns/a' }).info('skipped', { counted });
+    log.warn('kept', { counted });
+    log.child({ key: 'ns/b' }).error('kept too');
+    expect(lines().map((l) => l.message)).to.deep.equal(['kept', 'kept too']);
+    expect(lines()[1]).to.include({ key: 'ns/b' });
+    expect(formatted).to.equal(1);
+    log.level = 'debug';
+    log.debug('now on');
+    expect(lines().map((l) => l.message)).to.include('now on');
+  });
+});

@@ -11,6 +11,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { report, summarise } from '@mecqkd/common/bench';
+import { ownCpuMs } from '@mecqkd/common/proc-cpu';
 import { stopAll } from '@mecqkd/localenv/process';
 import { createQkd014Client, type Qkd014Client } from '../src/client.ts';
 import { startTestbed, type Testbed } from '../src/testbed.ts';
@@ -19,12 +20,6 @@ const DURATION_MS = Number(process.env.KME_BENCH_SECONDS ?? 4) * 1000;
 const WARMUP_MS = 1000;
 const CONCURRENCY = Number(process.env.KME_BENCH_CONCURRENCY ?? 4);
 const OFFERED_RATE = Number(process.env.KME_BENCH_RATE ?? 1000);
-
-/** CPU seconds a process has used so far (Linux /proc; utime + stime in clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 interface Scenario {
   master: Qkd014Client;
@@ -48,16 +43,16 @@ function pairOf(s: Scenario) {
 
 /** CPU ms per pair of this process and of each server process while `measure` runs. */
 async function withCpu(servers: number[], measure: () => Promise<number[]>) {
-  const serverCpu = servers.map(cpuSeconds);
+  const serverCpu = servers.map(ownCpuMs);
   const clientCpu = process.cpuUsage();
   const latencies = await measure();
   const used = process.cpuUsage(clientCpu);
-  const perPair = (cpu: number) => Number(((cpu * 1000) / latencies.length).toFixed(3));
+  const perPair = (ms: number) => Number((ms / latencies.length).toFixed(3));
   return {
     latencies,
     cpuMsPerPair: {
-      client: perPair((used.user + used.system) / 1e6),
-      servers: servers.map((pid, i) => perPair(cpuSeconds(pid) - (serverCpu[i] as number))),
+      client: perPair((used.user + used.system) / 1000),
+      servers: servers.map((pid, i) => perPair(ownCpuMs(pid) - (serverCpu[i] as number))),
     },
   };
 }

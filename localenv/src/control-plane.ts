@@ -39,6 +39,8 @@ export interface ControlPlane {
   admin: Pem;
   dir: string;
   startupMs: number;
+  /** Process ids, e.g. for benchmarks that report the control plane's CPU time. */
+  pids: { apiserver: number; etcd: number };
   /** Runs the project-built kubectl against this control plane. */
   kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<KubectlResult>;
   /** A kubeconfig for another user, e.g. to test RBAC; groups become the certificate's O fields. */
@@ -189,6 +191,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       admin: pki.admin,
       dir,
       startupMs: 0,
+      pids: { apiserver: apiserver.pid, etcd: etcd.proc.pid },
       kubectl,
       userKubeconfig: (user, groups) =>
         writeUserKubeconfig(dir, server, pki.servingCa.cert, pki.clientCa, user, groups),

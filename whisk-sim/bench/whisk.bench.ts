@@ -5,9 +5,9 @@ import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, report, summarise } from '@mecqkd/common/bench';
+import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
 import openwhisk from 'openwhisk';
 import { startWhiskSim } from '../src/testbed.ts';
-import { cpuSpent, sampleCpu } from './proc-cpu.ts';
 
 const WARMUP = 200;
 const SEQUENTIAL = 2000;

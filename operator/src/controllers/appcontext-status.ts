@@ -1,5 +1,5 @@
 // AppContext status for each outcome of a reconcile. Pure: the reconciler decides, these spell it out.
-import { canonicalJson } from '@mecqkd/common/canonical-json';
+import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { AppContext, AppContextStatus, MigrationRecord } from '@mecqkd/crds';
 import { setCondition } from '../runtime/conditions.ts';
 
@@ -152,5 +152,5 @@ export function migratingStatus(
 
 /** Status equal but for nothing a reader would notice: no write needed. */
 export function sameStatus(a: AppContextStatus | undefined, b: AppContextStatus): boolean {
-  return canonicalJson(a ?? {}) === canonicalJson(b);
+  return jsonEqual(a ?? {}, b);
 }

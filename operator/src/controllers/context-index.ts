@@ -221,14 +221,17 @@ export class ContextIndex {
     return this.byLink.get(linkKey(a, b)) ?? new Map();
   }
 
-  /** Per app, how many contexts were placed on `host` after `since` (epoch ms): load no measurement shows yet. */
-  placedSince(host: string, since: number): Map<string, number> {
-    const out = new Map<string, number>();
+  /**
+   * Sum of `weightOf(app)` over the contexts placed on `host` after `since` (epoch ms): the load no
+   * measurement shows yet. Called for every host on every placement, so it allocates nothing.
+   */
+  placedSince(host: string, since: number, weightOf: (app: string) => number): number {
+    let sum = 0;
     for (const [app, times] of this.placedTimes.get(host) ?? []) {
       const n = times.length - firstAfter(times, since);
-      if (n > 0) out.set(app, n);
+      if (n > 0) sum += n * weightOf(app);
     }
-    return out;
+    return sum;
   }
 
   /** Contexts without a host yet. */

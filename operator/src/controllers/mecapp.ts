@@ -1,6 +1,6 @@
 // MecApp reconciler: a catalog entry is Ready when its action can be built (code resolved); its
 // status names the digest that deployed actions carry.
-import { canonicalJson } from '@mecqkd/common/canonical-json';
+import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { MecApp, MecAppStatus } from '@mecqkd/crds';
 import { setCondition } from '../runtime/conditions.ts';
 import type { KubeClient } from '../runtime/kube-client.ts';
@@ -50,7 +50,7 @@ export function mecAppReconciler(d: MecAppDeps): Reconciler {
       conditions,
       ...(result.ok ? { actionDigest: result.action.digest.slice(0, 64) } : {}),
     };
-    if (canonicalJson(app.status ?? {}) !== canonicalJson(status)) {
+    if (!jsonEqual(app.status ?? {}, status)) {
       await d.kube.patchStatus(objectPath(MEC_APPS, app.metadata.namespace, app.metadata.name), 'merge', {
         status: { actionDigest: null, ...status },
       });

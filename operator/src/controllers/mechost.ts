@@ -2,7 +2,7 @@
 // latest telemetry, converge the actions deployed there with the contexts placed there, and
 // record it all in status. Runs again every probe period.
 
-import { canonicalJson } from '@mecqkd/common/canonical-json';
+import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
 import type { MecHost, MecHostStatus, QkdLink } from '@mecqkd/crds';
 import { setCondition } from '../runtime/conditions.ts';
@@ -117,7 +117,7 @@ export function mecHostReconciler(d: MecHostDeps): Reconciler {
       contextCount: d.index.contextCount(name),
       deployedActions: [...d.index.actionsOn(name)].sort(),
     };
-    if (canonicalJson(host.status ?? {}) !== canonicalJson(status)) {
+    if (!jsonEqual(host.status ?? {}, status)) {
       await d.kube.patchStatus(objectPath(MEC_HOSTS, host.metadata.namespace, name), 'merge', { status });
     }
     return { requeueAfterMs: d.probePeriodMs };

@@ -2,7 +2,7 @@
 // QKD 015 terms: state, secret key rate, stored and capacity keys) and record it, together with the
 // key rate the placed contexts routed over the link are expected to draw.
 
-import { canonicalJson } from '@mecqkd/common/canonical-json';
+import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
 import type { MecApp, QkdLink, QkdLinkStatus } from '@mecqkd/crds';
 import { z } from 'zod';
@@ -130,7 +130,7 @@ export function qkdLinkReconciler(d: QkdLinkDeps): Reconciler {
       conditions,
       expectedConsumption: expectedConsumption(d, link),
     };
-    if (canonicalJson(link.status ?? {}) !== canonicalJson(status)) {
+    if (!jsonEqual(link.status ?? {}, status)) {
       await d.kube.patchStatus(objectPath(QKD_LINKS, link.metadata.namespace, link.metadata.name), 'merge', {
         status,
       });

@@ -79,12 +79,14 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
       return c;
     });
     const since = Date.parse('2026-01-01T00:00:01Z');
-    expect(Object.fromEntries(idx.placedSince('h1', since))).to.deep.equal({ cardio: 2, covid: 1 });
+    // weights tell the apps apart: cardio counts 1, covid 100
+    const weight = (app: string) => (app === 'covid' ? 100 : 1);
+    expect(idx.placedSince('h1', since, weight)).to.equal(102);
     idx.upsert(key(made[1]!), {
       ...made[1]!,
       status: { ...made[1]!.status, ...placed('h2', 'act-1', times[1]) },
     });
-    expect(Object.fromEntries(idx.placedSince('h1', since))).to.deep.equal({ cardio: 1, covid: 1 });
-    expect(Object.fromEntries(idx.placedSince('h2', since))).to.deep.equal({ cardio: 1 });
+    expect(idx.placedSince('h1', since, weight)).to.equal(101);
+    expect(idx.placedSince('h2', since, weight)).to.equal(1);
   });
 });

@@ -1,5 +1,5 @@
 // CPU time of another process and its live children, read from /proc (Linux), so the benchmark can
-// report CPU per invocation: on a shared machine wall-clock throughput is noisy, CPU time much less.
+// report CPU per operation: on a shared machine wall-clock throughput is noisy, CPU time much less.
 // Live children are included because exited ones are not yet counted in the parent's cutime/cstime.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /** utime + stime of one process in ms, or 0 once it has gone. */
-function ownCpuMs(pid: number): number {
+export function ownCpuMs(pid: number): number {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -31,7 +31,7 @@ function childrenOf(pid: number): number[] {
 export interface CpuSample {
   /** The process itself. */
   selfMs: number;
-  /** Its live children (whisk-sim's action containers), per pid. */
+  /** Its live children (e.g. whisk-sim action containers), per pid. */
   children: Map<number, number>;
 }
 
