@@ -38,6 +38,23 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
     expect(idx.linkUsers('KME_C', 'KME_H2').size).to.equal(0);
   });
 
+  it('lists only Pending contexts as waiting for hosts or links to change', () => {
+    const idx = new ContextIndex();
+    const fresh = context('cardio', undefined, '5');
+    const rejected = context('cardio', { phase: 'Rejected' }, '6');
+    const pending = context('covid', { phase: 'Pending' }, '7');
+    for (const c of [fresh, rejected, pending]) idx.upsert(key(c), c);
+    expect(idx.waitingContexts()).to.deep.equal([key(pending)]);
+    // our own write of Pending counts at once, before the watch shows it
+    const written = {
+      ...fresh,
+      metadata: { ...fresh.metadata, resourceVersion: '8' },
+      status: { phase: 'Pending' },
+    };
+    idx.wrote(key(fresh), written as typeof fresh);
+    expect(idx.waitingContexts().sort()).to.deep.equal([key(pending), key(fresh)].sort());
+  });
+
   it('sees its own status write before the watch delivers it, then defers to the watch', () => {
     const idx = new ContextIndex();
     const a = context('cardio', { phase: 'Pending' }, '10');
@@ -50,9 +67,11 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
     };
     idx.wrote(key(a), written as typeof a);
     expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
+    expect(idx.waitingContexts()).to.deep.equal([]);
     // a stale event (older than our write) does not undo it, and a reconcile of it is put off
     idx.upsert(key(a), a);
     expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
+    expect(idx.waitingContexts()).to.deep.equal([]);
     const caughtUp: string[] = [];
     idx.whenCaughtUp((k) => caughtUp.push(k));
     expect(idx.deferIfBehind(key(a), a)).to.equal(true);
