@@ -41,15 +41,19 @@ function pairOf(s: Scenario) {
   };
 }
 
-/** CPU ms per pair of this process and of each server process while `measure` runs. */
-async function withCpu(servers: number[], measure: () => Promise<number[]>) {
+/** Runs `measure` (it fills `latencies`): pairs per second, latency summary and CPU ms per pair. */
+async function measured(servers: number[], measure: (latencies: number[]) => Promise<unknown>) {
+  const latencies: number[] = [];
   const serverCpu = servers.map(ownCpuMs);
   const clientCpu = process.cpuUsage();
-  const latencies = await measure();
+  const start = performance.now();
+  await measure(latencies);
+  const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(clientCpu);
   const perPair = (ms: number) => Number((ms / latencies.length).toFixed(3));
   return {
-    latencies,
+    pairsPerSecond: latencies.length / seconds,
+    ...summarise(latencies),
     cpuMsPerPair: {
       client: perPair((used.user + used.system) / 1000),
       servers: servers.map((pid, i) => perPair(ownCpuMs(pid) - (serverCpu[i] as number))),
@@ -68,14 +72,7 @@ async function run(s: Scenario, servers: number[]) {
   const workers = (until: number, latencies?: number[]) =>
     Promise.all(Array.from({ length: s.concurrency }, () => loop(until, latencies)));
   await workers(performance.now() + WARMUP_MS);
-  const start = performance.now();
-  const { latencies, cpuMsPerPair } = await withCpu(servers, async () => {
-    const latencies: number[] = [];
-    await workers(start + DURATION_MS, latencies);
-    return latencies;
-  });
-  const seconds = (performance.now() - start) / 1000;
-  return { pairsPerSecond: latencies.length / seconds, cpuMsPerPair, ...summarise(latencies) };
+  return measured(servers, (latencies) => workers(performance.now() + DURATION_MS, latencies));
 }
 
 /** Pairs started every 1/rate s for DURATION_MS (after a warm-up at the same rate). */
@@ -93,19 +90,12 @@ async function runAtRate(s: Scenario, rate: number, servers: number[]) {
       inFlight.push(pair(due).then((ms) => void latencies?.push(ms)));
     }
     await Promise.all(inFlight);
-    return (performance.now() - start) / 1000;
   };
   // Longer than the closed loops' warm-up: bursts of the open loop open connections the closed loops
   // never needed, and the first seconds after the switch still pay for them (p99 ≈ 6 ms after 1 s of
   // warm-up, ≈ 3 ms after 3 s, on this machine).
   await schedule(3 * WARMUP_MS);
-  let seconds = 0;
-  const { latencies, cpuMsPerPair } = await withCpu(servers, async () => {
-    const latencies: number[] = [];
-    seconds = await schedule(DURATION_MS, latencies);
-    return latencies;
-  });
-  return { pairsPerSecond: latencies.length / seconds, cpuMsPerPair, ...summarise(latencies) };
+  return measured(servers, (latencies) => schedule(DURATION_MS, latencies));
 }
 
 function client(tb: Testbed, id: string): Qkd014Client {
