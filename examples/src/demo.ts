@@ -7,9 +7,9 @@
 import { join } from 'node:path';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createLogger } from '@mecqkd/common/logger';
+import { stopAll } from '@mecqkd/common/process';
 import type { AppContext } from '@mecqkd/crds';
 import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
-import { stopAll } from '@mecqkd/localenv/process';
 import { stopShared } from '@mecqkd/localenv/shared';
 import { parseOperatorConfig } from '@mecqkd/operator/config';
 import { type RunningOperator, startOperator } from '@mecqkd/operator/operator';

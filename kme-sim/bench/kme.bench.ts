@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { report, summarise } from '@mecqkd/common/bench';
 import { ownCpuMs } from '@mecqkd/common/proc-cpu';
-import { stopAll } from '@mecqkd/localenv/process';
+import { stopAll } from '@mecqkd/common/process';
 import { createQkd014Client, type Qkd014Client } from '../src/client.ts';
 import { startTestbed, type Testbed } from '../src/testbed.ts';
 

@@ -1,11 +1,11 @@
 // A kme-sim topology for tests, benchmarks and `make demo`: certificates, free ports, a config file, and the
-// KMEs running as tracked child processes (localenv/process.ts stops them when the run ends).
+// KMEs running as tracked child processes (common/process.ts stops them when the run ends).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@mecqkd/localenv/ports';
-import { type ManagedProcess, startProcess, waitUntil } from '@mecqkd/localenv/process';
+import { freePort } from '@mecqkd/common/ports';
+import { type ManagedProcess, startProcess, waitUntil } from '@mecqkd/common/process';
 import { stringify } from 'yaml';
 import { writeCerts } from './certs.ts';
 import { type Config, type KmeConfig, type LinkConfig, parseConfig } from './config.ts';

@@ -13,11 +13,11 @@ import {
   issueCertificate,
   type Pem,
 } from '@mecqkd/common/pki';
+import { freePort } from '@mecqkd/common/ports';
+import { type ManagedProcess, startProcess, waitUntil } from '@mecqkd/common/process';
 import { controlPlaneBinaries } from './binaries.ts';
 import { httpsGet } from './https-probe.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
-import { freePort } from './ports.ts';
-import { type ManagedProcess, startProcess, waitUntil } from './process.ts';
 
 export const CRD_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'crds');
 

@@ -1,6 +1,6 @@
 // Mocha global fixture: whatever a test run started (the shared control plane, redis, simulators)
 // is stopped when the run ends, whether tests passed or failed.
-import { stopAll } from './process.ts';
+import { stopAll } from '@mecqkd/common/process';
 import { stopShared } from './shared.ts';
 
 export async function mochaGlobalTeardown(): Promise<void> {

@@ -4,9 +4,9 @@
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@mecqkd/common/ports';
+import { startProcess, waitUntil } from '@mecqkd/common/process';
 import { stringify } from 'yaml';
-import { freePort } from './ports.ts';
-import { startProcess, waitUntil } from './process.ts';
 
 export interface ScrapeJob {
   /** Prometheus job name; also the name of its file_sd file. */

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@mecqkd/common/ports';
+import { startProcess, waitUntil } from '@mecqkd/common/process';
 import { redisServerBinary } from './binaries.ts';
-import { freePort } from './ports.ts';
-import { startProcess, waitUntil } from './process.ts';
 
 export interface RedisServer {
   url: string;

@@ -1,7 +1,7 @@
 // Started by localenv.test.ts: brings up etcd and redis, prints their pids, then waits to be interrupted.
 
+import { runningProcesses } from '@mecqkd/common/process';
 import { startControlPlane } from '../src/control-plane.ts';
-import { runningProcesses } from '../src/process.ts';
 import { startRedis } from '../src/redis.ts';
 
 const what = process.argv[2];

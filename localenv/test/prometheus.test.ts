@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitUntil } from '@mecqkd/common/process';
 import { expect } from 'chai';
-import { waitUntil } from '../src/process.ts';
 import { startPrometheus } from '../src/prometheus.ts';
 
 function exporter(value: number): Promise<Server> {

@@ -5,18 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { report } from '@mecqkd/common/bench';
+import { freePort } from '@mecqkd/common/ports';
 import { ownCpuMs } from '@mecqkd/common/proc-cpu';
+import { startProcess, stopAll, waitUntil } from '@mecqkd/common/process';
 import { type AppContext, GROUP, VERSION } from '@mecqkd/crds';
+import { Informer } from '@mecqkd/kube/informer';
+import { createKubeClient, type KubeClient } from '@mecqkd/kube/kube-client';
+import { collectionPath } from '@mecqkd/kube/kube-paths';
 import { startMecTestbed } from '@mecqkd/localenv/mec-testbed';
-import { freePort } from '@mecqkd/localenv/ports';
-import { startProcess, stopAll, waitUntil } from '@mecqkd/localenv/process';
 import { stopShared } from '@mecqkd/localenv/shared';
 import { placeBatch } from '../src/placement/place.ts';
 import { seededRng } from '../src/placement/rng.ts';
 import { DEFAULT_WEIGHTS } from '../src/placement/score.ts';
-import { Informer } from '../src/runtime/informer.ts';
-import { createKubeClient, type KubeClient } from '../src/runtime/kube-client.ts';
-import { collectionPath } from '../src/runtime/kube-paths.ts';
 import { parseExposition } from '../src/telemetry/exposition.ts';
 
 const CONTEXTS = Number(process.env.BENCH_CONTEXTS ?? 10_000);

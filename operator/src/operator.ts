@@ -13,6 +13,13 @@ import {
   type QkdLink,
   qkdLink as qkdLinkSchema,
 } from '@mecqkd/crds';
+import { Controller } from '@mecqkd/kube/controller';
+import { type HealthServer, startHealthServer } from '@mecqkd/kube/health';
+import { Informer } from '@mecqkd/kube/informer';
+import { createKubeClient, type KubeClient } from '@mecqkd/kube/kube-client';
+import { collectionPath, objectKey, splitKey } from '@mecqkd/kube/kube-paths';
+import { LeaderElector } from '@mecqkd/kube/leader-election';
+import type { KubeObject } from '@mecqkd/kube/types';
 import type { OperatorConfig } from './config.ts';
 import { AppActions, type ConfigMap } from './controllers/app-actions.ts';
 import { type AppContextDeps, appContextReconciler } from './controllers/appcontext.ts';
@@ -26,13 +33,6 @@ import { qkdLinkReconciler } from './controllers/qkdlink.ts';
 import { APP_CONTEXTS, CONFIG_MAPS, MEC_APPS, MEC_HOSTS, QKD_LINKS } from './controllers/resources.ts';
 import { pollTelemetry } from './controllers/telemetry-loop.ts';
 import { seededRng } from './placement/rng.ts';
-import { Controller } from './runtime/controller.ts';
-import { type HealthServer, startHealthServer } from './runtime/health.ts';
-import { Informer } from './runtime/informer.ts';
-import { createKubeClient, type KubeClient } from './runtime/kube-client.ts';
-import { collectionPath, objectKey, splitKey } from './runtime/kube-paths.ts';
-import { LeaderElector } from './runtime/leader-election.ts';
-import type { KubeObject } from './runtime/types.ts';
 import type { TelemetryProvider } from './telemetry/provider.ts';
 import type { TelemetryStore } from './telemetry/store.ts';
 

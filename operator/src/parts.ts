@@ -1,11 +1,11 @@
 // The operator's outside connections, built from its configuration: Redis (telemetry store), the
 // telemetry provider (Prometheus or direct scrape) and the Event recorder.
 import type { Logger } from '@mecqkd/common/logger';
+import { EventRecorder } from '@mecqkd/kube/events';
+import { createKubeClient } from '@mecqkd/kube/kube-client';
 import { Redis } from 'ioredis';
 import type { OperatorConfig } from './config.ts';
 import type { OperatorParts } from './operator.ts';
-import { EventRecorder } from './runtime/events.ts';
-import { createKubeClient } from './runtime/kube-client.ts';
 import { prometheusProvider } from './telemetry/prometheus.ts';
 import { scrapeProvider } from './telemetry/scrape.ts';
 import { telemetryStore } from './telemetry/store.ts';

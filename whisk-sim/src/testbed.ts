@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@mecqkd/localenv/ports';
-import { type ManagedProcess, startProcess, waitUntil } from '@mecqkd/localenv/process';
+import { freePort } from '@mecqkd/common/ports';
+import { type ManagedProcess, startProcess, waitUntil } from '@mecqkd/common/process';
 import { stringify } from 'yaml';
 import type { ConfigInput, Throttles } from './config.ts';
 

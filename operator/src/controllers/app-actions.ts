@@ -1,8 +1,8 @@
 // The desired action of each MecApp: code resolved (inline or from its ConfigMap), then built by
 // desiredAction. Memoised on the inputs' resourceVersions, since every context reconcile asks.
 import type { MecApp } from '@mecqkd/crds';
+import type { Cache, KubeObject } from '@mecqkd/kube/types';
 import { type ActionWrapper, type DesiredAction, desiredAction } from '../openwhisk/action.ts';
-import type { Cache, KubeObject } from '../runtime/types.ts';
 
 export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;

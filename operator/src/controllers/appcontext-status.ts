@@ -1,7 +1,7 @@
 // AppContext status for each outcome of a reconcile. Pure: the reconciler decides, these spell it out.
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { AppContext, AppContextStatus, MigrationRecord } from '@mecqkd/crds';
-import { setCondition } from '../runtime/conditions.ts';
+import { setCondition } from '@mecqkd/kube/conditions';
 
 export interface Placement {
   host: string;

@@ -3,14 +3,14 @@
 // status); a deleted context removes its action from the host when it was the last user there.
 import type { Logger } from '@mecqkd/common/logger';
 import type { AppContext, AppContextStatus, MecApp, MecHost, QkdLink } from '@mecqkd/crds';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '@mecqkd/kube/finalizers';
+import type { KubeClient } from '@mecqkd/kube/kube-client';
+import { objectPath } from '@mecqkd/kube/kube-paths';
+import type { Cache, ReconcileResult, Reconciler } from '@mecqkd/kube/types';
 import { invocationUrl } from '../openwhisk/action.ts';
 import { placeContext } from '../placement/place.ts';
 import type { Rng } from '../placement/rng.ts';
 import type { AppDemand, ChoicePolicy, ScoreWeights } from '../placement/types.ts';
-import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
-import type { KubeClient } from '../runtime/kube-client.ts';
-import { objectPath } from '../runtime/kube-paths.ts';
-import type { Cache, ReconcileResult, Reconciler } from '../runtime/types.ts';
 import type { AppActions } from './app-actions.ts';
 import {
   type Placement,

@@ -1,5 +1,7 @@
 // Actions on each host's OpenWhisk: the endpoint the MecHost reconciler resolved, the actions known
 // to exist there, and the only code that deploys or removes them (under a per-action lock).
+
+import { actionMetrics } from '@mecqkd/kube/metrics';
 import type { DesiredAction } from '../openwhisk/action.ts';
 import {
   ensureAction,
@@ -9,7 +11,6 @@ import {
   type WhiskEndpoint,
   whiskClient,
 } from '../openwhisk/deployer.ts';
-import { actionMetrics } from '../runtime/metrics.ts';
 import { KeyedLock } from './keyed-lock.ts';
 
 interface HostEntry {

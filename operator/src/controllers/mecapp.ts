@@ -2,10 +2,10 @@
 // status names the digest that deployed actions carry.
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { MecApp, MecAppStatus } from '@mecqkd/crds';
-import { setCondition } from '../runtime/conditions.ts';
-import type { KubeClient } from '../runtime/kube-client.ts';
-import { objectPath } from '../runtime/kube-paths.ts';
-import type { Cache, Reconciler } from '../runtime/types.ts';
+import { setCondition } from '@mecqkd/kube/conditions';
+import type { KubeClient } from '@mecqkd/kube/kube-client';
+import { objectPath } from '@mecqkd/kube/kube-paths';
+import type { Cache, Reconciler } from '@mecqkd/kube/types';
 import type { AppActions } from './app-actions.ts';
 import { MEC_APPS } from './resources.ts';
 

@@ -5,10 +5,10 @@
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
 import type { MecHost, MecHostStatus, QkdLink } from '@mecqkd/crds';
-import { setCondition } from '../runtime/conditions.ts';
-import type { KubeClient } from '../runtime/kube-client.ts';
-import { objectPath } from '../runtime/kube-paths.ts';
-import type { Cache, ReconcileResult, Reconciler } from '../runtime/types.ts';
+import { setCondition } from '@mecqkd/kube/conditions';
+import type { KubeClient } from '@mecqkd/kube/kube-client';
+import { objectPath } from '@mecqkd/kube/kube-paths';
+import type { Cache, ReconcileResult, Reconciler } from '@mecqkd/kube/types';
 import type { HostSample } from '../telemetry/types.ts';
 import type { ContextIndex } from './context-index.ts';
 import type { HostActions } from './host-actions.ts';

@@ -2,10 +2,10 @@
 // each one — deploy on the target first, flip the AppContext status (new host and referenceURI,
 // migration record), record an Event, and remove the action from the origin if nobody uses it.
 import type { AppContext } from '@mecqkd/crds';
+import { splitKey } from '@mecqkd/kube/kube-paths';
+import { actionMetrics } from '@mecqkd/kube/metrics';
 import { optimise } from '../placement/optimise.ts';
 import type { Migration, PlacedContext, ScoreWeights } from '../placement/types.ts';
-import { splitKey } from '../runtime/kube-paths.ts';
-import { actionMetrics } from '../runtime/metrics.ts';
 import {
   type AppContextDeps,
   placementOf,

@@ -5,11 +5,11 @@
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
 import type { MecApp, QkdLink, QkdLinkStatus } from '@mecqkd/crds';
+import { setCondition } from '@mecqkd/kube/conditions';
+import type { KubeClient } from '@mecqkd/kube/kube-client';
+import { objectPath } from '@mecqkd/kube/kube-paths';
+import type { Cache, Reconciler } from '@mecqkd/kube/types';
 import { z } from 'zod';
-import { setCondition } from '../runtime/conditions.ts';
-import type { KubeClient } from '../runtime/kube-client.ts';
-import { objectPath } from '../runtime/kube-paths.ts';
-import type { Cache, Reconciler } from '../runtime/types.ts';
 import type { ContextIndex } from './context-index.ts';
 import { mtlsGet, type TlsMaterial } from './probes.ts';
 import { QKD_LINKS } from './resources.ts';

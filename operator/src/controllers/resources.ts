@@ -1,6 +1,6 @@
 // Resource types and finalizer names of the objects the operator reconciles.
 import { GROUP, VERSION } from '@mecqkd/crds';
-import type { ResourceType } from '../runtime/kube-paths.ts';
+import type { ResourceType } from '@mecqkd/kube/kube-paths';
 
 const mecqkd = (plural: string): ResourceType => ({ group: GROUP, version: VERSION, plural });
 

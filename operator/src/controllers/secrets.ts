@@ -1,7 +1,7 @@
 // Reads the Secrets a MecHost or QkdLink points at. Never logged, never copied into status.
-import type { KubeClient } from '../runtime/kube-client.ts';
-import { objectPath } from '../runtime/kube-paths.ts';
-import type { KubeObject } from '../runtime/types.ts';
+import type { KubeClient } from '@mecqkd/kube/kube-client';
+import { objectPath } from '@mecqkd/kube/kube-paths';
+import type { KubeObject } from '@mecqkd/kube/types';
 import type { TlsMaterial } from './probes.ts';
 import { SECRETS } from './resources.ts';
 

@@ -3,7 +3,7 @@
 // moved so their status — what placement reads — follows.
 import type { Logger } from '@mecqkd/common/logger';
 import type { MecHost } from '@mecqkd/crds';
-import { objectKey } from '../runtime/kube-paths.ts';
+import { objectKey } from '@mecqkd/kube/kube-paths';
 import type { TelemetryProvider } from '../telemetry/provider.ts';
 import type { HostTarget } from '../telemetry/targets.ts';
 import type { HostSample } from '../telemetry/types.ts';

@@ -2,10 +2,10 @@
 import { join } from 'node:path';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createLogger } from '@mecqkd/common/logger';
+import { freePort } from '@mecqkd/common/ports';
+import { startProcess } from '@mecqkd/common/process';
 import type { AppContext, MecHost } from '@mecqkd/crds';
 import type { MecTestbed } from '@mecqkd/localenv/mec-testbed';
-import { freePort } from '@mecqkd/localenv/ports';
-import { startProcess } from '@mecqkd/localenv/process';
 import openwhisk from 'openwhisk';
 import { type OperatorConfig, parseOperatorConfig } from '../../src/config.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';

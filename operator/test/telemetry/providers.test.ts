@@ -4,8 +4,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from '@mecqkd/common/process';
 import { startTestbed, type Testbed } from '@mecqkd/kme-sim/testbed';
-import { waitUntil } from '@mecqkd/localenv/process';
 import { type PrometheusServer, startPrometheus } from '@mecqkd/localenv/prometheus';
 import { type RunningWhiskSim, startWhiskSim } from '@mecqkd/whisk-sim/testbed';
 import { expect } from 'chai';

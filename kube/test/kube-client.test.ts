@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { KubeClient } from '../../src/runtime/kube-client.ts';
-import { isConflict, KubeApiError } from '../../src/runtime/kube-errors.ts';
-import { collectionPath, objectPath } from '../../src/runtime/kube-paths.ts';
+import type { KubeClient } from '../src/kube-client.ts';
+import { isConflict, KubeApiError } from '../src/kube-errors.ts';
+import { collectionPath, objectPath } from '../src/kube-paths.ts';
 import { clientFor, configMap, configMaps, deleteNamespace, freshNamespace, mecHosts } from './support.ts';
 
 function mecHost(namespace: string, name: string) {

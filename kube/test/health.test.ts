@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { type HealthServer, startHealthServer } from '../../src/runtime/health.ts';
-import { WorkQueue } from '../../src/runtime/workqueue.ts';
+import { type HealthServer, startHealthServer } from '../src/health.ts';
+import { WorkQueue } from '../src/workqueue.ts';
 
 describe('runtime/health', () => {
   let server: HealthServer;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { registry } from '../../src/runtime/metrics.ts';
-import { WorkQueue } from '../../src/runtime/workqueue.ts';
+import { registry } from '../src/metrics.ts';
+import { WorkQueue } from '../src/workqueue.ts';
 
 let n = 0;
 const queue = (opts: Partial<ConstructorParameters<typeof WorkQueue>[0]> = {}) =>

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import type { KubeClient } from '../../src/runtime/kube-client.ts';
-import { objectPath } from '../../src/runtime/kube-paths.ts';
-import { LeaderElector } from '../../src/runtime/leader-election.ts';
-import { registry } from '../../src/runtime/metrics.ts';
+import type { KubeClient } from '../src/kube-client.ts';
+import { objectPath } from '../src/kube-paths.ts';
+import { LeaderElector } from '../src/leader-election.ts';
+import { registry } from '../src/metrics.ts';
 import { clientFor, deleteNamespace, eventually, freshNamespace } from './support.ts';
 
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };

@@ -1,10 +1,5 @@
 import { expect } from 'chai';
-import {
-  getCondition,
-  isConditionTrue,
-  removeCondition,
-  setCondition,
-} from '../../src/runtime/conditions.ts';
+import { getCondition, isConditionTrue, removeCondition, setCondition } from '../src/conditions.ts';
 
 const t1 = new Date('2026-01-01T10:00:00.123Z');
 const t2 = new Date('2026-01-01T11:00:00.456Z');

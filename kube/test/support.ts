@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { sharedControlPlane } from '@mecqkd/localenv/shared';
-import { createKubeClient, type KubeClient, type KubeClientOptions } from '../../src/runtime/kube-client.ts';
-import { collectionPath, objectPath, type ResourceType } from '../../src/runtime/kube-paths.ts';
+import { createKubeClient, type KubeClient, type KubeClientOptions } from '../src/kube-client.ts';
+import { collectionPath, objectPath, type ResourceType } from '../src/kube-paths.ts';
 
 export const configMaps: ResourceType = { group: '', version: 'v1', plural: 'configmaps' };
 export const mecHosts: ResourceType = { group: 'mecqkd.io', version: 'v1alpha1', plural: 'mechosts' };

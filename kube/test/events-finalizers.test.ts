@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { EventRecorder } from '../../src/runtime/events.ts';
-import { addFinalizer, removeFinalizer } from '../../src/runtime/finalizers.ts';
-import type { KubeClient } from '../../src/runtime/kube-client.ts';
-import { isConflict } from '../../src/runtime/kube-errors.ts';
-import { collectionPath, objectPath } from '../../src/runtime/kube-paths.ts';
-import { registry } from '../../src/runtime/metrics.ts';
-import type { KubeObject } from '../../src/runtime/types.ts';
+import { EventRecorder } from '../src/events.ts';
+import { addFinalizer, removeFinalizer } from '../src/finalizers.ts';
+import type { KubeClient } from '../src/kube-client.ts';
+import { isConflict } from '../src/kube-errors.ts';
+import { collectionPath, objectPath } from '../src/kube-paths.ts';
+import { registry } from '../src/metrics.ts';
+import type { KubeObject } from '../src/types.ts';
 import { clientFor, configMap, configMaps, deleteNamespace, freshNamespace } from './support.ts';
 
 const EVENTS = { group: 'events.k8s.io', version: 'v1', plural: 'events' };

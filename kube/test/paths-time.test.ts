@@ -1,13 +1,7 @@
 import { expect } from 'chai';
-import { Backoff } from '../../src/runtime/backoff.ts';
-import {
-  collectionPath,
-  objectKey,
-  objectPath,
-  resourceType,
-  splitKey,
-} from '../../src/runtime/kube-paths.ts';
-import { formatMicroTime, microTimeNow } from '../../src/runtime/microtime.ts';
+import { Backoff } from '../src/backoff.ts';
+import { collectionPath, objectKey, objectPath, resourceType, splitKey } from '../src/kube-paths.ts';
+import { formatMicroTime, microTimeNow } from '../src/microtime.ts';
 
 describe('runtime/kube-paths, microtime, backoff', () => {
   it('builds core and group paths, with subresources', () => {

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { Controller } from '../../src/runtime/controller.ts';
-import { Informer } from '../../src/runtime/informer.ts';
-import type { KubeClient } from '../../src/runtime/kube-client.ts';
-import { collectionPath, objectPath } from '../../src/runtime/kube-paths.ts';
-import { registry } from '../../src/runtime/metrics.ts';
-import type { KubeObject, ReconcileResult } from '../../src/runtime/types.ts';
+import { Controller } from '../src/controller.ts';
+import { Informer } from '../src/informer.ts';
+import type { KubeClient } from '../src/kube-client.ts';
+import { collectionPath, objectPath } from '../src/kube-paths.ts';
+import { registry } from '../src/metrics.ts';
+import type { KubeObject, ReconcileResult } from '../src/types.ts';
 import { clientFor, configMap, configMaps, deleteNamespace, eventually, freshNamespace } from './support.ts';
 
 type Cm = KubeObject & { data?: Record<string, string> };

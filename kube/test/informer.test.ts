@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { Informer } from '../../src/runtime/informer.ts';
-import type { KubeClient } from '../../src/runtime/kube-client.ts';
-import { collectionPath, objectPath, type ResourceType } from '../../src/runtime/kube-paths.ts';
-import type { KubeObject } from '../../src/runtime/types.ts';
+import { Informer } from '../src/informer.ts';
+import type { KubeClient } from '../src/kube-client.ts';
+import { collectionPath, objectPath, type ResourceType } from '../src/kube-paths.ts';
+import type { KubeObject } from '../src/types.ts';
 import {
   CuttableProxy,
   clientFor,
