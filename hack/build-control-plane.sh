@@ -15,6 +15,21 @@ REGEN=${1:-}
 
 say() { printf '[control-plane %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# go build is silent for minutes on a cold cache: say every 30 s what is being built, for how long,
+# and how many packages it has compiled (go build -v names each one as it goes).
+go_build() {
+  local what=$1 t0=$SECONDS log rc=0 beat
+  shift
+  log=$(mktemp)
+  ( while sleep 30; do say "still building $what: $((SECONDS - t0)) s, $(wc -l <"$log") packages compiled"; done ) &
+  beat=$!
+  go build -v "$@" 2>"$log" || rc=$?
+  kill "$beat" 2>/dev/null; wait "$beat" 2>/dev/null || true
+  if [ "$rc" != 0 ]; then grep -v '^[a-zA-Z0-9._/-]*$' "$log" >&2 || cat "$log" >&2; fi
+  rm -f "$log"
+  return "$rc"
+}
+
 command -v go >/dev/null || { say "go is required to build the control plane"; exit 1; }
 
 build_k8s() {
@@ -52,7 +67,7 @@ build_k8s() {
   for c in kube-apiserver kubectl; do
     say "building $c $K8S (the first cold build takes several minutes)"
     local t0=$SECONDS
-    go build -trimpath -ldflags "$ldf" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c"
+    go_build "$c" -trimpath -ldflags "$ldf" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c"
     mv "$bin/$c.tmp" "$bin/$c"
     say "built $c in $((SECONDS - t0)) s"
   done
@@ -76,7 +91,7 @@ build_etcd() {
   fi
   say "building etcd $ETCD"
   local t0=$SECONDS
-  go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3
+  go_build etcd -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3
   mv "$bin/etcd.tmp" "$bin/etcd"
   say "built etcd in $((SECONDS - t0)) s"
   touch "$bin/.stamp"
