@@ -1,10 +1,13 @@
 // `make bench` (operator): 10,000 AppContexts over 50 MecHosts reach Placed. Reports wall time,
 // reconciles/s, apiserver writes per context, peak RSS of the operator process, restart-resync time
 // and redundant deploys, next to the raw apiserver create throughput measured in the same run, and
-// the time of the pure placement decision for the same scale.
+// the time of the pure placement decision for the same scale. Then a scaling curve (1,000 / 10,000 /
+// 30,000 contexts over 50 / 50 / 300 hosts, each on a fresh control plane) of wall time, CPU and RSS
+// per context, so that growth in cost per context shows.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { report } from '@mecqkd/common/bench';
+import { type BenchRow, report } from '@mecqkd/common/bench';
 import { freePort } from '@mecqkd/common/ports';
 import { ownCpuMs } from '@mecqkd/common/proc-cpu';
 import { startProcess, stopAll, waitUntil } from '@mecqkd/common/process';
@@ -21,6 +24,15 @@ import { parseExposition } from '../src/telemetry/exposition.ts';
 
 const CONTEXTS = Number(process.env.BENCH_CONTEXTS ?? 10_000);
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 50);
+/** `contexts x hosts` pairs of the scaling curve; BENCH_SCALES= (empty) skips it. */
+const SCALES = (process.env.BENCH_SCALES ?? '1000x50,10000x50,30000x300')
+  .split(',')
+  .filter(Boolean)
+  .map((s) => {
+    const [contexts, hosts] = s.split('x').map(Number);
+    if (!contexts || !hosts) throw new Error(`BENCH_SCALES: "${s}" is not <contexts>x<hosts>`);
+    return { contexts, hosts };
+  });
 const APPS = 5;
 const CONCURRENCY = 32;
 const NS = 'bench';
@@ -105,14 +117,30 @@ function placementDecisionMs(): number {
   return runs.sort((a, b) => a - b)[2]!;
 }
 
-async function main(): Promise<void> {
-  const hosts = Array.from({ length: HOSTS }, (_, i) => ({
+interface ScaleResult {
+  rows: BenchRow[];
+  wallS: number;
+  placedPerS: number;
+  rawPerS: number;
+  cpuMsPerContext: Record<string, number>;
+  rssMb: number;
+  heapCapMb: number;
+  reconcilesPerContext: number;
+}
+
+/** One run on a fresh control plane: `contexts` AppContexts over `hosts` MecHosts to Placed; with
+ * `restart`, also the graceful stop and the restart-resync of a second operator. */
+async function runScale(contexts: number, hostCount: number, restart: boolean): Promise<ScaleResult> {
+  const hosts = Array.from({ length: hostCount }, (_, i) => ({
     name: `host-${i + 1}`,
     kmeId: `KME_EDGE_${i % 5}`,
     whisk: `whisk-${i % 2}`,
     capacityMb: 16384,
     fibreKm: 1,
   }));
+  // deployed like a pod with a memory limit: a V8 heap cap makes GC keep RSS near the live set; the
+  // limit grows with the cache it must hold
+  const heapCapMb = 160 * Math.max(1, Math.ceil(contexts / 10_000));
   const tb = await startMecTestbed({ namespace: NS, hosts });
   const kube = await createKubeClient({ kubeconfigPath: tb.cp.kubeconfigPath, connections: CONCURRENCY });
   const operatorBin = join(import.meta.dirname, '..', 'bin', 'operator.mjs');
@@ -123,8 +151,7 @@ async function main(): Promise<void> {
       command: process.execPath,
       // BENCH_PROFILE=<dir>: V8 CPU profiles of the operator processes, for finding hot spots
       args: [
-        // deployed like a pod with a memory limit: a V8 heap cap makes GC keep RSS near the live set
-        '--max-old-space-size=160',
+        `--max-old-space-size=${heapCapMb}`,
         ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
         operatorBin,
         '--kubeconfig',
@@ -187,7 +214,7 @@ async function main(): Promise<void> {
           status?: { load?: number; conditions?: { type: string; status: string }[] };
         }[];
         return (
-          list.length === HOSTS &&
+          list.length === hostCount &&
           list.every(
             (h) =>
               h.status?.load !== undefined &&
@@ -219,7 +246,7 @@ async function main(): Promise<void> {
     const cpuBefore = Object.fromEntries(Object.entries(cpuPids).map(([k, pid]) => [k, ownCpuMs(pid)]));
     const benchCpuBefore = process.cpuUsage();
     const t0 = performance.now();
-    await pool([...Array(CONTEXTS).keys()], CONCURRENCY, (i) =>
+    await pool([...Array(contexts).keys()], CONCURRENCY, (i) =>
       kube.create(collectionPath(APP_CONTEXTS, NS), {
         apiVersion: 'mecqkd.io/v1alpha1',
         kind: 'AppContext',
@@ -236,7 +263,7 @@ async function main(): Promise<void> {
       }),
     );
     const createdMs = performance.now() - t0;
-    await waitUntil('all contexts Placed', async () => placed.size === CONTEXTS, {
+    await waitUntil('all contexts Placed', async () => placed.size === contexts, {
       timeoutMs: 600_000,
       intervalMs: 100,
     });
@@ -244,63 +271,70 @@ async function main(): Promise<void> {
     const benchCpu = process.cpuUsage(benchCpuBefore);
     const cpuPerContext = {
       ...Object.fromEntries(
-        Object.entries(cpuPids).map(([k, pid]) => [k, (ownCpuMs(pid) - (cpuBefore[k] as number)) / CONTEXTS]),
+        Object.entries(cpuPids).map(([k, pid]) => [k, (ownCpuMs(pid) - (cpuBefore[k] as number)) / contexts]),
       ),
-      'bench client (creates + watch)': (benchCpu.user + benchCpu.system) / 1000 / CONTEXTS,
+      'bench client (creates + watch)': (benchCpu.user + benchCpu.system) / 1000 / contexts,
     };
     const after = await metrics(op.port);
     const rss = peakRssMb(op.proc.pid);
 
-    // distinct (host, action) pairs in use: the deploys that were needed
-    const needed = new Set(watcher.list(NS).map((c) => c.status?.appInstanceId));
-    const tStop = performance.now();
-    await op.proc.stop('SIGTERM', 60_000);
-    const stopMs = performance.now() - tStop;
-    const t1 = performance.now();
-    op = await startOperator('operator-2');
-    await waitUntil(
-      'restarted operator reconciled every context',
-      async () => {
-        const m = await metrics(op.port);
-        return m.reconciles >= CONTEXTS && m.depth === 0;
-      },
-      { timeoutMs: 300_000, intervalMs: 200 },
-    );
-    const resyncMs = performance.now() - t1;
-    const resync = await metrics(op.port);
+    const placedList = watcher.list(NS);
     await watcher.stop();
-
     const run = after.reconciles - before.reconciles;
-    report(
-      'operator',
-      [
-        {
-          metric: `wall time, ${CONTEXTS} contexts over ${HOSTS} hosts to Placed`,
-          value: wallMs / 1000,
-          unit: 's',
-          target: '<= 60',
+    const rows: BenchRow[] = [
+      {
+        metric: `wall time, ${contexts} contexts over ${hostCount} hosts to Placed`,
+        value: wallMs / 1000,
+        unit: 's',
+        ...(contexts === 10_000 && hostCount === 50 ? { target: '<= 60' } : {}),
+      },
+      { metric: 'contexts placed per second', value: contexts / (wallMs / 1000), unit: '/s' },
+      { metric: 'creating the contexts (client side)', value: createdMs / 1000, unit: 's' },
+      { metric: 'AppContext reconciles per second', value: run / (wallMs / 1000), unit: '/s' },
+      { metric: 'AppContext reconciles per context', value: run / contexts, unit: '' },
+      {
+        metric: 'operator apiserver writes per context',
+        value: (after.writes - before.writes) / contexts,
+        unit: '',
+      },
+      { metric: 'raw apiserver creates (lean client, 32 conns)', value: rawPerSecond, unit: '/s' },
+      {
+        metric: 'placement throughput as a fraction of raw creates',
+        value: contexts / (wallMs / 1000) / rawPerSecond,
+        unit: '',
+      },
+      ...Object.entries(cpuPerContext).map(([who, ms]) => ({
+        metric: `CPU per context placed: ${who}`,
+        value: ms,
+        unit: 'ms',
+      })),
+      {
+        metric: `operator peak RSS (heap cap ${heapCapMb} MB)`,
+        value: rss,
+        unit: 'MB',
+        ...(contexts <= 10_000 ? { target: '<= 300' } : {}),
+      },
+    ];
+    if (restart) {
+      // distinct (host, action) pairs in use: the deploys that were needed
+      const needed = new Set(placedList.map((c) => c.status?.appInstanceId));
+      const tStop = performance.now();
+      await op.proc.stop('SIGTERM', 60_000);
+      const stopMs = performance.now() - tStop;
+      const t1 = performance.now();
+      op = await startOperator('operator-2');
+      await waitUntil(
+        'restarted operator reconciled every context',
+        async () => {
+          const m = await metrics(op.port);
+          return m.reconciles >= contexts && m.depth === 0;
         },
-        { metric: 'contexts placed per second', value: CONTEXTS / (wallMs / 1000), unit: '/s' },
-        { metric: 'creating the contexts (client side)', value: createdMs / 1000, unit: 's' },
-        { metric: 'AppContext reconciles per second', value: run / (wallMs / 1000), unit: '/s' },
-        { metric: 'AppContext reconciles per context', value: run / CONTEXTS, unit: '' },
-        {
-          metric: 'operator apiserver writes per context',
-          value: (after.writes - before.writes) / CONTEXTS,
-          unit: '',
-        },
-        { metric: 'raw apiserver creates (lean client, 32 conns)', value: rawPerSecond, unit: '/s' },
-        {
-          metric: 'placement throughput as a fraction of raw creates',
-          value: CONTEXTS / (wallMs / 1000) / rawPerSecond,
-          unit: '',
-        },
-        ...Object.entries(cpuPerContext).map(([who, ms]) => ({
-          metric: `CPU per context placed: ${who}`,
-          value: ms,
-          unit: 'ms',
-        })),
-        { metric: 'operator peak RSS', value: rss, unit: 'MB', target: '<= 300' },
+        { timeoutMs: 300_000, intervalMs: 200 },
+      );
+      const resyncMs = performance.now() - t1;
+      const resync = await metrics(op.port);
+
+      rows.push(
         { metric: 'graceful stop (SIGTERM to exit)', value: stopMs / 1000, unit: 's' },
         { metric: 'restart-resync time', value: resyncMs / 1000, unit: 's', target: '<= 20' },
         { metric: 'writes during resync', value: resync.writes, unit: '' },
@@ -311,25 +345,64 @@ async function main(): Promise<void> {
           unit: '',
           target: '<= 0',
         },
+      );
+    }
+    await op.proc.stop('SIGTERM', 60_000);
+    return {
+      rows,
+      wallS: wallMs / 1000,
+      placedPerS: contexts / (wallMs / 1000),
+      rawPerS: rawPerSecond,
+      cpuMsPerContext: cpuPerContext,
+      rssMb: rss,
+      heapCapMb,
+      reconcilesPerContext: run / contexts,
+    };
+  } finally {
+    await kube.close();
+    await tb.stop();
+    // a fresh control plane per scale: the previous run's objects must not weigh on the next
+    await stopShared();
+  }
+}
+
+async function main(): Promise<void> {
+  try {
+    const headline = await runScale(CONTEXTS, HOSTS, true);
+    report(
+      'operator',
+      [
+        ...headline.rows,
         {
           metric: `placement decision, ${CONTEXTS} × ${HOSTS} (pure, median of 5)`,
           value: placementDecisionMs(),
           unit: 'ms',
         },
       ],
-      {
-        contexts: CONTEXTS,
-        hosts: HOSTS,
-        apps: APPS,
-        workers: 32,
-        loadavg: (await import('node:os')).loadavg(),
-      },
+      { contexts: CONTEXTS, hosts: HOSTS, apps: APPS, workers: 32, loadavg: loadavg() },
     );
-    await op.proc.stop('SIGTERM', 60_000);
+    if (SCALES.length === 0) return;
+    const curve: BenchRow[] = [];
+    for (const { contexts, hosts } of SCALES) {
+      console.log(`scaling curve: ${contexts} contexts over ${hosts} hosts`);
+      const r = contexts === CONTEXTS && hosts === HOSTS ? headline : await runScale(contexts, hosts, false);
+      const at = `${contexts} / ${hosts}`;
+      curve.push(
+        { metric: `${at}: wall time`, value: r.wallS, unit: 's' },
+        { metric: `${at}: placed per second`, value: r.placedPerS, unit: '/s' },
+        { metric: `${at}: as a fraction of raw creates`, value: r.placedPerS / r.rawPerS, unit: '' },
+        { metric: `${at}: reconciles per context`, value: r.reconcilesPerContext, unit: '' },
+        ...['operator', 'apiserver', 'etcd'].map((who) => ({
+          metric: `${at}: CPU per context, ${who}`,
+          value: r.cpuMsPerContext[who] ?? Number.NaN,
+          unit: 'ms',
+        })),
+        { metric: `${at}: operator peak RSS (heap cap ${r.heapCapMb} MB)`, value: r.rssMb, unit: 'MB' },
+        { metric: `${at}: RSS per context`, value: (r.rssMb * 1024) / contexts, unit: 'KB' },
+      );
+    }
+    report('operator-scaling', curve, { scales: SCALES, loadavg: loadavg() });
   } finally {
-    await kube.close();
-    await tb.stop();
-    await stopShared();
     await stopAll();
   }
 }
