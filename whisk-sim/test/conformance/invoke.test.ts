@@ -61,6 +61,9 @@ describe('conformance: invocation outcomes', () => {
     expect(annotationValue(cold, 'waitTime')).to.be.a('number');
     expect(annotationValue(cold, 'initTime')).to.be.a('number');
     expect(cold.duration).to.be.at.least(annotationValue(cold, 'initTime') as number);
+    // the container goes back to the pool once its logs are collected, which can be just after the
+    // blocking response; the stored record says it is back
+    await waitForActivation(ow, cold.activationId);
     const warm = (await ow.actions.invoke({
       name,
       blocking: true,
@@ -167,12 +170,13 @@ describe('conformance: invocation outcomes', () => {
 
   it('past the action time limit: developer error with the time-limit message and timeout: true', async () => {
     const name = uniqueName('slow');
-    await actions.deploy(name, code.sleep, { limits: { timeout: 300 } });
-    const err = await failure(ow.actions.invoke({ name, blocking: true, params: { ms: 5000 } }));
+    // long enough that a cold start on a busy machine does not already exceed it during /init
+    await actions.deploy(name, code.sleep, { limits: { timeout: 1500 } });
+    const err = await failure(ow.actions.invoke({ name, blocking: true, params: { ms: 10_000 } }));
     expect(err.statusCode).to.equal(502);
     expect(err.error?.response.status).to.equal('action developer error');
     expect(err.error?.response.result.error).to.equal(
-      'The action exceeded its time limits of 300 milliseconds.',
+      'The action exceeded its time limits of 1500 milliseconds.',
     );
     expect(annotationValue(err.error as Record_, 'timeout')).to.equal(true);
     const again = await ow.actions.invoke({ name, blocking: true, result: true, params: { ms: 10 } });
