@@ -145,6 +145,8 @@ async function main(): Promise<void> {
         '0',
         '--identity',
         name,
+        // the testbed's whisk-sims serve plain HTTP
+        '--allow-insecure-hosts',
       ],
       env: { ...process.env, LOG_LEVEL: 'warn' },
       logFile: join(tb.dir, 'logs', `${name}.log`),
