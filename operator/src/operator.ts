@@ -257,7 +257,13 @@ async function lead(
 
   const loops = [
     periodic('Telemetry poll', cfg.telemetryPeriod * 1000, signal, log, async () => {
-      for (const key of await pollTelemetry(hosts.list(), parts.telemetry, parts.store, log))
+      for (const key of await pollTelemetry(
+        hosts.list(),
+        parts.telemetry,
+        parts.store,
+        log,
+        cfg.allowInsecureHosts,
+      ))
         hostCtl.queue.add(key);
     }),
   ];
