@@ -17,7 +17,7 @@ import { type ProbeResult, probeKme, probeOpenWhisk } from './probes.ts';
 import { MEC_HOSTS } from './resources.ts';
 import { openwhiskAuth, SecretError, tlsMaterial } from './secrets.ts';
 import { tlsAgents } from './tls-agents.ts';
-import { insecureEndpoint } from './trust.ts';
+import { INSECURE_ENDPOINT, insecureEndpoint, SECRET_NOT_PERMITTED } from './trust.ts';
 
 export interface MecHostDeps {
   kube: KubeClient;
@@ -45,7 +45,7 @@ async function probe(d: MecHostDeps, key: string, host: MecHost): Promise<Probe>
   const insecure = insecureEndpoint(openwhisk);
   if (insecure && !d.allowInsecureHosts) {
     const message = `${insecure}; refused unless the operator runs with --allow-insecure-hosts`;
-    return { ok: false, reason: 'InsecureEndpoint', message, refused: true };
+    return { ok: false, reason: INSECURE_ENDPOINT, message, refused: true };
   }
   try {
     const auth = await openwhiskAuth(d.kube, ns, openwhisk.credentialsSecret.name);
@@ -63,7 +63,7 @@ async function probe(d: MecHostDeps, key: string, host: MecHost): Promise<Probe>
     return { ok: true, reason: 'HostReady', message: `OpenWhisk and KME ${kme.kmeId} reachable` };
   } catch (err) {
     if (err instanceof SecretError) {
-      const refused = err.reason === 'SecretNotPermitted';
+      const refused = err.reason === SECRET_NOT_PERMITTED;
       return { ok: false, reason: err.reason, message: err.message, refused };
     }
     d.log.warn('Probe of MecHost failed', { key, error: (err as Error).message });

@@ -17,6 +17,7 @@ import { mtlsGet } from './probes.ts';
 import { QKD_LINKS } from './resources.ts';
 import { SecretError, tlsMaterial } from './secrets.ts';
 import { tlsAgents } from './tls-agents.ts';
+import { SECRET_NOT_PERMITTED } from './trust.ts';
 
 /** One link end as kme-sim reports it at GET /mecqkd/v1/links (QKD 015 vocabulary). */
 const linkEnd = z.object({
@@ -119,7 +120,7 @@ export function qkdLinkReconciler(d: QkdLinkDeps): Reconciler {
       const reason = err instanceof SecretError ? err.reason : 'ProbeFailed';
       ready = { ok: false, reason, message: (err as Error).message };
       d.log.warn('Probe of QkdLink failed', { key, reason, error: (err as Error).message });
-      if (reason === 'SecretNotPermitted') {
+      if (reason === SECRET_NOT_PERMITTED) {
         tlsAgents.drop(`QkdLink ${key}`);
         d.events.record(link, { type: 'Warning', reason, action: 'Probe', note: ready.message });
       }

@@ -5,7 +5,7 @@ import { objectPath } from '@mecqkd/kube/kube-paths';
 import type { KubeObject } from '@mecqkd/kube/types';
 import type { TlsMaterial } from './probes.ts';
 import { SECRETS } from './resources.ts';
-import { type CredentialUse, credentialRefusal } from './trust.ts';
+import { type CredentialUse, credentialRefusal, SECRET_NOT_PERMITTED } from './trust.ts';
 
 interface Secret extends KubeObject {
   data?: Record<string, string>;
@@ -30,7 +30,7 @@ async function secretData(
   const secret = await kube.get<Secret>(objectPath(SECRETS, namespace, name));
   if (!secret) throw new SecretError('SecretNotFound', `Secret ${namespace}/${name} not found`);
   const refusal = credentialRefusal(secret, use);
-  if (refusal) throw new SecretError('SecretNotPermitted', refusal);
+  if (refusal) throw new SecretError(SECRET_NOT_PERMITTED, refusal);
   const out: Record<string, string> = {};
   for (const k of keys) {
     const v = secret.data?.[k];

@@ -13,6 +13,10 @@ export type CredentialUse = 'openwhisk' | 'kme';
 export const ACTION_CODE_LABEL = 'mecqkd.io/action-code';
 export const ACTION_CODE_SELECTOR = `${ACTION_CODE_LABEL}=true`;
 
+/** Condition reasons of a refusal: the object stays not Ready and a Warning Event says why. */
+export const SECRET_NOT_PERMITTED = 'SecretNotPermitted';
+export const INSECURE_ENDPOINT = 'InsecureEndpoint';
+
 /** Why the Secret may not be used for `use`, or undefined when it may. */
 export function credentialRefusal(secret: KubeObject, use: CredentialUse): string | undefined {
   if (secret.metadata.labels?.[CREDENTIALS_LABEL] === use) return undefined;
