@@ -14,6 +14,7 @@ import { expect } from 'chai';
 import { ContextIndex } from '../../src/controllers/context-index.ts';
 import { qkdLinkReconciler } from '../../src/controllers/qkdlink.ts';
 import { SECRETS } from '../../src/controllers/resources.ts';
+import { tlsAgents } from '../../src/controllers/tls-agents.ts';
 import { link } from './fixtures.ts';
 
 function mapCache<T extends KubeObject>(items: Map<string, T>): Cache<T> {
@@ -100,6 +101,7 @@ describe('TLS agents of rotated credentials', () => {
         data: { 'tls.crt': b64(pem.cert), 'tls.key': b64(pem.key), 'ca.crt': b64(ca.cert) },
       });
 
+    const agentsBefore = tlsAgents.size;
     for (const cn of ['sae-1', 'sae-2', 'sae-3', 'sae-4']) {
       rotateTo(await issueCertificate(ca, { commonName: cn, client: true }));
       await reconcile('ns/l1');
@@ -112,6 +114,7 @@ describe('TLS agents of rotated credentials', () => {
       );
       expect([...open.values()]).to.include(cn);
     }
+    expect(tlsAgents.size, 'agents after four credential sets').to.equal(agentsBefore + 1);
     links.delete('ns/l1');
     await reconcile('ns/l1');
     await waitUntil(
@@ -119,5 +122,6 @@ describe('TLS agents of rotated credentials', () => {
       async () => open.size === 0,
       { timeoutMs: 5000 },
     );
+    expect(tlsAgents.size, 'agents after the link is gone').to.equal(agentsBefore);
   });
 });
