@@ -210,6 +210,8 @@ async function main(): Promise<void> {
         '2',
         '--migration-cooldown',
         '5',
+        // the local whisk-sims serve plain HTTP
+        '--allow-insecure-hosts',
       ],
       {},
     );

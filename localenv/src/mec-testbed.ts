@@ -72,10 +72,12 @@ function manifests(
 ): unknown[] {
   // the testbed's certificates are PEM files
   const pem = (path: string) => readFileSync(path, 'utf8');
+  // the operator uses only Secrets labelled for the use (operator/src/controllers/trust.ts)
+  const credentials = (use: 'openwhisk' | 'kme') => ({ 'mecqkd.io/credentials': use });
   const tlsSecret = (name: string, sae: TestbedSae) => ({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, namespace: ns },
+    metadata: { name, namespace: ns, labels: credentials('kme') },
     type: 'kubernetes.io/tls',
     stringData: { 'tls.crt': pem(sae.cert), 'tls.key': pem(sae.key), 'ca.crt': pem(sae.ca) },
   });
@@ -100,7 +102,7 @@ function manifests(
       {
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name: `${h.name}-openwhisk`, namespace: ns },
+        metadata: { name: `${h.name}-openwhisk`, namespace: ns, labels: credentials('openwhisk') },
         type: 'Opaque',
         stringData: { auth: w.auth },
       },

@@ -172,6 +172,8 @@ async function runScale(contexts: number, hostCount: number, restart: boolean): 
         '0',
         '--identity',
         name,
+        // the testbed's whisk-sims serve plain HTTP
+        '--allow-insecure-hosts',
       ],
       env: { ...process.env, LOG_LEVEL: 'warn' },
       logFile: join(tb.dir, 'logs', `${name}.log`),

@@ -49,6 +49,9 @@ export const operatorConfigSchema = z.object({
     .pipe(z.number().min(0.1))
     .default(30)
     .describe('seconds before a Pending context is retried'),
+  allowInsecureHosts: bool
+    .default(false)
+    .describe('accept MecHosts with a plain-http apiHost or spec.openwhisk.insecure (development only)'),
   leaderElect: bool.default(true).describe('run only while holding the Lease'),
   leaseName: z.string().default('mecqkd-operator').describe('Lease name'),
   leaseNamespace: z.string().default('default').describe('Lease namespace'),
@@ -67,6 +70,8 @@ export type OperatorConfig = z.output<typeof operatorConfigSchema>;
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const isBoolean = (key: string) =>
+  (operatorConfigSchema.shape[key as keyof OperatorConfig].def as { innerType?: unknown }).innerType === bool;
 const envName = (key: string) => `MECQKD_${kebab(key).replace(/-/g, '_').toUpperCase()}`;
 
 export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
@@ -81,7 +86,10 @@ export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): Ope
     const [flag, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
     const key = camel(flag);
     if (!(key in operatorConfigSchema.shape)) throw new Error(`unknown flag --${flag} (see --help)`);
-    raw[key] = inline ?? argv[++i];
+    const next = argv[i + 1];
+    // a boolean flag may stand alone: `--allow-insecure-hosts`
+    const bare = inline === undefined && isBoolean(key) && (next === undefined || next.startsWith('--'));
+    raw[key] = bare ? 'true' : (inline ?? argv[++i]);
   }
   const parsed = operatorConfigSchema.safeParse(raw);
   if (!parsed.success) {

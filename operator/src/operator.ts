@@ -32,6 +32,7 @@ import { optimiseRound } from './controllers/optimiser.ts';
 import { qkdLinkReconciler } from './controllers/qkdlink.ts';
 import { APP_CONTEXTS, CONFIG_MAPS, MEC_APPS, MEC_HOSTS, QKD_LINKS } from './controllers/resources.ts';
 import { pollTelemetry } from './controllers/telemetry-loop.ts';
+import { ACTION_CODE_SELECTOR } from './controllers/trust.ts';
 import { seededRng } from './placement/rng.ts';
 import type { TelemetryProvider } from './telemetry/provider.ts';
 import type { TelemetryStore } from './telemetry/store.ts';
@@ -117,7 +118,13 @@ async function lead(
   const apps = informer<MecApp>('mecapps', collectionPath(MEC_APPS, ns), (v) => mecAppSchema.parse(v));
   const hosts = informer<MecHost>('mechosts', collectionPath(MEC_HOSTS, ns), (v) => mecHostSchema.parse(v));
   const links = informer<QkdLink>('qkdlinks', collectionPath(QKD_LINKS, ns), (v) => qkdLinkSchema.parse(v));
-  const configMaps = informer<ConfigMap>('configmaps', collectionPath(CONFIG_MAPS, ns));
+  const configMaps = new Informer<ConfigMap>({
+    name: 'configmaps',
+    client: kube,
+    path: collectionPath(CONFIG_MAPS, ns),
+    labelSelector: ACTION_CODE_SELECTOR,
+    logger: log.child({ informer: 'configmaps' }),
+  });
 
   const index = new ContextIndex();
   contexts
@@ -203,6 +210,8 @@ async function lead(
       },
       maxTelemetryAgeMs: views.maxTelemetryAgeMs,
       probePeriodMs: cfg.probePeriod * 1000,
+      allowInsecureHosts: cfg.allowInsecureHosts,
+      events: parts.events,
       now,
       log: log.child({ controller: 'mechost' }),
     }),
@@ -227,6 +236,7 @@ async function lead(
       apps,
       index,
       probePeriodMs: cfg.probePeriod * 1000,
+      events: parts.events,
       now,
       log: log.child({ controller: 'qkdlink' }),
     }),
@@ -247,7 +257,13 @@ async function lead(
 
   const loops = [
     periodic('Telemetry poll', cfg.telemetryPeriod * 1000, signal, log, async () => {
-      for (const key of await pollTelemetry(hosts.list(), parts.telemetry, parts.store, log))
+      for (const key of await pollTelemetry(
+        hosts.list(),
+        parts.telemetry,
+        parts.store,
+        log,
+        cfg.allowInsecureHosts,
+      ))
         hostCtl.queue.add(key);
     }),
   ];

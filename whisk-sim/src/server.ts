@@ -218,7 +218,8 @@ async function tlsOptions(config: Config): Promise<{ cert: string; key: string }
     ipAddresses: ['127.0.0.1'],
     server: true,
   });
-  return { cert: `${leaf.cert}${ca.cert}`, key: leaf.key };
+  // PEMs without a final newline: joined bare they would make one malformed block
+  return { cert: `${leaf.cert.trimEnd()}\n${ca.cert}`, key: leaf.key };
 }
 
 /** Starts a whisk-sim in this process. */

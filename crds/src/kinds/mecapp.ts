@@ -54,7 +54,9 @@ export const appInfo = z
 
 const configMapKeyRef = z
   .object({
-    name: dnsSubdomain('Name of the ConfigMap in the same namespace.'),
+    name: dnsSubdomain(
+      'Name of the ConfigMap in the same namespace; it must be labelled mecqkd.io/action-code=true.',
+    ),
     key: z
       .string()
       .min(1)

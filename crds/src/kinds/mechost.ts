@@ -18,7 +18,9 @@ export const mecHostSpec = z
   .object({
     openwhisk: z
       .object({
-        apiHost: httpUrl('Base URL of the host OpenWhisk API, e.g. https://owdev-nginx.openwhisk:443.'),
+        apiHost: httpUrl(
+          'Base URL of the host OpenWhisk API, e.g. https://owdev-nginx.openwhisk:443; plain http only when the operator runs with --allow-insecure-hosts.',
+        ),
         namespace: z
           .string()
           .min(1)
@@ -28,12 +30,14 @@ export const mecHostSpec = z
             'OpenWhisk namespace that actions are deployed to; "_" is the namespace of the credentials.',
           ),
         credentialsSecret: secretRef.describe(
-          'Secret with key "auth" holding the OpenWhisk API key as UUID:KEY.',
+          'Secret labelled mecqkd.io/credentials=openwhisk with key "auth" holding the OpenWhisk API key as UUID:KEY.',
         ),
         insecure: z
           .boolean()
           .default(false)
-          .describe('Skip TLS verification of the OpenWhisk API (self-signed development deployments only).'),
+          .describe(
+            'Skip TLS verification of the OpenWhisk API (self-signed development deployments only; refused unless the operator runs with --allow-insecure-hosts).',
+          ),
       })
       .describe('The OpenWhisk deployment (FaaS platform) of this host.'),
     kme: z
@@ -42,7 +46,7 @@ export const mecHostSpec = z
         kmeId: qkdId('KME ID of the host KME.'),
         saeId: qkdId('SAE ID of the host-side SAE (the action wrapper) that decrypts client requests.'),
         credentialsSecret: secretRef.describe(
-          'Secret of type kubernetes.io/tls with the host SAE client certificate (tls.crt, tls.key) and the KME CA (ca.crt).',
+          'Secret labelled mecqkd.io/credentials=kme, of type kubernetes.io/tls, with the host SAE client certificate (tls.crt, tls.key) and the KME CA (ca.crt).',
         ),
       })
       .describe('The Key Management Entity of this host security perimeter.'),

@@ -42,7 +42,9 @@ export const qkdLinkSpec = withRules(
       .describe('Expected secret key rate in bits/s, when given directly instead of a fibre length.'),
     credentialsSecret: secretRef
       .optional()
-      .describe('Secret (kubernetes.io/tls with ca.crt) used to probe the KMEs over mutual TLS.'),
+      .describe(
+        'Secret labelled mecqkd.io/credentials=kme (kubernetes.io/tls with ca.crt) used to probe the KMEs over mutual TLS.',
+      ),
   }),
   [
     {

@@ -1,19 +1,35 @@
 // MecApp reconciler: a catalog entry is Ready when its action can be built (code resolved); its
-// status names the digest that deployed actions carry.
+// status names the digest that deployed actions carry, or why its ConfigMap cannot be used.
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { MecApp, MecAppStatus } from '@mecqkd/crds';
 import { setCondition } from '@mecqkd/kube/conditions';
 import type { KubeClient } from '@mecqkd/kube/kube-client';
 import { objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache, Reconciler } from '@mecqkd/kube/types';
-import type { AppActions } from './app-actions.ts';
-import { MEC_APPS } from './resources.ts';
+import type { ActionResult, AppActions, ConfigMap } from './app-actions.ts';
+import { CONFIG_MAPS, MEC_APPS } from './resources.ts';
+import { ACTION_CODE_SELECTOR, hasActionCodeLabel } from './trust.ts';
 
 export interface MecAppDeps {
   kube: KubeClient;
   apps: Cache<MecApp>;
   appActions: AppActions;
   now: () => number;
+}
+
+/** A referenced ConfigMap the cache lacks may exist unlabelled: one GET tells the user which. */
+async function explainUnseen(kube: KubeClient, app: MecApp, result: ActionResult): Promise<ActionResult> {
+  if (result.ok || !result.unseenConfigMap) return result;
+  const name = result.unseenConfigMap;
+  const what = `action code of app ${app.metadata.name}: ConfigMap ${name}`;
+  const cm = await kube.get<ConfigMap>(objectPath(CONFIG_MAPS, app.metadata.namespace, name));
+  if (!cm) return { ok: false, reason: result.reason, message: `${what} not found` };
+  if (hasActionCodeLabel(cm)) return result;
+  return {
+    ok: false,
+    reason: 'ConfigMapNotLabelled',
+    message: `${what} lacks the label ${ACTION_CODE_SELECTOR}; the operator reads action code only from ConfigMaps labelled so`,
+  };
 }
 
 export function mecAppReconciler(d: MecAppDeps): Reconciler {
@@ -24,7 +40,7 @@ export function mecAppReconciler(d: MecAppDeps): Reconciler {
       d.appActions.forget(ns, name);
       return undefined;
     }
-    const result = d.appActions.of(app);
+    const result = await explainUnseen(d.kube, app, d.appActions.of(app));
     const gen = app.metadata.generation ?? 0;
     const conditions = setCondition(
       app.status?.conditions ?? [],

@@ -1,6 +1,6 @@
-// MecHost reconciler: resolve the host's credentials, probe its OpenWhisk and KME, fold in the
-// latest telemetry, converge the actions deployed there with the contexts placed there, and
-// record it all in status. Runs again every probe period.
+// MecHost reconciler: resolve the host's credentials (refusing those trust.ts does not allow),
+// probe its OpenWhisk and KME, fold in the latest telemetry, converge the actions deployed there
+// with the contexts placed there, and record it all in status. Runs again every probe period.
 
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
@@ -11,10 +11,13 @@ import { objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache, ReconcileResult, Reconciler } from '@mecqkd/kube/types';
 import type { HostSample } from '../telemetry/types.ts';
 import type { ContextIndex } from './context-index.ts';
+import type { EventSink } from './events.ts';
 import type { HostActions } from './host-actions.ts';
 import { type ProbeResult, probeKme, probeOpenWhisk } from './probes.ts';
 import { MEC_HOSTS } from './resources.ts';
 import { openwhiskAuth, SecretError, tlsMaterial } from './secrets.ts';
+import { tlsAgents } from './tls-agents.ts';
+import { INSECURE_ENDPOINT, insecureEndpoint, SECRET_NOT_PERMITTED } from './trust.ts';
 
 export interface MecHostDeps {
   kube: KubeClient;
@@ -26,13 +29,24 @@ export interface MecHostDeps {
   hostSample: (key: string) => Promise<HostSample | undefined>;
   maxTelemetryAgeMs: number;
   probePeriodMs: number;
+  /** --allow-insecure-hosts: accept plain-HTTP or unverified OpenWhisk endpoints. */
+  allowInsecureHosts: boolean;
+  events: EventSink;
   now: () => number;
   log: Logger;
 }
 
-async function probe(d: MecHostDeps, key: string, host: MecHost): Promise<ProbeResult> {
+/** A probe the operator would not run: credentials or an endpoint it is not allowed to use. */
+type Probe = ProbeResult & { refused?: boolean };
+
+async function probe(d: MecHostDeps, key: string, host: MecHost): Promise<Probe> {
   const ns = host.metadata.namespace!;
   const { openwhisk, kme } = host.spec;
+  const insecure = insecureEndpoint(openwhisk);
+  if (insecure && !d.allowInsecureHosts) {
+    const message = `${insecure}; refused unless the operator runs with --allow-insecure-hosts`;
+    return { ok: false, reason: INSECURE_ENDPOINT, message, refused: true };
+  }
   try {
     const auth = await openwhiskAuth(d.kube, ns, openwhisk.credentialsSecret.name);
     d.hostActions.setEndpoint(host.metadata.name, {
@@ -44,11 +58,14 @@ async function probe(d: MecHostDeps, key: string, host: MecHost): Promise<ProbeR
     const tls = await tlsMaterial(d.kube, ns, kme.credentialsSecret.name);
     const whisk = await probeOpenWhisk(d.hostActions.client(host.metadata.name)!, openwhisk.apiHost);
     if (!whisk.ok) return whisk;
-    const keys = await probeKme(kme.url, kme.saeId, tls);
+    const keys = await probeKme(kme.url, kme.saeId, tlsAgents.agentFor(`MecHost ${key}`, tls));
     if (!keys.ok) return keys;
     return { ok: true, reason: 'HostReady', message: `OpenWhisk and KME ${kme.kmeId} reachable` };
   } catch (err) {
-    if (err instanceof SecretError) return { ok: false, reason: err.reason, message: err.message };
+    if (err instanceof SecretError) {
+      const refused = err.reason === SECRET_NOT_PERMITTED;
+      return { ok: false, reason: err.reason, message: err.message, refused };
+    }
     d.log.warn('Probe of MecHost failed', { key, error: (err as Error).message });
     return { ok: false, reason: 'ProbeFailed', message: (err as Error).message };
   }
@@ -70,10 +87,17 @@ export function mecHostReconciler(d: MecHostDeps): Reconciler {
     const host = d.hosts.get(key);
     if (!host) {
       d.hostActions.forgetHost(key.slice(key.indexOf('/') + 1));
+      tlsAgents.drop(`MecHost ${key}`);
       return undefined;
     }
     const name = host.metadata.name;
     const ready = await probe(d, key, host);
+    if (ready.refused) {
+      // nothing may go on using what was resolved before the refusal
+      d.hostActions.forgetHost(name);
+      tlsAgents.drop(`MecHost ${key}`);
+      d.events.record(host, { type: 'Warning', reason: ready.reason, action: 'Probe', note: ready.message });
+    }
     if (ready.ok) {
       const removed = await d.hostActions.converge(name, (action) => d.index.actionUsers(name, action) > 0);
       if (removed.length) d.log.info('Removed unused actions from host', { key, actions: removed });

@@ -1,8 +1,6 @@
 // Reachability probes of a host's OpenWhisk and KME, and of a link's KMEs. Each answers with a
 // CamelCase reason and a message for the Ready condition instead of throwing.
-import { createHash } from 'node:crypto';
-import { Agent, request } from 'node:https';
-import { createSecureContext } from 'node:tls';
+import { type Agent, request } from 'node:https';
 import type { Whisk } from '../openwhisk/deployer.ts';
 
 export interface ProbeResult {
@@ -42,35 +40,14 @@ export async function probeOpenWhisk(ow: Whisk, apiHost: string): Promise<ProbeR
   }
 }
 
-/**
- * One keep-alive agent per set of credentials, holding one SecureContext: probes repeat every
- * period, and given only PEMs Node parses them into a new TLS context for every connection.
- * Keyed by a digest, never by the PEMs themselves.
- */
-const agents = new Map<string, Agent>();
-
-function agentFor(tls: TlsMaterial): Agent {
-  const id = createHash('sha256').update(tls.ca).update(tls.cert).update(tls.key).digest('hex');
-  let agent = agents.get(id);
-  if (!agent) {
-    agent = new Agent({
-      secureContext: createSecureContext({ ...tls, minVersion: 'TLSv1.2' }),
-      keepAlive: true,
-      maxSockets: 4,
-    });
-    agents.set(id, agent);
-  }
-  return agent;
-}
-
-/** GET over HTTPS with a client certificate; the body is parsed as JSON when it is JSON. */
+/** GET over HTTPS with the client certificate of `agent` (tls-agents.ts); JSON bodies are parsed. */
 export function mtlsGet(
   url: string,
-  tls: TlsMaterial,
+  agent: Agent,
   timeoutMs = 5000,
 ): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: agentFor(tls), method: 'GET', timeout: timeoutMs }, (res) => {
+    const req = request(url, { agent, method: 'GET', timeout: timeoutMs }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c) => {
@@ -96,10 +73,10 @@ export function mtlsGet(
  * ETSI GS QKD 014 Get status for the host SAE itself (master and slave on one KME): a 200, or a
  * QKD 014 error body, proves the KME is up, trusts the host SAE certificate, and speaks QKD 014.
  */
-export async function probeKme(kmeUrl: string, saeId: string, tls: TlsMaterial): Promise<ProbeResult> {
+export async function probeKme(kmeUrl: string, saeId: string, agent: Agent): Promise<ProbeResult> {
   const url = `${kmeUrl.replace(/\/+$/, '')}/api/v1/keys/${encodeURIComponent(saeId)}/status`;
   try {
-    const res = await mtlsGet(url, tls);
+    const res = await mtlsGet(url, agent);
     if (res.status === 200)
       return { ok: true, reason: 'Reachable', message: `KME at ${kmeUrl} answers QKD 014 status` };
     if (res.status === 401) {

@@ -2,6 +2,7 @@
 // QKD 015 terms: state, secret key rate, stored and capacity keys) and record it, together with the
 // key rate the placed contexts routed over the link are expected to draw.
 
+import type { Agent } from 'node:https';
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
 import type { MecApp, QkdLink, QkdLinkStatus } from '@mecqkd/crds';
@@ -11,9 +12,12 @@ import { objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache, Reconciler } from '@mecqkd/kube/types';
 import { z } from 'zod';
 import type { ContextIndex } from './context-index.ts';
-import { mtlsGet, type TlsMaterial } from './probes.ts';
+import type { EventSink } from './events.ts';
+import { mtlsGet } from './probes.ts';
 import { QKD_LINKS } from './resources.ts';
 import { SecretError, tlsMaterial } from './secrets.ts';
+import { tlsAgents } from './tls-agents.ts';
+import { SECRET_NOT_PERMITTED } from './trust.ts';
 
 /** One link end as kme-sim reports it at GET /mecqkd/v1/links (QKD 015 vocabulary). */
 const linkEnd = z.object({
@@ -34,12 +38,13 @@ export interface QkdLinkDeps {
   apps: Cache<MecApp>;
   index: ContextIndex;
   probePeriodMs: number;
+  events: EventSink;
   now: () => number;
   log: Logger;
 }
 
-async function linkEndAt(url: string, local: string, remote: string, tls: TlsMaterial): Promise<LinkEnd> {
-  const res = await mtlsGet(`${url.replace(/\/+$/, '')}/mecqkd/v1/links`, tls);
+async function linkEndAt(url: string, local: string, remote: string, agent: Agent): Promise<LinkEnd> {
+  const res = await mtlsGet(`${url.replace(/\/+$/, '')}/mecqkd/v1/links`, agent);
   if (res.status !== 200) throw new Error(`KME ${local} at ${url}: link status HTTP ${res.status}`);
   const parsed = linksResponse.parse(res.body);
   const end = parsed.links.find((l) => l.localKmeId === local && l.remoteKmeId === remote);
@@ -77,7 +82,10 @@ function expectedConsumption(d: QkdLinkDeps, link: QkdLink): number {
 export function qkdLinkReconciler(d: QkdLinkDeps): Reconciler {
   return async (key) => {
     const link = d.links.get(key);
-    if (!link) return undefined;
+    if (!link) {
+      tlsAgents.drop(`QkdLink ${key}`);
+      return undefined;
+    }
     const { source, target, credentialsSecret } = link.spec;
     const now = new Date(d.now());
     const gen = link.metadata.generation ?? 0;
@@ -90,9 +98,10 @@ export function qkdLinkReconciler(d: QkdLinkDeps): Reconciler {
           'spec.credentialsSecret is needed to probe the KMEs over mutual TLS',
         );
       const tls = await tlsMaterial(d.kube, link.metadata.namespace!, credentialsSecret.name);
+      const agent = tlsAgents.agentFor(`QkdLink ${key}`, tls);
       const [a, b] = await Promise.all([
-        linkEndAt(source.url, source.kmeId, target.kmeId, tls),
-        linkEndAt(target.url, target.kmeId, source.kmeId, tls),
+        linkEndAt(source.url, source.kmeId, target.kmeId, agent),
+        linkEndAt(target.url, target.kmeId, source.kmeId, agent),
       ]);
       measured = { ...combineEnds(a, b), probeTime: now.toISOString() };
       ready =
@@ -111,6 +120,10 @@ export function qkdLinkReconciler(d: QkdLinkDeps): Reconciler {
       const reason = err instanceof SecretError ? err.reason : 'ProbeFailed';
       ready = { ok: false, reason, message: (err as Error).message };
       d.log.warn('Probe of QkdLink failed', { key, reason, error: (err as Error).message });
+      if (reason === SECRET_NOT_PERMITTED) {
+        tlsAgents.drop(`QkdLink ${key}`);
+        d.events.record(link, { type: 'Warning', reason, action: 'Probe', note: ready.message });
+      }
     }
     const conditions = setCondition(
       link.status?.conditions ?? [],

@@ -12,12 +12,13 @@ export interface HostSampleStore {
   putHosts(samples: readonly HostSample[]): Promise<void>;
 }
 
-export function hostTarget(h: MecHost): HostTarget {
+/** `allowInsecure` (--allow-insecure-hosts) gates skipping TLS verification here as in the probes. */
+export function hostTarget(h: MecHost, allowInsecure: boolean): HostTarget {
   return {
     host: objectKey(h),
     label: h.metadata.name,
     ...(h.spec.metricsUrl ? { metricsUrl: h.spec.metricsUrl } : {}),
-    insecure: h.spec.openwhisk.insecure,
+    insecure: allowInsecure && h.spec.openwhisk.insecure,
   };
 }
 
@@ -27,9 +28,13 @@ export async function pollTelemetry(
   provider: TelemetryProvider,
   store: HostSampleStore,
   log: Logger,
+  allowInsecure: boolean,
 ): Promise<string[]> {
   if (hosts.length === 0) return [];
-  const collected = await provider.collect(hosts.map(hostTarget), []);
+  const collected = await provider.collect(
+    hosts.map((h) => hostTarget(h, allowInsecure)),
+    [],
+  );
   for (const e of collected.errors) log.debug('Host telemetry missing', { host: e.target, error: e.error });
   await store.putHosts(collected.hosts);
   return collected.hosts.map((s) => s.host);

@@ -26,4 +26,16 @@ describe('operator configuration', () => {
       .to.contain('--max-migrations-per-round')
       .and.to.contain('[MECQKD_MAX_MIGRATIONS_PER_ROUND]');
   });
+
+  it('refuses insecure hosts unless --allow-insecure-hosts is given, as a bare flag or with a value', () => {
+    expect(parseOperatorConfig([], {}).allowInsecureHosts).to.equal(false);
+    expect(parseOperatorConfig(['--allow-insecure-hosts'], {}).allowInsecureHosts).to.equal(true);
+    const c = parseOperatorConfig(['--allow-insecure-hosts', '--workers', '2'], {});
+    expect(c).to.include({ allowInsecureHosts: true, workers: 2 });
+    expect(parseOperatorConfig(['--allow-insecure-hosts', 'false'], {}).allowInsecureHosts).to.equal(false);
+    expect(parseOperatorConfig([], { MECQKD_ALLOW_INSECURE_HOSTS: 'true' }).allowInsecureHosts).to.equal(
+      true,
+    );
+    expect(helpText()).to.contain('--allow-insecure-hosts');
+  });
 });

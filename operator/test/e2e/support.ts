@@ -29,6 +29,8 @@ export function testFlags(tb: MecTestbed, over: Record<string, string | number |
     renewDeadline: 3,
     retryPeriod: 0.5,
     workers: 4,
+    // the testbed's whisk-sims serve plain HTTP
+    allowInsecureHosts: true,
     ...over,
   };
   return Object.entries(flags).flatMap(([k, v]) => [
