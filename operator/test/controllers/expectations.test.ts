@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ContextIndex } from '../../src/controllers/context-index.ts';
+import { hasObserved, WriteExpectations } from '../../src/controllers/expectations.ts';
 import { context, key, placed } from './fixtures.ts';
 
 const at = (c: ReturnType<typeof context>, rv: string, status?: Record<string, unknown>) =>
@@ -72,5 +73,31 @@ describe('usage identity is namespace/name', () => {
     for (const x of [inA, inB]) idx.upsert(key(x), x);
     expect(Object.fromEntries(idx.linkUsers('ns', 'KME_C', 'KME_H1'))).to.deep.equal({ cardio: 1 });
     expect(Object.fromEntries(idx.linkUsers('other', 'KME_C', 'KME_H1'))).to.deep.equal({ cardio: 1 });
+  });
+});
+
+describe('WriteExpectations', () => {
+  it('compares etcd resourceVersions as integers, opaque ones only for equality', () => {
+    expect(hasObserved('100', '99')).to.equal(true);
+    expect(hasObserved('99', '100')).to.equal(false);
+    expect(hasObserved(undefined, '1')).to.equal(false);
+    // opaque: our version, or anything but the one our write replaced
+    expect(hasObserved('b', 'b', 'a')).to.equal(true);
+    expect(hasObserved('c', 'b', 'a')).to.equal(true);
+    expect(hasObserved('a', 'b', 'a')).to.equal(false);
+  });
+
+  it('drops an expectation once met or lapsed, telling the caller', () => {
+    let now = 0;
+    const e = new WriteExpectations<string>(1000, () => now);
+    const done: string[] = [];
+    e.expect('k', '5', '4', 'placed');
+    expect(e.waiting('k', '4', () => done.push('met'))).to.equal('placed');
+    expect(e.waiting('k', '6', () => done.push('met'))).to.equal(undefined);
+    e.expect('k', '7', '6', 'placed');
+    now = 1001;
+    expect(e.waiting('k', '6', () => done.push('lapsed'))).to.equal(undefined);
+    expect(done).to.deep.equal(['met', 'lapsed']);
+    expect(e.has('k')).to.equal(false);
   });
 });
