@@ -41,10 +41,6 @@ function isWaiting(ctx: AppContext): boolean {
 }
 
 /** appInstanceId is "<host>/<action>". */
-export function instanceId(host: string, action: string): string {
-  return `${host}/${action}`;
-}
-
 export function actionOfInstance(appInstanceId: string): string {
   return appInstanceId.slice(appInstanceId.indexOf('/') + 1);
 }
@@ -216,10 +212,6 @@ export class ContextIndex {
     }
     this.deferred.add(key);
     return true;
-  }
-
-  usageOf(key: string): Usage | undefined {
-    return this.usage.get(key);
   }
 
   contextsOn(hostKey: string): string[] {
