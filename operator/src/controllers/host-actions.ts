@@ -36,6 +36,8 @@ export class HostActions {
   private readonly lock = new KeyedLock();
   /** Deploys in flight, so concurrent placements of one action deploy it once. */
   private readonly deploying = new Map<string, Promise<void>>();
+  /** First resolutions in flight, so a burst of reconciles (e.g. after a restart) reads the Secret once. */
+  private readonly resolving = new Map<string, Promise<Whisk | undefined>>();
 
   constructor(private readonly resolve: EndpointResolver) {}
 
@@ -61,7 +63,14 @@ export class HostActions {
   }
 
   private async entry(hostKey: string): Promise<HostEntry | undefined> {
-    if (!this.hosts.has(hostKey)) await this.refresh(hostKey);
+    if (!this.hosts.has(hostKey)) {
+      let first = this.resolving.get(hostKey);
+      if (!first) {
+        first = this.refresh(hostKey).finally(() => this.resolving.delete(hostKey));
+        this.resolving.set(hostKey, first);
+      }
+      await first;
+    }
     return this.hosts.get(hostKey);
   }
 
