@@ -27,8 +27,13 @@ export interface InformerOptions<T extends KubeObject> {
   /** No event or bookmark for this long → reconnect (default 70 s: bookmarks come about every minute). */
   idleTimeoutMs?: number;
   backoff?: BackoffOptions;
-  /** Validates each object (zod at the boundary); objects that fail are logged and left out of the cache. */
+  /**
+   * Validates each object (zod at the boundary). A version that fails is not a deletion: the cache
+   * keeps the object's last good version (none for an object never seen valid), and the failure is
+   * logged, counted and handed to `onInvalid` (e.g. to record an Event).
+   */
   parse?: Parse<T>;
+  onInvalid?: (obj: KubeObject, error: Error) => void;
   logger?: Logger;
 }
 
@@ -74,6 +79,8 @@ export class Informer<T extends KubeObject> implements Cache<T> {
   private loop?: Promise<void>;
   private readonly abort = new AbortController();
   private readonly syncWaiters: (() => void)[] = [];
+  /** Keys whose latest version failed validation. */
+  private readonly rejected = new Set<ObjectKey>();
 
   constructor(private readonly opts: InformerOptions<T>) {
     this.name = opts.name;
@@ -104,6 +111,12 @@ export class Informer<T extends KubeObject> implements Cache<T> {
 
   get size(): number {
     return this.store.size;
+  }
+
+  /** Keys (of `namespace`, or all) whose latest version failed validation. */
+  rejectedKeys(namespace?: string): ObjectKey[] {
+    const all = [...this.rejected];
+    return namespace === undefined ? all : all.filter((k) => k.startsWith(`${namespace}/`));
   }
 
   hasSynced(): boolean {
@@ -223,8 +236,9 @@ export class Informer<T extends KubeObject> implements Cache<T> {
     if (!this.live(gen)) return;
     const fresh = new Map<ObjectKey, T>();
     for (const raw of list.items) {
-      const obj = this.parse(raw);
-      if (obj) fresh.set(objectKey(obj), obj);
+      const key = objectKey(raw);
+      const obj = this.parse(raw) ?? this.store.get(key);
+      if (obj) fresh.set(key, obj);
     }
     for (const [key, old] of [...this.store.entries()]) {
       if (!fresh.has(key)) {
@@ -278,30 +292,39 @@ export class Informer<T extends KubeObject> implements Cache<T> {
     const rv = ev.object.metadata?.resourceVersion;
     if (ev.type !== 'BOOKMARK') {
       const key = objectKey(ev.object);
-      const obj = ev.type === 'DELETED' ? undefined : this.parse(ev.object);
-      if (obj) {
-        const old = this.store.set(key, obj);
-        if (old) this.emit('update', old, obj);
-        else this.emit('add', obj);
-      } else {
+      if (ev.type === 'DELETED') {
+        this.rejected.delete(key);
         const old = this.store.delete(key);
         if (old) this.emit('delete', old);
+      } else {
+        const obj = this.parse(ev.object);
+        const old = obj && this.store.set(key, obj);
+        if (obj && old) this.emit('update', old, obj);
+        else if (obj) this.emit('add', obj);
       }
     }
     if (rv) this.resourceVersion = rv;
   }
 
-  private parse(raw: unknown): T | undefined {
+  private parse(raw: KubeObject): T | undefined {
     if (!this.opts.parse) return raw as T;
+    const key = objectKey(raw);
     try {
-      return this.opts.parse(raw);
+      const obj = this.opts.parse(raw);
+      this.rejected.delete(key);
+      return obj;
     } catch (err) {
-      const meta = (raw as KubeObject).metadata;
-      this.log.warn('Ignored an object that failed validation', {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.rejected.add(key);
+      informerMetrics.invalid.labels(this.name).inc();
+      this.log.warn('An object failed validation: the cache keeps its last valid version, if any', {
         informer: this.name,
-        key: meta ? objectKey({ metadata: meta }) : undefined,
-        error: err instanceof Error ? err.message : String(err),
+        key,
+        resourceVersion: raw.metadata.resourceVersion,
+        kept: this.store.get(key)?.metadata.resourceVersion,
+        error: error.message,
       });
+      this.opts.onInvalid?.(raw, error);
       return undefined;
     }
   }

@@ -143,6 +143,12 @@ export const informerMetrics = {
     labelNames: ['informer', 'type'],
     registers,
   }),
+  invalid: new Counter({
+    name: 'mecqkd_informer_invalid_objects_total',
+    help: 'Object versions that failed validation (the cache kept their last valid version)',
+    labelNames: ['informer'],
+    registers,
+  }),
 };
 
 export const restClientMetrics = {

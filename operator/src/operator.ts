@@ -1,6 +1,7 @@
 // The MEC Orchestrator assembled: informers over the four kinds (and ConfigMaps), one controller per
-// kind, the telemetry poll and the optimisation round — all running only while this replica holds
-// the Lease — plus /healthz, /readyz and /metrics.
+// kind (each declaring its own watches next to its reconciler), the telemetry poll and the
+// optimisation round — all running only while this replica holds the Lease — plus /healthz,
+// /readyz and /metrics.
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '@mecqkd/common/logger';
 import {
@@ -13,23 +14,24 @@ import {
   type QkdLink,
   qkdLink as qkdLinkSchema,
 } from '@mecqkd/crds';
-import { Controller } from '@mecqkd/kube/controller';
+import type { Controller } from '@mecqkd/kube/controller';
 import { type HealthServer, startHealthServer } from '@mecqkd/kube/health';
 import { Informer } from '@mecqkd/kube/informer';
 import { createKubeClient, type KubeClient } from '@mecqkd/kube/kube-client';
-import { collectionPath, objectKey, splitKey } from '@mecqkd/kube/kube-paths';
+import { collectionPath, objectKey } from '@mecqkd/kube/kube-paths';
 import { LeaderElector } from '@mecqkd/kube/leader-election';
 import type { KubeObject } from '@mecqkd/kube/types';
 import type { OperatorConfig } from './config.ts';
 import { AppActions, type ConfigMap } from './controllers/app-actions.ts';
-import { type AppContextDeps, appContextReconciler } from './controllers/appcontext.ts';
+import { type AppContextDeps, appContextController, appContextIndexes } from './controllers/appcontext.ts';
 import { ContextIndex } from './controllers/context-index.ts';
 import type { EventSink } from './controllers/events.ts';
 import { HostActions } from './controllers/host-actions.ts';
-import { mecAppReconciler } from './controllers/mecapp.ts';
-import { mecHostReconciler } from './controllers/mechost.ts';
+import { hostEndpoints } from './controllers/host-endpoints.ts';
+import { mecAppController } from './controllers/mecapp.ts';
+import { mecHostController } from './controllers/mechost.ts';
 import { optimiseRound } from './controllers/optimiser.ts';
-import { qkdLinkReconciler } from './controllers/qkdlink.ts';
+import { qkdLinkController } from './controllers/qkdlink.ts';
 import { APP_CONTEXTS, CONFIG_MAPS, MEC_APPS, MEC_HOSTS, QKD_LINKS } from './controllers/resources.ts';
 import { pollTelemetry } from './controllers/telemetry-loop.ts';
 import { ACTION_CODE_SELECTOR } from './controllers/trust.ts';
@@ -95,6 +97,50 @@ function periodic(
   })();
 }
 
+/** The five caches, each validating with its kind's zod schema; an invalid version is reported. */
+function operatorInformers(kube: KubeClient, ns: string | undefined, parts: OperatorParts, log: Logger) {
+  const informer = <T extends KubeObject>(
+    name: string,
+    path: string,
+    parse?: (v: unknown) => T,
+    labelSelector?: string,
+  ) =>
+    new Informer<T>({
+      name,
+      client: kube,
+      path,
+      ...(labelSelector ? { labelSelector } : {}),
+      ...(parse
+        ? {
+            parse,
+            onInvalid: (obj: KubeObject, err: Error) =>
+              parts.events.record(obj, {
+                type: 'Warning',
+                reason: 'InvalidObject',
+                action: 'Decode',
+                note: `the operator keeps acting on the last valid version: ${err.message}`,
+              }),
+          }
+        : {}),
+      logger: log.child({ informer: name }),
+    });
+  return {
+    contexts: informer<AppContext>('appcontexts', collectionPath(APP_CONTEXTS, ns), (v) =>
+      appContextSchema.parse(v),
+    ),
+    apps: informer<MecApp>('mecapps', collectionPath(MEC_APPS, ns), (v) => mecAppSchema.parse(v)),
+    hosts: informer<MecHost>('mechosts', collectionPath(MEC_HOSTS, ns), (v) => mecHostSchema.parse(v)),
+    links: informer<QkdLink>('qkdlinks', collectionPath(QKD_LINKS, ns), (v) => qkdLinkSchema.parse(v)),
+    // only the ConfigMaps labelled as action code: the operator has no business with the others
+    configMaps: informer<ConfigMap>(
+      'configmaps',
+      collectionPath(CONFIG_MAPS, ns),
+      undefined,
+      ACTION_CODE_SELECTOR,
+    ),
+  };
+}
+
 async function lead(
   cfg: OperatorConfig,
   kube: KubeClient,
@@ -103,36 +149,16 @@ async function lead(
   signal: AbortSignal,
   onState: (s: LeaderState) => void,
 ): Promise<void> {
-  const ns = cfg.namespace;
-  const informer = <T extends KubeObject>(name: string, path: string, parse?: (v: unknown) => T) =>
-    new Informer<T>({
-      name,
-      client: kube,
-      path,
-      ...(parse ? { parse } : {}),
-      logger: log.child({ informer: name }),
-    });
-  const contexts = informer<AppContext>('appcontexts', collectionPath(APP_CONTEXTS, ns), (v) =>
-    appContextSchema.parse(v),
-  );
-  const apps = informer<MecApp>('mecapps', collectionPath(MEC_APPS, ns), (v) => mecAppSchema.parse(v));
-  const hosts = informer<MecHost>('mechosts', collectionPath(MEC_HOSTS, ns), (v) => mecHostSchema.parse(v));
-  const links = informer<QkdLink>('qkdlinks', collectionPath(QKD_LINKS, ns), (v) => qkdLinkSchema.parse(v));
-  const configMaps = new Informer<ConfigMap>({
-    name: 'configmaps',
-    client: kube,
-    path: collectionPath(CONFIG_MAPS, ns),
-    labelSelector: ACTION_CODE_SELECTOR,
-    logger: log.child({ informer: 'configmaps' }),
-  });
-
+  const caches = operatorInformers(kube, cfg.namespace, parts, log);
+  const { contexts, apps, hosts, links, configMaps } = caches;
+  appContextIndexes(contexts, apps);
   const index = new ContextIndex();
   contexts
     .on('add', (c) => index.upsert(objectKey(c), c))
     .on('update', (_, c) => index.upsert(objectKey(c), c))
     .on('delete', (c) => index.remove(objectKey(c)));
   const appActions = new AppActions(configMaps);
-  const hostActions = new HostActions();
+  const hostActions = new HostActions(hostEndpoints(kube, hosts, cfg.allowInsecureHosts));
   const now = () => Date.now();
   const views = {
     maxTelemetryAgeMs: cfg.maxTelemetryAge * 1000,
@@ -164,87 +190,53 @@ async function lead(
     now,
     log: log.child({ controller: 'appcontext' }),
   };
-
-  const contextsOfApp = (app: KubeObject) =>
-    contexts
-      .list(app.metadata.namespace)
-      .filter((c) => c.spec.appName === app.metadata.name)
-      .map(objectKey);
-  const waitingIn = (obj: KubeObject) =>
-    index.waitingContexts().filter((k) => splitKey(k).namespace === obj.metadata.namespace);
-  const appsUsing = (cm: KubeObject) =>
-    apps
-      .list(cm.metadata.namespace)
-      .filter((a) => a.spec.action.codeFrom?.configMapKeyRef.name === cm.metadata.name);
-
-  const appContextCtl = new Controller<AppContext>({
-    name: 'appcontext',
-    reconciler: appContextReconciler(ctxDeps),
-    informer: contexts,
-    workers: cfg.workers,
-    ignoreStatusOnlyUpdates: true,
-    logger: ctxDeps.log,
-  })
-    .watches(apps, contextsOfApp)
-    .watches(configMaps, (cm) => appsUsing(cm).flatMap(contextsOfApp))
-    .watches(hosts, (h) => [
-      ...waitingIn(h),
-      ...(h.metadata.deletionTimestamp ? index.contextsOn(h.metadata.name) : []),
-    ])
-    .watches(links, waitingIn);
-  const hostCtl = new Controller<MecHost>({
-    name: 'mechost',
-    logger: log.child({ controller: 'mechost' }),
-    informer: hosts,
-    workers: 4,
-    ignoreStatusOnlyUpdates: true,
-    reconciler: mecHostReconciler({
+  const probePeriodMs = cfg.probePeriod * 1000;
+  const hostCtl = mecHostController(
+    {
       kube,
       hosts,
+      contexts,
       links,
+      apps,
+      appActions,
       index,
       hostActions,
+      events: parts.events,
       hostSample: async (key) => {
         const read = await parts.store.getHosts([key]);
         return read.fresh[0] ?? read.stale[0];
       },
       maxTelemetryAgeMs: views.maxTelemetryAgeMs,
-      probePeriodMs: cfg.probePeriod * 1000,
+      probePeriodMs,
       allowInsecureHosts: cfg.allowInsecureHosts,
-      events: parts.events,
       now,
       log: log.child({ controller: 'mechost' }),
-    }),
-  });
-  const appCtl = new Controller<MecApp>({
-    name: 'mecapp',
-    logger: log.child({ controller: 'mecapp' }),
-    informer: apps,
-    workers: 2,
-    ignoreStatusOnlyUpdates: true,
-    reconciler: mecAppReconciler({ kube, apps, appActions, now }),
-  }).watches(configMaps, (cm) => appsUsing(cm).map(objectKey));
-  const linkCtl = new Controller<QkdLink>({
-    name: 'qkdlink',
-    logger: log.child({ controller: 'qkdlink' }),
-    informer: links,
-    workers: 2,
-    ignoreStatusOnlyUpdates: true,
-    reconciler: qkdLinkReconciler({
-      kube,
-      links,
-      apps,
-      index,
-      probePeriodMs: cfg.probePeriod * 1000,
-      events: parts.events,
-      now,
-      log: log.child({ controller: 'qkdlink' }),
-    }),
-  });
+    },
+    4,
+  );
+  const controllers = [
+    appContextController(ctxDeps, caches, cfg.workers),
+    mecAppController(
+      { kube, apps, configMaps, appActions, now, log: log.child({ controller: 'mecapp' }) },
+      2,
+    ),
+    hostCtl,
+    qkdLinkController(
+      {
+        kube,
+        links,
+        apps,
+        index,
+        probePeriodMs,
+        events: parts.events,
+        now,
+        log: log.child({ controller: 'qkdlink' }),
+      },
+      2,
+    ),
+  ] as unknown as Controller<KubeObject>[];
 
-  index.whenCaughtUp((key) => appContextCtl.queue.add(key));
-  const informers = [contexts, apps, hosts, links, configMaps] as Informer<KubeObject>[];
-  const controllers = [appContextCtl, appCtl, hostCtl, linkCtl] as unknown as Controller<KubeObject>[];
+  const informers = Object.values(caches) as Informer<KubeObject>[];
   onState({ index, hostActions, informers, controllers });
   for (const i of informers) i.start();
   // Controllers start after every cache synced: a half-filled cache would look like unused actions.

@@ -5,6 +5,8 @@ import { setCondition } from '@mecqkd/kube/conditions';
 
 export interface Placement {
   host: string;
+  /** "namespace/name" of the host. */
+  hostKey: string;
   action: string;
   referenceURI: string;
   hostKmeId: string;

@@ -1,17 +1,22 @@
 // AppContext reconciler: observe the context, its app and the hosts; decide (admission, then keep
 // or place); act (deploy the shared action on the chosen host, then record the placement in
 // status); a deleted context removes its action from the host when it was the last user there.
+// Its controller watches the context's MecApp (and the app's ConfigMap), and hosts and links for
+// the contexts that wait for them.
 import type { Logger } from '@mecqkd/common/logger';
 import type { AppContext, AppContextStatus, MecApp, MecHost, QkdLink } from '@mecqkd/crds';
+import { Controller } from '@mecqkd/kube/controller';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '@mecqkd/kube/finalizers';
+import type { Informer } from '@mecqkd/kube/informer';
 import type { KubeClient } from '@mecqkd/kube/kube-client';
-import { objectPath } from '@mecqkd/kube/kube-paths';
-import type { Cache, ReconcileResult, Reconciler } from '@mecqkd/kube/types';
+import { objectKey, objectPath } from '@mecqkd/kube/kube-paths';
+import type { Cache, KubeObject, ReconcileResult, Reconciler } from '@mecqkd/kube/types';
+import type { DesiredAction } from '../openwhisk/action.ts';
 import { invocationUrl } from '../openwhisk/action.ts';
 import { placeContext } from '../placement/place.ts';
 import type { Rng } from '../placement/rng.ts';
 import type { AppDemand, ChoicePolicy, ScoreWeights } from '../placement/types.ts';
-import type { AppActions } from './app-actions.ts';
+import type { AppActions, ConfigMap } from './app-actions.ts';
 import {
   type Placement,
   pendingStatus,
@@ -22,6 +27,7 @@ import {
 import { actionOfInstance, type ContextIndex } from './context-index.ts';
 import type { HostActions } from './host-actions.ts';
 import { APP_CONTEXT_FINALIZER, APP_CONTEXTS } from './resources.ts';
+import { statusPatch } from './status-patch.ts';
 import { appDemand, hostViews, linkViews, type ViewOptions } from './views.ts';
 
 export interface PlacementSettings {
@@ -50,15 +56,10 @@ export interface AppContextDeps {
 
 const CACHE_LAG_BACKSTOP_MS = 10_000;
 
-type Intent =
+export type Intent =
   | { kind: 'reject'; reason: string; message: string }
   | { kind: 'pending'; reason: string; message: string }
-  | {
-      kind: 'place';
-      placement: Placement;
-      action: import('../openwhisk/action.ts').DesiredAction;
-      replaces?: string;
-    };
+  | { kind: 'place'; placement: Placement; action: DesiredAction; replaces?: string };
 
 export function appContextReconciler(d: AppContextDeps): Reconciler {
   return async (key) => {
@@ -75,8 +76,62 @@ export function appContextReconciler(d: AppContextDeps): Reconciler {
   };
 }
 
+/** Keys of the contexts of a MecApp (informer index `app`, see appContextIndexes). */
+const contextsOfApp = (contexts: Informer<AppContext>, app: KubeObject) =>
+  contexts.byIndex(CONTEXTS_BY_APP, objectKey(app)).map(objectKey);
+export const CONTEXTS_BY_APP = 'app';
+export const APPS_BY_CONFIG_MAP = 'configMap';
+
+/** The informer indexes the mappings below read: contexts by app, apps by ConfigMap. */
+export function appContextIndexes(contexts: Informer<AppContext>, apps: Informer<MecApp>): void {
+  contexts.addIndex(CONTEXTS_BY_APP, (c) => [`${c.metadata.namespace}/${c.spec.appName}`]);
+  apps.addIndex(APPS_BY_CONFIG_MAP, (a) => {
+    const ref = a.spec.action.codeFrom?.configMapKeyRef.name;
+    return ref ? [`${a.metadata.namespace}/${ref}`] : [];
+  });
+}
+
+export interface AppContextWatches {
+  contexts: Informer<AppContext>;
+  apps: Informer<MecApp>;
+  hosts: Informer<MecHost>;
+  links: Informer<QkdLink>;
+  configMaps: Informer<ConfigMap>;
+}
+
+export function appContextController(
+  d: AppContextDeps,
+  w: AppContextWatches,
+  workers: number,
+): Controller<AppContext> {
+  const waitingIn = (obj: KubeObject) =>
+    d.index.waitingContexts().filter((k) => k.startsWith(`${obj.metadata.namespace}/`));
+  const appsUsing = (cm: KubeObject) => w.apps.byIndex(APPS_BY_CONFIG_MAP, objectKey(cm));
+  const ctl = new Controller<AppContext>({
+    name: 'appcontext',
+    reconciler: appContextReconciler(d),
+    informer: w.contexts,
+    workers,
+    ignoreStatusOnlyUpdates: true,
+    logger: d.log,
+  })
+    .watches(w.apps, (a) => contextsOfApp(w.contexts, a))
+    .watches(w.configMaps, (cm) => appsUsing(cm).flatMap((a) => contextsOfApp(w.contexts, a)))
+    // a host being deleted moves its contexts at once, not at the next optimisation round
+    .watches(w.hosts, (h) => [
+      ...waitingIn(h),
+      ...(h.metadata.deletionTimestamp ? d.index.contextsOn(objectKey(h)) : []),
+    ])
+    .watches(w.links, waitingIn);
+  d.index.whenCaughtUp((key) => ctl.queue.add(key));
+  return ctl;
+}
+
 /** Everything placement needs about one namespace, built once per decision. */
-export function placementWorld(d: AppContextDeps, namespace: string) {
+export function placementWorld(
+  d: Pick<AppContextDeps, 'apps' | 'hosts' | 'links' | 'index' | 'views' | 'now'>,
+  namespace: string,
+) {
   const hosts = d.hosts.list(namespace);
   const demands = new Map<string, AppDemand | undefined>();
   const demandOf = (app: string) => {
@@ -98,6 +153,7 @@ export function placementWorld(d: AppContextDeps, namespace: string) {
 export function placementOf(host: MecHost, action: string, keyPath: string[]): Placement {
   return {
     host: host.metadata.name,
+    hostKey: objectKey(host),
     action,
     referenceURI: invocationUrl(host.spec.openwhisk.apiHost, host.spec.openwhisk.namespace, action),
     hostKmeId: host.spec.kme.kmeId,
@@ -106,7 +162,15 @@ export function placementOf(host: MecHost, action: string, keyPath: string[]): P
   };
 }
 
-function decide(d: AppContextDeps, key: string, ctx: AppContext): Intent {
+/** What the context should become, from the caches alone. Pure but for the placement policy's rng. */
+export function decide(
+  d: Pick<
+    AppContextDeps,
+    'apps' | 'hosts' | 'links' | 'index' | 'appActions' | 'placement' | 'views' | 'now'
+  >,
+  key: string,
+  ctx: AppContext,
+): Intent {
   const ns = ctx.metadata.namespace!;
   const app = d.apps.get(`${ns}/${ctx.spec.appName}`);
   if (!app)
@@ -184,10 +248,10 @@ async function act(
       return { requeueAfterMs: d.pendingRetryMs };
     case 'place': {
       const { placement, action } = intent;
-      await d.hostActions.deployThen(placement.host, action, () =>
+      await d.hostActions.deployThen(placement.hostKey, action, () =>
         writeStatus(d, key, ctx, placedStatus(ctx, placement, now)),
       );
-      if (intent.replaces) await removeIfUnused(d, placement.host, intent.replaces);
+      if (intent.replaces) await removeIfUnused(d, placement.hostKey, intent.replaces);
       return undefined;
     }
   }
@@ -204,29 +268,45 @@ export async function writeStatus(
   const path = objectPath(APP_CONTEXTS, ctx.metadata.namespace, ctx.metadata.name);
   const updated = await d.kube.patchStatus<AppContext>(path, 'merge', {
     metadata: { resourceVersion: ctx.metadata.resourceVersion },
-    status: { ...nullOut(ctx.status, status), ...status },
+    status: statusPatch(ctx.status, status),
   });
-  d.index.wrote(key, updated);
+  d.index.wrote(key, updated, ctx.metadata.resourceVersion);
   if (status.phase !== ctx.status?.phase || status.host !== ctx.status?.host) {
     d.log.info('Updated AppContext status', { key, phase: status.phase, host: status.host });
   }
   return updated;
 }
 
-/** Merge patch deletes a field only when sent as null: null out what the new status drops. */
-function nullOut(before: AppContextStatus | undefined, after: AppContextStatus): Record<string, null> {
-  const out: Record<string, null> = {};
-  for (const k of Object.keys(before ?? {})) if (!(k in after)) out[k] = null;
-  return out;
-}
-
 export function removeIfUnused(
   d: Pick<AppContextDeps, 'hostActions' | 'index'>,
-  host: string,
+  hostKey: string,
   action: string,
   except?: string,
 ): Promise<boolean> {
-  return d.hostActions.removeIfUnused(host, action, () => d.index.actionUsers(host, action, except) > 0);
+  return d.hostActions.removeIfUnused(
+    hostKey,
+    action,
+    () => d.index.actionUsers(hostKey, action, except) > 0,
+  );
+}
+
+export type FinalizeIntent =
+  | { kind: 'release' }
+  | { kind: 'removeIfUnused'; hostKey: string; action: string }
+  | { kind: 'leaveToHost'; hostKey: string };
+
+/**
+ * What a deleted context must do before its finalizer goes: remove its action when it was the last
+ * user, unless its host is unknown (deleted, or never existed): then the host's own convergence, or
+ * its deletion, removes leftovers, and the context need not wait for it.
+ */
+export function decideFinalize(d: Pick<AppContextDeps, 'hosts'>, ctx: AppContext): FinalizeIntent {
+  const host = ctx.status?.host;
+  const instance = ctx.status?.appInstanceId;
+  if (!host || !instance) return { kind: 'release' };
+  const hostKey = `${ctx.metadata.namespace}/${host}`;
+  if (!d.hosts.get(hostKey)) return { kind: 'leaveToHost', hostKey };
+  return { kind: 'removeIfUnused', hostKey, action: actionOfInstance(instance) };
 }
 
 async function finalize(
@@ -235,17 +315,13 @@ async function finalize(
   ctx: AppContext,
 ): Promise<ReconcileResult | undefined> {
   if (!hasFinalizer(ctx, APP_CONTEXT_FINALIZER)) return undefined;
-  const host = ctx.status?.host;
-  const instance = ctx.status?.appInstanceId;
-  if (host && instance && d.hostActions.endpoint(host)) {
-    const action = actionOfInstance(instance);
-    if (await removeIfUnused(d, host, action, key)) {
-      d.log.info('Removed action from host: last context gone', { key, host, action });
+  const intent = decideFinalize(d, ctx);
+  if (intent.kind === 'removeIfUnused') {
+    if (await removeIfUnused(d, intent.hostKey, intent.action, key)) {
+      d.log.info('Removed action from host: last context gone', { key, ...intent });
     }
-  } else if (host && instance) {
-    // The host's endpoint is unknown (host deleted or not yet resolved): the host's own convergence
-    // removes leftovers; the context need not wait for it.
-    d.log.warn('Left action cleanup to host convergence', { key, host });
+  } else if (intent.kind === 'leaveToHost') {
+    d.log.warn('Left action cleanup to host convergence', { key, host: intent.hostKey });
   }
   await removeFinalizer(
     d.kube,

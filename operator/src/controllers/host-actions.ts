@@ -1,5 +1,6 @@
-// Actions on each host's OpenWhisk: the endpoint the MecHost reconciler resolved, the actions known
-// to exist there, and the only code that deploys or removes them (under a per-action lock).
+// Actions on each host's OpenWhisk, keyed by the MecHost's namespace/name: the endpoint (resolved
+// on first use from the MecHost and its Secret, refreshed by every host pass), the actions known to
+// exist there, and the only code that deploys or removes them (under a per-action lock).
 
 import { actionMetrics } from '@mecqkd/kube/metrics';
 import type { DesiredAction } from '../openwhisk/action.ts';
@@ -20,44 +21,68 @@ interface HostEntry {
   known: Set<string>;
 }
 
+/** The OpenWhisk endpoint of a MecHost ("namespace/name"); undefined when there is no such host. */
+export type EndpointResolver = (hostKey: string) => Promise<WhiskEndpoint | undefined>;
+
+export interface Convergence {
+  deployed: string[];
+  removed: string[];
+  /** The managed actions on the host afterwards, sorted. */
+  present: string[];
+}
+
 export class HostActions {
   private readonly hosts = new Map<string, HostEntry>();
   private readonly lock = new KeyedLock();
   /** Deploys in flight, so concurrent placements of one action deploy it once. */
   private readonly deploying = new Map<string, Promise<void>>();
+  /** First resolutions in flight, so a burst of reconciles (e.g. after a restart) reads the Secret once. */
+  private readonly resolving = new Map<string, Promise<Whisk | undefined>>();
 
-  /** Registers (or refreshes) a host's OpenWhisk endpoint; a changed endpoint forgets what was known. */
-  setEndpoint(host: string, endpoint: WhiskEndpoint): void {
-    const current = this.hosts.get(host);
-    if (current && JSON.stringify(current.endpoint) === JSON.stringify(endpoint)) return;
-    this.hosts.set(host, { endpoint, client: whiskClient(endpoint), known: new Set() });
+  constructor(private readonly resolve: EndpointResolver) {}
+
+  /**
+   * Resolves the host's endpoint again (its Secret may have rotated); a changed endpoint forgets
+   * what was known. Undefined when the host does not exist.
+   */
+  async refresh(hostKey: string): Promise<Whisk | undefined> {
+    const endpoint = await this.resolve(hostKey);
+    if (!endpoint) {
+      this.hosts.delete(hostKey);
+      return undefined;
+    }
+    const current = this.hosts.get(hostKey);
+    if (current && JSON.stringify(current.endpoint) === JSON.stringify(endpoint)) return current.client;
+    const entry = { endpoint, client: whiskClient(endpoint), known: new Set<string>() };
+    this.hosts.set(hostKey, entry);
+    return entry.client;
   }
 
-  forgetHost(host: string): void {
-    this.hosts.delete(host);
+  forgetHost(hostKey: string): void {
+    this.hosts.delete(hostKey);
   }
 
-  endpoint(host: string): WhiskEndpoint | undefined {
-    return this.hosts.get(host)?.endpoint;
-  }
-
-  client(host: string): Whisk | undefined {
-    return this.hosts.get(host)?.client;
-  }
-
-  private entry(host: string): HostEntry {
-    const e = this.hosts.get(host);
-    if (!e) throw new Error(`host ${host} has no resolved OpenWhisk endpoint yet`);
-    return e;
+  private async entry(hostKey: string): Promise<HostEntry | undefined> {
+    if (!this.hosts.has(hostKey)) {
+      let first = this.resolving.get(hostKey);
+      if (!first) {
+        first = this.refresh(hostKey).finally(() => this.resolving.delete(hostKey));
+        this.resolving.set(hostKey, first);
+      }
+      await first;
+    }
+    return this.hosts.get(hostKey);
   }
 
   /**
-   * Deploys `action` on `host` unless it is known to be there, then runs `record` (the status write
-   * that makes a context a user of the action) under the same lock, so no removal can slip between.
+   * Deploys `action` on the host unless it is known to be there, then runs `record` (the status
+   * write that makes a context a user of the action) under the same lock, so no removal can slip
+   * between.
    */
-  deployThen<T>(host: string, action: DesiredAction, record: () => Promise<T>): Promise<T> {
-    const e = this.entry(host);
-    const key = `${host}/${action.name}`;
+  async deployThen<T>(hostKey: string, action: DesiredAction, record: () => Promise<T>): Promise<T> {
+    const e = await this.entry(hostKey);
+    if (!e) throw new Error(`MecHost ${hostKey} not found: cannot deploy action ${action.name}`);
+    const key = `${hostKey}/${action.name}`;
     return this.lock.shared(key, async () => {
       if (!e.known.has(action.name)) {
         let inflight = this.deploying.get(key);
@@ -74,11 +99,14 @@ export class HostActions {
     });
   }
 
-  /** Removes `action` from `host` when `inUse()`, asked under the lock, says no context needs it. */
-  removeIfUnused(host: string, action: string, inUse: () => boolean): Promise<boolean> {
-    const e = this.hosts.get(host);
-    if (!e) return Promise.resolve(false);
-    return this.lock.exclusive(`${host}/${action}`, async () => {
+  /**
+   * Removes `action` from the host when `inUse()`, asked under the lock, says no context needs it.
+   * False when it was not removed, including when the host's endpoint cannot be resolved.
+   */
+  async removeIfUnused(hostKey: string, action: string, inUse: () => boolean): Promise<boolean> {
+    const e = await this.entry(hostKey);
+    if (!e) return false;
+    return this.lock.exclusive(`${hostKey}/${action}`, async () => {
       if (inUse()) return false;
       const removed = await removeAction(e.client, action);
       if (removed) actionMetrics.removed.inc();
@@ -88,18 +116,32 @@ export class HostActions {
   }
 
   /**
-   * Makes the host's managed actions exactly the needed ones: removes leftovers (e.g. after a crash
-   * between deploy and status write) and notes what exists. Returns the names it removed.
+   * Makes the host's managed actions exactly the needed ones, both ways: deploys what a placed
+   * context needs and is missing (e.g. deleted by hand), removes leftovers (e.g. after a crash
+   * between deploy and status write). `needed` maps each action in use to its desired form, when
+   * its app still builds it.
    */
-  async converge(host: string, inUse: (action: string) => boolean): Promise<string[]> {
-    const e = this.entry(host);
-    const present = await managedActions(e.client);
+  async converge(
+    hostKey: string,
+    needed: ReadonlyMap<string, DesiredAction | undefined>,
+    inUse: (action: string) => boolean,
+  ): Promise<Convergence> {
+    const e = await this.entry(hostKey);
+    if (!e) throw new Error(`MecHost ${hostKey} not found: cannot list its actions`);
+    const listed = new Set(await managedActions(e.client));
     e.known.clear();
-    for (const name of present) e.known.add(name);
-    const removed: string[] = [];
-    for (const name of present) {
-      if (await this.removeIfUnused(host, name, () => inUse(name))) removed.push(name);
+    for (const name of listed) e.known.add(name);
+    const deployed: string[] = [];
+    for (const [name, desired] of needed) {
+      if (listed.has(name) || !desired) continue;
+      await this.deployThen(hostKey, desired, async () => undefined);
+      deployed.push(name);
     }
-    return removed;
+    const removed: string[] = [];
+    for (const name of listed) {
+      if (await this.removeIfUnused(hostKey, name, () => inUse(name))) removed.push(name);
+    }
+    const present = [...listed, ...deployed].filter((n) => !removed.includes(n)).sort();
+    return { deployed, removed, present };
   }
 }

@@ -1,13 +1,19 @@
 // MecApp reconciler: a catalog entry is Ready when its action can be built (code resolved); its
-// status names the digest that deployed actions carry, or why its ConfigMap cannot be used.
+// status names the digest that deployed actions carry, or why its ConfigMap cannot be used. Its
+// controller also watches the ConfigMaps apps take their code from.
 import { jsonEqual } from '@mecqkd/common/canonical-json';
+import type { Logger } from '@mecqkd/common/logger';
 import type { MecApp, MecAppStatus } from '@mecqkd/crds';
 import { setCondition } from '@mecqkd/kube/conditions';
+import { Controller } from '@mecqkd/kube/controller';
+import type { Informer } from '@mecqkd/kube/informer';
 import type { KubeClient } from '@mecqkd/kube/kube-client';
-import { objectPath } from '@mecqkd/kube/kube-paths';
+import { objectKey, objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache, Reconciler } from '@mecqkd/kube/types';
 import type { ActionResult, AppActions, ConfigMap } from './app-actions.ts';
+import { APPS_BY_CONFIG_MAP } from './appcontext.ts';
 import { CONFIG_MAPS, MEC_APPS } from './resources.ts';
+import { statusPatch } from './status-patch.ts';
 import { ACTION_CODE_SELECTOR, hasActionCodeLabel } from './trust.ts';
 
 export interface MecAppDeps {
@@ -68,9 +74,23 @@ export function mecAppReconciler(d: MecAppDeps): Reconciler {
     };
     if (!jsonEqual(app.status ?? {}, status)) {
       await d.kube.patchStatus(objectPath(MEC_APPS, app.metadata.namespace, app.metadata.name), 'merge', {
-        status: { actionDigest: null, ...status },
+        status: statusPatch(app.status, status),
       });
     }
     return undefined;
   };
+}
+
+export function mecAppController(
+  d: MecAppDeps & { apps: Informer<MecApp>; configMaps: Informer<ConfigMap>; log: Logger },
+  workers: number,
+): Controller<MecApp> {
+  return new Controller<MecApp>({
+    name: 'mecapp',
+    logger: d.log,
+    informer: d.apps,
+    workers,
+    ignoreStatusOnlyUpdates: true,
+    reconciler: mecAppReconciler(d),
+  }).watches(d.configMaps, (cm) => d.apps.byIndex(APPS_BY_CONFIG_MAP, objectKey(cm)).map(objectKey));
 }

@@ -1,46 +1,59 @@
-// MecHost reconciler: resolve the host's credentials (refusing those trust.ts does not allow),
-// probe its OpenWhisk and KME, fold in the latest telemetry, converge the actions deployed there
-// with the contexts placed there, and record it all in status. Runs again every probe period.
+// MecHost reconciler: probe the host's OpenWhisk and KME (refusing credentials and endpoints that
+// trust.ts does not allow), converge the actions deployed there with
+// the contexts placed there (both ways), fold in the latest telemetry, and record it all in status;
+// runs again every probe period. A host being deleted keeps its finalizer until the contexts on it
+// have moved (they are re-queued the moment deletion starts) and its actions are gone.
 
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
-import type { MecHost, MecHostStatus, QkdLink } from '@mecqkd/crds';
+import type { AppContext, MecApp, MecHost, MecHostStatus, QkdLink } from '@mecqkd/crds';
 import { setCondition } from '@mecqkd/kube/conditions';
+import { Controller } from '@mecqkd/kube/controller';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '@mecqkd/kube/finalizers';
+import type { Informer } from '@mecqkd/kube/informer';
 import type { KubeClient } from '@mecqkd/kube/kube-client';
 import { objectPath } from '@mecqkd/kube/kube-paths';
-import type { Cache, ReconcileResult, Reconciler } from '@mecqkd/kube/types';
+import type { ReconcileResult, Reconciler } from '@mecqkd/kube/types';
+import type { DesiredAction } from '../openwhisk/action.ts';
 import type { HostSample } from '../telemetry/types.ts';
+import type { AppActions } from './app-actions.ts';
 import type { ContextIndex } from './context-index.ts';
 import type { EventSink } from './events.ts';
-import type { HostActions } from './host-actions.ts';
+import type { Convergence, HostActions } from './host-actions.ts';
 import { type ProbeResult, probeKme, probeOpenWhisk } from './probes.ts';
-import { MEC_HOSTS } from './resources.ts';
-import { openwhiskAuth, SecretError, tlsMaterial } from './secrets.ts';
+import { MEC_HOST_FINALIZER, MEC_HOSTS } from './resources.ts';
+import { SecretError, tlsMaterial } from './secrets.ts';
+import { statusPatch } from './status-patch.ts';
 import { tlsAgents } from './tls-agents.ts';
 import { INSECURE_ENDPOINT, insecureEndpoint, SECRET_NOT_PERMITTED } from './trust.ts';
 
 export interface MecHostDeps {
   kube: KubeClient;
-  hosts: Cache<MecHost>;
-  links: Cache<QkdLink>;
+  hosts: Informer<MecHost>;
+  contexts: Informer<AppContext>;
+  links: Informer<QkdLink>;
+  apps: Informer<MecApp>;
+  appActions: AppActions;
   index: ContextIndex;
   hostActions: HostActions;
+  events: EventSink;
   /** Latest telemetry sample of a host ("namespace/name"), if any. */
   hostSample: (key: string) => Promise<HostSample | undefined>;
   maxTelemetryAgeMs: number;
   probePeriodMs: number;
   /** --allow-insecure-hosts: accept plain-HTTP or unverified OpenWhisk endpoints. */
   allowInsecureHosts: boolean;
-  events: EventSink;
   now: () => number;
   log: Logger;
 }
+
+/** How often a host being deleted looks again whether its contexts have left (events also wake it). */
+const DRAIN_RECHECK_MS = 2_000;
 
 /** A probe the operator would not run: credentials or an endpoint it is not allowed to use. */
 type Probe = ProbeResult & { refused?: boolean };
 
 async function probe(d: MecHostDeps, key: string, host: MecHost): Promise<Probe> {
-  const ns = host.metadata.namespace!;
   const { openwhisk, kme } = host.spec;
   const insecure = insecureEndpoint(openwhisk);
   if (insecure && !d.allowInsecureHosts) {
@@ -48,16 +61,11 @@ async function probe(d: MecHostDeps, key: string, host: MecHost): Promise<Probe>
     return { ok: false, reason: INSECURE_ENDPOINT, message, refused: true };
   }
   try {
-    const auth = await openwhiskAuth(d.kube, ns, openwhisk.credentialsSecret.name);
-    d.hostActions.setEndpoint(host.metadata.name, {
-      apiHost: openwhisk.apiHost,
-      namespace: openwhisk.namespace,
-      auth,
-      insecure: openwhisk.insecure,
-    });
-    const tls = await tlsMaterial(d.kube, ns, kme.credentialsSecret.name);
-    const whisk = await probeOpenWhisk(d.hostActions.client(host.metadata.name)!, openwhisk.apiHost);
-    if (!whisk.ok) return whisk;
+    const whisk = await d.hostActions.refresh(key);
+    if (!whisk) return { ok: false, reason: 'HostNotFound', message: `MecHost ${key} is gone` };
+    const tls = await tlsMaterial(d.kube, host.metadata.namespace!, kme.credentialsSecret.name);
+    const ow = await probeOpenWhisk(whisk, openwhisk.apiHost);
+    if (!ow.ok) return ow;
     const keys = await probeKme(kme.url, kme.saeId, tlsAgents.agentFor(`MecHost ${key}`, tls));
     if (!keys.ok) return keys;
     return { ok: true, reason: 'HostReady', message: `OpenWhisk and KME ${kme.kmeId} reachable` };
@@ -82,68 +90,178 @@ export function hostKeyAvailability(host: MecHost, links: QkdLink[]): number | u
   return values.length ? Math.max(...values) : undefined;
 }
 
+/** The actions the host's placed contexts use, each with its desired form while its app builds it. */
+function neededActions(d: MecHostDeps, key: string, host: MecHost): Map<string, DesiredAction | undefined> {
+  const needed = new Map<string, DesiredAction | undefined>();
+  for (const [action, appName] of d.index.actionsOn(key)) {
+    const app = d.apps.get(`${host.metadata.namespace}/${appName}`);
+    const desired = app ? d.appActions.of(app) : undefined;
+    // an app that changed deploys under a new name: its contexts move to that one themselves
+    needed.set(action, desired?.ok && desired.action.name === action ? desired.action : undefined);
+  }
+  return needed;
+}
+
+export interface HostObservation {
+  ready: ProbeResult;
+  sample: HostSample | undefined;
+  keyAvailability: number | undefined;
+  contextCount: number;
+  /** Managed actions listed on the host's OpenWhisk; undefined when it could not be listed. */
+  deployedActions: string[] | undefined;
+}
+
+/** The status a host's observation spells out. Pure. */
+export function mecHostStatus(
+  host: MecHost,
+  o: HostObservation,
+  now: number,
+  maxTelemetryAgeMs: number,
+): MecHostStatus {
+  const { sample, ready } = o;
+  const fresh = sample !== undefined && now - sample.time <= maxTelemetryAgeMs;
+  const gen = host.metadata.generation ?? 0;
+  let conditions = setCondition(
+    host.status?.conditions ?? [],
+    {
+      type: 'Ready',
+      status: ready.ok ? 'True' : 'False',
+      reason: ready.reason,
+      message: ready.message,
+      observedGeneration: gen,
+    },
+    new Date(now),
+  );
+  conditions = setCondition(
+    conditions,
+    {
+      type: 'TelemetryFresh',
+      status: fresh ? 'True' : 'False',
+      reason: fresh ? 'Fresh' : sample ? 'Stale' : 'NoTelemetry',
+      // no age here: it would change the status, and cost a write, on every pass
+      message: sample
+        ? `load ${sample.load.toFixed(3)} from ${sample.source} at ${new Date(sample.time).toISOString()}`
+        : 'no load sample yet',
+      observedGeneration: gen,
+    },
+    new Date(now),
+  );
+  return {
+    observedGeneration: gen,
+    conditions,
+    ...(sample
+      ? { load: Number(sample.load.toFixed(4)), telemetryTime: new Date(sample.time).toISOString() }
+      : {}),
+    ...(o.keyAvailability !== undefined ? { keyAvailability: Number(o.keyAvailability.toFixed(4)) } : {}),
+    contextCount: o.contextCount,
+    ...(o.deployedActions ? { deployedActions: o.deployedActions } : {}),
+  };
+}
+
+async function convergeActions(d: MecHostDeps, key: string, host: MecHost): Promise<Convergence> {
+  const c = await d.hostActions.converge(key, neededActions(d, key, host), (action) => inUse(d, key, action));
+  if (c.deployed.length) d.log.info('Redeployed missing actions on host', { key, actions: c.deployed });
+  if (c.removed.length) d.log.info('Removed unused actions from host', { key, actions: c.removed });
+  return c;
+}
+
+/**
+ * In use by a placed context, or possibly by one the cache cannot show: a context that fails
+ * validation (e.g. written by a newer operator) may be placed here, so nothing is removed meanwhile.
+ */
+function inUse(d: MecHostDeps, key: string, action: string): boolean {
+  const ns = key.slice(0, key.indexOf('/'));
+  return d.index.actionUsers(key, action) > 0 || d.contexts.rejectedKeys(ns).length > 0;
+}
+
+/** Deletion: wait until no context is placed here, remove the host's actions, release the host. */
+async function finalizeHost(
+  d: MecHostDeps,
+  key: string,
+  host: MecHost,
+): Promise<ReconcileResult | undefined> {
+  if (!hasFinalizer(host, MEC_HOST_FINALIZER)) return undefined;
+  const staying = d.index.contextCount(key);
+  if (staying > 0) {
+    d.log.info('MecHost being deleted waits for its contexts to move', { key, contexts: staying });
+    return { requeueAfterMs: DRAIN_RECHECK_MS };
+  }
+  try {
+    const c = await d.hostActions.converge(key, new Map(), (action) => inUse(d, key, action));
+    if (c.removed.length) d.log.info('Removed actions of a deleted host', { key, actions: c.removed });
+  } catch (err) {
+    // The host is going away: an unreachable OpenWhisk must not keep the MecHost forever.
+    d.events.record(host, {
+      type: 'Warning',
+      reason: 'CleanupFailed',
+      action: 'RemoveActions',
+      note: `actions left on the host's OpenWhisk: ${(err as Error).message}`,
+    });
+  }
+  await removeFinalizer(
+    d.kube,
+    objectPath(MEC_HOSTS, host.metadata.namespace, host.metadata.name),
+    host,
+    MEC_HOST_FINALIZER,
+  );
+  d.hostActions.forgetHost(key);
+  tlsAgents.drop(`MecHost ${key}`);
+  return undefined;
+}
+
 export function mecHostReconciler(d: MecHostDeps): Reconciler {
   return async (key): Promise<ReconcileResult | undefined> => {
-    const host = d.hosts.get(key);
-    if (!host) {
-      d.hostActions.forgetHost(key.slice(key.indexOf('/') + 1));
+    const cached = d.hosts.get(key);
+    if (!cached) {
+      d.hostActions.forgetHost(key);
       tlsAgents.drop(`MecHost ${key}`);
       return undefined;
     }
-    const name = host.metadata.name;
+    if (cached.metadata.deletionTimestamp) return finalizeHost(d, key, cached);
+    const path = objectPath(MEC_HOSTS, cached.metadata.namespace, cached.metadata.name);
+    const host = (await addFinalizer(d.kube, path, cached, MEC_HOST_FINALIZER)) ?? cached;
     const ready = await probe(d, key, host);
     if (ready.refused) {
       // nothing may go on using what was resolved before the refusal
-      d.hostActions.forgetHost(name);
+      d.hostActions.forgetHost(key);
       tlsAgents.drop(`MecHost ${key}`);
       d.events.record(host, { type: 'Warning', reason: ready.reason, action: 'Probe', note: ready.message });
     }
-    if (ready.ok) {
-      const removed = await d.hostActions.converge(name, (action) => d.index.actionUsers(name, action) > 0);
-      if (removed.length) d.log.info('Removed unused actions from host', { key, actions: removed });
-    }
-    const sample = await d.hostSample(key);
-    const now = d.now();
-    const fresh = sample !== undefined && now - sample.time <= d.maxTelemetryAgeMs;
-    const gen = host.metadata.generation ?? 0;
-    let conditions = setCondition(
-      host.status?.conditions ?? [],
+    const converged = ready.ok ? await convergeActions(d, key, host) : undefined;
+    const status = mecHostStatus(
+      host,
       {
-        type: 'Ready',
-        status: ready.ok ? 'True' : 'False',
-        reason: ready.reason,
-        message: ready.message,
-        observedGeneration: gen,
+        ready,
+        sample: await d.hostSample(key),
+        keyAvailability: hostKeyAvailability(host, d.links.list(host.metadata.namespace)),
+        contextCount: d.index.contextCount(key),
+        deployedActions: converged?.present,
       },
-      new Date(now),
+      d.now(),
+      d.maxTelemetryAgeMs,
     );
-    conditions = setCondition(
-      conditions,
-      {
-        type: 'TelemetryFresh',
-        status: fresh ? 'True' : 'False',
-        reason: fresh ? 'Fresh' : sample ? 'Stale' : 'NoTelemetry',
-        message: sample
-          ? `load ${sample.load.toFixed(3)} from ${sample.source}, ${Math.round((now - sample.time) / 1000)} s old`
-          : 'no load sample yet',
-        observedGeneration: gen,
-      },
-      new Date(now),
-    );
-    const keyAvailability = hostKeyAvailability(host, d.links.list(host.metadata.namespace));
-    const status: MecHostStatus = {
-      observedGeneration: gen,
-      conditions,
-      ...(sample
-        ? { load: Number(sample.load.toFixed(4)), telemetryTime: new Date(sample.time).toISOString() }
-        : {}),
-      ...(keyAvailability !== undefined ? { keyAvailability: Number(keyAvailability.toFixed(4)) } : {}),
-      contextCount: d.index.contextCount(name),
-      deployedActions: [...d.index.actionsOn(name)].sort(),
-    };
     if (!jsonEqual(host.status ?? {}, status)) {
-      await d.kube.patchStatus(objectPath(MEC_HOSTS, host.metadata.namespace, name), 'merge', { status });
+      await d.kube.patchStatus(path, 'merge', { status: statusPatch(host.status, status) });
     }
     return { requeueAfterMs: d.probePeriodMs };
   };
+}
+
+/** Wakes a host being deleted whenever one of its contexts changes (e.g. moves away). */
+function deletingHostOf(d: MecHostDeps, ctx: AppContext): string[] {
+  const name = ctx.status?.host;
+  if (!name) return [];
+  const key = `${ctx.metadata.namespace}/${name}`;
+  return d.hosts.get(key)?.metadata.deletionTimestamp ? [key] : [];
+}
+
+export function mecHostController(d: MecHostDeps, workers: number): Controller<MecHost> {
+  return new Controller<MecHost>({
+    name: 'mechost',
+    logger: d.log,
+    informer: d.hosts,
+    workers,
+    ignoreStatusOnlyUpdates: true,
+    reconciler: mecHostReconciler(d),
+  }).watches(d.contexts, (ctx) => deletingHostOf(d, ctx));
 }

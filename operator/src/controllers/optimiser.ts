@@ -80,7 +80,7 @@ export async function migrate(d: OptimiserDeps, m: Migration): Promise<boolean> 
     migratingStatus(ctx, m.to, m.reason, now),
   );
   const placement = placementOf(target, desired.action.name, m.path);
-  const moved = await d.hostActions.deployThen(m.to, desired.action, () =>
+  const moved = await d.hostActions.deployThen(placement.hostKey, desired.action, () =>
     writeStatus(
       d,
       m.context,
@@ -96,7 +96,7 @@ export async function migrate(d: OptimiserDeps, m: Migration): Promise<boolean> 
   });
   actionMetrics.migrations.labels(m.reason).inc();
   d.log.info('Migrated AppContext', { key: m.context, from: m.from, to: m.to, reason: m.reason });
-  if (origin) await removeIfUnused(d, m.from, origin);
+  if (origin) await removeIfUnused(d, `${namespace}/${m.from}`, origin);
   return true;
 }
 

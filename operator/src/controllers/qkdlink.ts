@@ -7,6 +7,8 @@ import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
 import type { MecApp, QkdLink, QkdLinkStatus } from '@mecqkd/crds';
 import { setCondition } from '@mecqkd/kube/conditions';
+import { Controller } from '@mecqkd/kube/controller';
+import type { Informer } from '@mecqkd/kube/informer';
 import type { KubeClient } from '@mecqkd/kube/kube-client';
 import { objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache, Reconciler } from '@mecqkd/kube/types';
@@ -70,7 +72,11 @@ export function combineEnds(
 
 function expectedConsumption(d: QkdLinkDeps, link: QkdLink): number {
   let bits = 0;
-  for (const [app, n] of d.index.linkUsers(link.spec.source.kmeId, link.spec.target.kmeId)) {
+  for (const [app, n] of d.index.linkUsers(
+    link.metadata.namespace,
+    link.spec.source.kmeId,
+    link.spec.target.kmeId,
+  )) {
     const a = d.apps.get(`${link.metadata.namespace}/${app}`);
     if (!a) continue;
     const p = a.spec.placement;
@@ -150,4 +156,15 @@ export function qkdLinkReconciler(d: QkdLinkDeps): Reconciler {
     }
     return { requeueAfterMs: d.probePeriodMs };
   };
+}
+
+export function qkdLinkController(d: QkdLinkDeps & { links: Informer<QkdLink> }, workers: number) {
+  return new Controller<QkdLink>({
+    name: 'qkdlink',
+    logger: d.log,
+    informer: d.links,
+    workers,
+    ignoreStatusOnlyUpdates: true,
+    reconciler: qkdLinkReconciler(d),
+  });
 }

@@ -13,4 +13,6 @@ export const CONFIG_MAPS: ResourceType = { group: '', version: 'v1', plural: 'co
 
 /** Held by every AppContext until its action is removed from the host (when it was the last user). */
 export const APP_CONTEXT_FINALIZER = 'mecqkd.io/action-cleanup';
+/** Held by every MecHost until its contexts have moved and its actions are removed. */
+export const MEC_HOST_FINALIZER = 'mecqkd.io/host-cleanup';
 export const FIELD_MANAGER = 'mecqkd-operator';

@@ -43,6 +43,8 @@ export function appDemand(app: MecApp, hosts: MecHost[], opts: ViewOptions): App
 /** What a host's view takes from the MecHost object alone, memoised per cached object. */
 interface HostStatic {
   name: string;
+  /** "namespace/name": what the context index is keyed by. */
+  key: string;
   labels: Record<string, string>;
   location: HostView['location'];
   kmeId: string;
@@ -60,6 +62,7 @@ function hostStatic(h: MecHost): HostStatic {
   const s = h.status;
   const fresh: HostStatic = {
     name: h.metadata.name,
+    key: `${h.metadata.namespace}/${h.metadata.name}`,
     labels: h.metadata.labels ?? {},
     location: h.spec.location,
     kmeId: h.spec.kme.kmeId,
@@ -87,7 +90,7 @@ export function hostViews(
     const st = hostStatic(h);
     const fresh = st.load !== undefined && now - st.measuredAt <= opts.maxTelemetryAgeMs;
     // contexts placed after the measurement add load the measurement cannot show yet
-    const unseen = index.placedSince(st.name, st.measuredAt, loadOf);
+    const unseen = index.placedSince(st.key, st.measuredAt, loadOf);
     return {
       name: st.name,
       ready: fresh && st.readyCondition,
@@ -95,7 +98,7 @@ export function hostViews(
       location: st.location,
       kmeId: st.kmeId,
       load: Math.min(1, (st.load ?? 1) + unseen),
-      contexts: index.contextCount(st.name),
+      contexts: index.contextCount(st.key),
       maxContexts: st.maxContexts,
       memoryMb: st.memoryMb,
     };
@@ -113,7 +116,8 @@ export function linkViews(
     const s = l.status;
     const ends: [string, string] = [l.spec.source.kmeId, l.spec.target.kmeId];
     let committed = 0;
-    for (const [app, n] of index.linkUsers(...ends)) committed += n * (demandOf(app)?.keyRate ?? 0);
+    for (const [app, n] of index.linkUsers(l.metadata.namespace, ...ends))
+      committed += n * (demandOf(app)?.keyRate ?? 0);
     return {
       name: l.metadata.name,
       ends,

@@ -9,12 +9,12 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
     const b = context('cardio', placed('h1', 'act-1'));
     idx.upsert(key(a), a);
     idx.upsert(key(b), b);
-    expect(idx.actionUsers('h1', 'act-1')).to.equal(2);
-    expect(idx.actionUsers('h1', 'act-1', key(a))).to.equal(1);
+    expect(idx.actionUsers('ns/h1', 'act-1')).to.equal(2);
+    expect(idx.actionUsers('ns/h1', 'act-1', key(a))).to.equal(1);
     const deleting = { ...b, metadata: { ...b.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } };
     idx.upsert(key(b), deleting);
-    expect(idx.actionUsers('h1', 'act-1', key(a))).to.equal(0);
-    expect([...idx.actionsOn('h1')]).to.deep.equal(['act-1']);
+    expect(idx.actionUsers('ns/h1', 'act-1', key(a))).to.equal(0);
+    expect([...idx.actionsOn('ns/h1').keys()]).to.deep.equal(['act-1']);
   });
 
   it('moves a context between hosts on update and forgets it on delete', () => {
@@ -22,10 +22,10 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
     const a = context('cardio', placed('h1', 'act-1'));
     idx.upsert(key(a), a);
     idx.upsert(key(a), { ...a, status: { ...a.status, ...placed('h2', 'act-1') } });
-    expect(idx.contextCount('h1')).to.equal(0);
-    expect(idx.contextCount('h2')).to.equal(1);
+    expect(idx.contextCount('ns/h1')).to.equal(0);
+    expect(idx.contextCount('ns/h2')).to.equal(1);
     idx.remove(key(a));
-    expect(idx.contextCount('h2')).to.equal(0);
+    expect(idx.contextCount('ns/h2')).to.equal(0);
     expect([...idx.placed()]).to.deep.equal([]);
   });
 
@@ -33,9 +33,9 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
     const idx = new ContextIndex();
     const relayed = context('covid', placed('h2', 'act-2', undefined, ['KME_C', 'KME_R', 'KME_H2']));
     idx.upsert(key(relayed), relayed);
-    expect(Object.fromEntries(idx.linkUsers('KME_R', 'KME_C'))).to.deep.equal({ covid: 1 });
-    expect(Object.fromEntries(idx.linkUsers('KME_H2', 'KME_R'))).to.deep.equal({ covid: 1 });
-    expect(idx.linkUsers('KME_C', 'KME_H2').size).to.equal(0);
+    expect(Object.fromEntries(idx.linkUsers('ns', 'KME_R', 'KME_C'))).to.deep.equal({ covid: 1 });
+    expect(Object.fromEntries(idx.linkUsers('ns', 'KME_H2', 'KME_R'))).to.deep.equal({ covid: 1 });
+    expect(idx.linkUsers('ns', 'KME_C', 'KME_H2').size).to.equal(0);
   });
 
   it('lists only Pending contexts as waiting for hosts or links to change', () => {
@@ -66,21 +66,21 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
       status: placed('h1', 'act-1'),
     };
     idx.wrote(key(a), written as typeof a);
-    expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
+    expect(idx.actionUsers('ns/h1', 'act-1')).to.equal(1);
     expect(idx.waitingContexts()).to.deep.equal([]);
     // a stale event (older than our write) does not undo it, and a reconcile of it is put off
     idx.upsert(key(a), a);
-    expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
+    expect(idx.actionUsers('ns/h1', 'act-1')).to.equal(1);
     expect(idx.waitingContexts()).to.deep.equal([]);
     const caughtUp: string[] = [];
     idx.whenCaughtUp((k) => caughtUp.push(k));
     expect(idx.deferIfBehind(key(a), a)).to.equal(true);
-    expect(idx.deferIfBehind(key(a), written as typeof a)).to.equal(false);
     expect(caughtUp).to.deep.equal([]);
     // the watch catches up with the written version: the put-off reconcile is handed back
     idx.upsert(key(a), written as typeof a);
-    expect(idx.actionUsers('h1', 'act-1')).to.equal(1);
+    expect(idx.actionUsers('ns/h1', 'act-1')).to.equal(1);
     expect(caughtUp).to.deep.equal([key(a)]);
+    expect(idx.deferIfBehind(key(a), written as typeof a)).to.equal(false);
     expect(idx.waitingContexts()).to.deep.equal([]);
   });
 
@@ -100,12 +100,12 @@ describe('ContextIndex (derived from cached AppContexts)', () => {
     const since = Date.parse('2026-01-01T00:00:01Z');
     // weights tell the apps apart: cardio counts 1, covid 100
     const weight = (app: string) => (app === 'covid' ? 100 : 1);
-    expect(idx.placedSince('h1', since, weight)).to.equal(102);
+    expect(idx.placedSince('ns/h1', since, weight)).to.equal(102);
     idx.upsert(key(made[1]!), {
       ...made[1]!,
       status: { ...made[1]!.status, ...placed('h2', 'act-1', times[1]) },
     });
-    expect(idx.placedSince('h1', since, weight)).to.equal(101);
-    expect(idx.placedSince('h2', since, weight)).to.equal(1);
+    expect(idx.placedSince('ns/h1', since, weight)).to.equal(101);
+    expect(idx.placedSince('ns/h2', since, weight)).to.equal(1);
   });
 });

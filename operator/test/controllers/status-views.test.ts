@@ -12,6 +12,7 @@ import { app, context, host, key, link, placed } from './fixtures.ts';
 const now = new Date('2026-02-01T10:00:00Z');
 const placement = {
   host: 'h1',
+  hostKey: 'ns/h1',
   action: 'mecqkd-cardio-abc',
   referenceURI: 'http://127.0.0.1:1/api/v1/namespaces/_/actions/mecqkd-cardio-abc',
   hostKmeId: 'KME_H1',

@@ -10,10 +10,14 @@ import openwhisk from 'openwhisk';
 import { type OperatorConfig, parseOperatorConfig } from '../../src/config.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
 import { buildParts } from '../../src/parts.ts';
+import { parseExposition } from '../../src/telemetry/exposition.ts';
+
+/** A flag given as undefined is left out (e.g. `namespace: undefined` watches all namespaces). */
+export type FlagValues = Record<string, string | number | boolean | undefined>;
 
 /** Fast periods for tests; everything else as an operator would run. */
-export function testFlags(tb: MecTestbed, over: Record<string, string | number | boolean> = {}): string[] {
-  const flags: Record<string, string | number | boolean> = {
+export function testFlags(tb: MecTestbed, over: FlagValues = {}): string[] {
+  const flags: FlagValues = {
     kubeconfig: tb.cp.kubeconfigPath,
     namespace: tb.namespace,
     redisUrl: tb.redis.url,
@@ -33,27 +37,19 @@ export function testFlags(tb: MecTestbed, over: Record<string, string | number |
     allowInsecureHosts: true,
     ...over,
   };
-  return Object.entries(flags).flatMap(([k, v]) => [
-    `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
-    String(v),
-  ]);
+  return Object.entries(flags).flatMap(([k, v]) =>
+    v === undefined ? [] : [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(v)],
+  );
 }
 
-export async function runOperator(
-  tb: MecTestbed,
-  over: Record<string, string | number | boolean> = {},
-): Promise<RunningOperator> {
+export async function runOperator(tb: MecTestbed, over: FlagValues = {}): Promise<RunningOperator> {
   const cfg: OperatorConfig = parseOperatorConfig(testFlags(tb, over), {});
   const log = createLogger('operator', process.env.LOG_LEVEL ?? 'warn');
   return startOperator(cfg, await buildParts(cfg, log));
 }
 
 /** The operator binary as a child process (for SIGKILL and multi-replica tests). */
-export async function runOperatorProcess(
-  tb: MecTestbed,
-  name: string,
-  over: Record<string, string | number | boolean> = {},
-) {
+export async function runOperatorProcess(tb: MecTestbed, name: string, over: FlagValues = {}) {
   const bin = join(import.meta.dirname, '..', '..', 'bin', 'operator.mjs');
   return startProcess({
     name,
@@ -81,6 +77,14 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** Reconciles the operator's controller `name` has finished so far (from its /metrics). */
+export async function reconciles(op: RunningOperator, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${op.health.port}/metrics`)).text();
+  return parseExposition(text)
+    .filter((s) => s.name === 'controller_runtime_reconcile_total' && s.labels.controller === name)
+    .reduce((sum, s) => sum + s.value, 0);
 }
 
 export async function getJson<T>(tb: MecTestbed, kind: string, name?: string): Promise<T> {
