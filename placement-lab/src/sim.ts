@@ -13,6 +13,7 @@ import type {
   LinkView,
   OptimiseOptions,
   PlacedContext,
+  ScoreWeights,
 } from '@mecqkd/operator/placement/types';
 import { EventQueue } from './heap.ts';
 import { CLIENT_KME, type Instance } from './model.ts';
@@ -48,6 +49,8 @@ export interface SimConfig {
   bufferS?: number;
   /** Seconds between migration rounds (seed and ours). */
   optimisePeriodS?: number;
+  /** Score weights of our optimiser (the operator uses one set for placement and optimisation). */
+  weights?: ScoreWeights;
 }
 
 export interface RunMetrics {
@@ -286,7 +289,11 @@ export function simulate(cfg: SimConfig): RunMetrics {
       placedAt: c.lastMoved * 1000,
       path: c.kmes,
     }));
-    const options: OptimiseOptions = { ...OPERATOR_OPTIMISER, now: now * 1000 };
+    const options: OptimiseOptions = {
+      ...OPERATOR_OPTIMISER,
+      weights: cfg.weights ?? OPERATOR_OPTIMISER.weights,
+      now: now * 1000,
+    };
     for (const mig of optimise(placed, v.hosts, v.links, options)) {
       const c = contexts.get(mig.context);
       const to = hostIndex.get(mig.to);
