@@ -60,6 +60,8 @@ export interface RunMetrics {
   misplaced: number;
   dropped: number;
   migrations: number;
+  /** Migrations off a path whose buffer was refilling (no hop drawing more than its current rate). */
+  migrationsFromRefilling: number;
   failedMigrations: number;
   notifications: number;
   deploys: number;
@@ -147,6 +149,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     misplaced: 0,
     dropped: 0,
     migrations: 0,
+    migrationsFromRefilling: 0,
     failedMigrations: 0,
     notifications: 0,
     deploys: 0,
@@ -261,6 +264,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
   });
 
   const move = (c: Ctx, host: number, kmes: string[]): boolean => {
+    const refilling = c.links.every((l) => (draw[l] as number) <= (skr[l] as number) + 1e-9);
     const links = linksOf(kmes);
     charge(c, -1);
     if (!links || !fits(c.app, host, links)) {
@@ -273,6 +277,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     charge(c, 1);
     if (measuring()) {
       m.migrations++;
+      if (refilling) m.migrationsFromRefilling++;
       m.notifications++;
       if (!deployed) m.deploys++;
     }

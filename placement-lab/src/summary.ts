@@ -8,6 +8,8 @@ export const METRICS = [
   'dropped',
   'lost',
   'migrationsPerHour',
+  'migrationsPerKiloAdmitted',
+  'refillingShare',
   'failedMigrationsPerHour',
   'notificationsPerHour',
   'deploysPerHour',

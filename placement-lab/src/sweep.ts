@@ -89,6 +89,10 @@ export interface Row {
   dropped: number;
   lost: number;
   migrationsPerHour: number;
+  /** Migrations per 1000 admitted contexts. */
+  migrationsPerKiloAdmitted: number;
+  /** Share of migrations that left a path whose key buffer was already refilling. */
+  refillingShare: number;
   failedMigrationsPerHour: number;
   notificationsPerHour: number;
   deploysPerHour: number;
@@ -123,6 +127,8 @@ function row(task: Task, policy: string, m: ReturnType<typeof simulate>): Row {
     dropped: m.dropped / m.arrivals,
     lost: (m.blocked + m.dropped) / m.arrivals,
     migrationsPerHour: perHour(m.migrations),
+    migrationsPerKiloAdmitted: (1000 * m.migrations) / Math.max(1, m.arrivals - m.blocked),
+    refillingShare: m.migrations ? m.migrationsFromRefilling / m.migrations : 0,
     failedMigrationsPerHour: perHour(m.failedMigrations),
     notificationsPerHour: perHour(m.notifications),
     deploysPerHour: perHour(m.deploys),
