@@ -12,7 +12,7 @@ export MECQKD_ROOT := $(CURDIR)
 APT_PACKAGES := redis-server prometheus
 NODE := node --import tsx
 
-.PHONY: help deps node-deps system-deps control-plane crds crds-check build typecheck lint test test-unit bench demo clean
+.PHONY: help deps node-deps system-deps control-plane crds crds-check build typecheck lint test test-unit bench lab demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -63,6 +63,9 @@ test: deps build crds-check typecheck lint ## the whole test suite, against a re
 
 bench: deps build ## benchmarks: prints tables, writes .bench/*.json
 	@for f in $$(ls */bench/*.bench.ts 2>/dev/null); do echo ">> $$f"; $(NODE) $$f || exit 1; done
+
+lab: node-deps ## placement-lab sweep: docs/placement-lab.md, its SVG plots and CSV (LAB_WORKERS=2)
+	$(NODE) placement-lab/src/lab.ts
 
 demo: deps build ## the hospital scenario on a local control plane
 	$(NODE) examples/src/demo.ts
