@@ -137,6 +137,8 @@ async function main(): Promise<void> {
         NS,
         '--health-port',
         String(port),
+        '--health-address',
+        '127.0.0.1',
         '--workers',
         '32',
         '--kube-connections',

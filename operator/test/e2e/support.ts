@@ -19,6 +19,7 @@ export function testFlags(tb: MecTestbed, over: Record<string, string | number |
     redisUrl: tb.redis.url,
     leaseNamespace: tb.namespace,
     healthPort: 0,
+    healthAddress: '127.0.0.1',
     probePeriod: 1,
     telemetryPeriod: 0.5,
     maxTelemetryAge: 10,
