@@ -2,6 +2,7 @@
 // JSON over undici keep-alive pools for the requests (client-node's generated API costs ~4x the raw
 // request on hot write paths, control-plane.md §7a). Watches get their own unbounded pool so that
 // long-lived streams never starve the request pool.
+import { setMaxListeners } from 'node:events';
 import type { RequestOptions as HttpsOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Dispatcher, Pool } from 'undici';
@@ -197,6 +198,8 @@ export class KubeClient {
    */
   withSignal(signal: AbortSignal): KubeClient {
     const scope = this.scope ? AbortSignal.any([this.scope, signal]) : signal;
+    // every request in flight listens on it: dozens at once are normal, not a leak
+    setMaxListeners(0, scope);
     return new KubeClient(
       this.conn,
       this.opts,

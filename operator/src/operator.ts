@@ -71,6 +71,9 @@ export interface LeaderState {
   group: ControllerGroup;
 }
 
+/** How long an operator whose leadership ended may spend closing its connections before it exits. */
+const FATAL_SHUTDOWN_MS = 2_000;
+
 function periodic(
   what: string,
   periodMs: number,
@@ -334,7 +337,8 @@ export async function startOperator(cfg: OperatorConfig, parts: OperatorParts): 
         log.error('Operator work ended; exiting', {
           error: err instanceof Error ? err.message : String(err),
         });
-        await shutdown();
+        // Flushing Events to an apiserver that cannot be reached must not delay the restart.
+        await Promise.race([shutdown(), new Promise((r) => setTimeout(r, FATAL_SHUTDOWN_MS).unref())]);
         throw err;
       },
     );

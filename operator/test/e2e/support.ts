@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createLogger } from '@mecqkd/common/logger';
 import { freePort } from '@mecqkd/common/ports';
-import { startProcess } from '@mecqkd/common/process';
+import { type ManagedProcess, startProcess } from '@mecqkd/common/process';
 import type { AppContext, MecHost } from '@mecqkd/crds';
 import type { MecTestbed } from '@mecqkd/localenv/mec-testbed';
 import openwhisk from 'openwhisk';
@@ -61,6 +61,38 @@ export async function runOperatorProcess(
     env: { ...process.env, LOG_LEVEL: 'info' },
     logFile: join(tb.dir, 'logs', `${name}.log`),
   });
+}
+
+export interface Supervisor {
+  /** Exit codes of the processes that ended by themselves, in order. */
+  exits: (number | null)[];
+  /** The process running now (or starting). */
+  current(): ManagedProcess | undefined;
+  stop(): Promise<void>;
+}
+
+/** Restarts a process whenever it exits, as the kubelet restarts a container (without back-off). */
+export function supervise(start: () => Promise<ManagedProcess>): Supervisor {
+  const exits: (number | null)[] = [];
+  let proc: ManagedProcess | undefined;
+  let stopping = false;
+  const loop = (async () => {
+    while (!stopping) {
+      proc = await start();
+      const code = await proc.exited;
+      if (!stopping) exits.push(code);
+    }
+  })();
+  return {
+    exits,
+    current: () => proc,
+    async stop() {
+      stopping = true;
+      await proc?.stop();
+      await loop;
+      await proc?.stop(); // one started while stop() waited
+    },
+  };
 }
 
 export async function eventually<T>(
