@@ -47,20 +47,39 @@ export async function runOperator(
   return startOperator(cfg, await buildParts(cfg, log));
 }
 
+export interface OperatorProcess extends ManagedProcess {
+  /** http://127.0.0.1:<port> of its /healthz, /readyz and /metrics. */
+  healthUrl: string;
+}
+
 /** The operator binary as a child process (for SIGKILL and multi-replica tests). */
 export async function runOperatorProcess(
   tb: MecTestbed,
   name: string,
   over: Record<string, string | number | boolean> = {},
-) {
+): Promise<OperatorProcess> {
   const bin = join(import.meta.dirname, '..', '..', 'bin', 'operator.mjs');
-  return startProcess({
+  const port = await freePort();
+  const proc = startProcess({
     name,
     command: process.execPath,
-    args: [bin, ...testFlags(tb, { identity: name, healthPort: await freePort(), ...over })],
+    args: [bin, ...testFlags(tb, { identity: name, healthPort: port, ...over })],
     env: { ...process.env, LOG_LEVEL: 'info' },
     logFile: join(tb.dir, 'logs', `${name}.log`),
   });
+  return Object.assign(proc, { healthUrl: `http://127.0.0.1:${port}` });
+}
+
+/** Sum of every sample of one metric on a process's /metrics (0 when it has none). */
+export async function metricSum(proc: OperatorProcess, metric: string, match = ''): Promise<number> {
+  const text = await (await fetch(`${proc.healthUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}{`) && !line.startsWith(`${metric} `)) continue;
+    if (match && !line.includes(match)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
 }
 
 export interface Supervisor {
