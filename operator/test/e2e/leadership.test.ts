@@ -12,6 +12,7 @@ import {
   createApp,
   createContext,
   eventually,
+  type OperatorProcess,
   runOperatorProcess,
   type Supervisor,
   supervise,
@@ -80,6 +81,9 @@ describe('operator leadership (e2e, supervised operator processes, own control p
     );
     expect(await placed(testbed, before)).to.equal(true);
     expect(supervisor.exits, 'one restart, then it stays up').to.deep.equal([1]);
+    const ready = await fetch(`${(supervisor.current() as OperatorProcess).healthUrl}/readyz`);
+    expect(await ready.text()).to.contain('[+]leader-work ok');
+    expect(ready.status).to.equal(200);
   });
 
   it('exits non-zero when a watched resource answers 403', async () => {
