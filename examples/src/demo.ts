@@ -202,6 +202,8 @@ async function main(): Promise<void> {
         NAMESPACE,
         '--health-port',
         '0',
+        '--health-address',
+        '127.0.0.1',
         '--probe-period',
         '2',
         '--telemetry-period',
@@ -220,7 +222,7 @@ async function main(): Promise<void> {
       await buildParts(cfg, createLogger('operator', process.env.LOG_LEVEL ?? 'warn')),
     );
     await op.leading;
-    console.log(`operator leading; /healthz, /readyz and /metrics on 127.0.0.1:${op.health.port}`);
+    console.log(`operator leading; /healthz, /readyz and /metrics on ${op.health.address}:${op.health.port}`);
     await scenario(tb);
   } finally {
     step('Cleaning up');

@@ -8,6 +8,8 @@ import { registry } from './metrics.ts';
 export type Check = () => boolean | Promise<boolean>;
 
 export interface HealthServer {
+  /** The address it listens on, e.g. 0.0.0.0 (every interface) or 127.0.0.1. */
+  readonly address: string;
   readonly port: number;
   addHealthzCheck(name: string, check: Check): void;
   addReadyzCheck(name: string, check: Check): void;
@@ -30,7 +32,10 @@ async function runChecks(checks: Map<string, Check>): Promise<{ ok: boolean; bod
   return { ok, body: `${lines.join('\n')}${lines.length ? '\n' : ''}${ok ? 'ok' : 'failed'}\n` };
 }
 
-/** Listens on host:port (port 0 = any free one; 127.0.0.1 unless told otherwise). */
+/**
+ * Listens on host:port (port 0 = any free one). 127.0.0.1 unless told otherwise; in a pod pass
+ * 0.0.0.0, since the kubelet probes and Prometheus scrapes the pod IP.
+ */
 export async function startHealthServer(port: number, host = '127.0.0.1'): Promise<HealthServer> {
   const healthz = new Map<string, Check>([['ping', () => true]]);
   const readyz = new Map<string, Check>([['ping', () => true]]);
@@ -56,8 +61,10 @@ export async function startHealthServer(port: number, host = '127.0.0.1'): Promi
     server.once('error', reject);
     server.listen(port, host, resolve);
   });
+  const bound = server.address() as AddressInfo;
   return {
-    port: (server.address() as AddressInfo).port,
+    address: bound.address,
+    port: bound.port,
     addHealthzCheck: (name, check) => healthz.set(name, check),
     addReadyzCheck: (name, check) => readyz.set(name, check),
     close: () => new Promise((resolve) => server.close(() => resolve())),

@@ -60,8 +60,10 @@ const SHORT_WATCH_MS = 1000;
 export class Informer<T extends KubeObject> implements Cache<T> {
   readonly name: string;
   readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, errors: 0 };
-  /** The error that stopped the informer for good (a non-retryable answer such as 403 or 404). */
+  /** The error that stopped the informer for good (a non-retryable answer such as 401, 403 or 404). */
   failure?: KubeApiError;
+  /** Settles with `failure` when it is set: what a leader's work races against to end itself. */
+  readonly failed: Promise<KubeApiError>;
   lastEventAt?: number;
 
   private readonly store = new IndexedStore<T>();
@@ -81,8 +83,12 @@ export class Informer<T extends KubeObject> implements Cache<T> {
   private readonly syncWaiters: (() => void)[] = [];
   /** Keys whose latest version failed validation. */
   private readonly rejected = new Set<ObjectKey>();
+  private reportFailure!: (err: KubeApiError) => void;
 
   constructor(private readonly opts: InformerOptions<T>) {
+    this.failed = new Promise((resolve) => {
+      this.reportFailure = resolve;
+    });
     this.name = opts.name;
     this.log = opts.logger ?? createLogger(`informer/${opts.name}`);
   }
@@ -199,6 +205,7 @@ export class Informer<T extends KubeObject> implements Cache<T> {
         }
         if (err instanceof KubeApiError && !isRetryable(err)) {
           this.failure = err;
+          this.reportFailure(err);
           this.log.error('Informer stopped on a non-retryable error', {
             informer: this.name,
             error: err.message,

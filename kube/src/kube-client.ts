@@ -2,7 +2,8 @@
 // JSON over undici keep-alive pools for the requests (client-node's generated API costs ~4x the raw
 // request on hot write paths, control-plane.md §7a). Watches get their own unbounded pool so that
 // long-lived streams never starve the request pool.
-import type { RequestOptions } from 'node:https';
+import { setMaxListeners } from 'node:events';
+import type { RequestOptions as HttpsOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Dispatcher, Pool } from 'undici';
 import { z } from 'zod';
@@ -79,14 +80,19 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
-export interface WriteOptions {
+/** Every request method takes one; the request is cancelled (KubeApiError, status 0) when it aborts. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface WriteOptions extends RequestOptions {
   fieldManager?: string;
   /** Server-side apply: take ownership of conflicting fields. */
   force?: boolean;
   dryRun?: boolean;
 }
 
-export interface DeleteOptions {
+export interface DeleteOptions extends RequestOptions {
   /** Fail with 409 unless the object still has this uid / resourceVersion. */
   preconditions?: { uid?: string; resourceVersion?: string };
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
@@ -108,13 +114,13 @@ async function connectionFromKubeConfig(opts: z.output<typeof clientOptionsSchem
   if (opts.context) kc.setCurrentContext(opts.context);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`kubeconfig ${opts.kubeconfigPath ?? '(default)'} has no current cluster`);
-  const https: RequestOptions = {};
+  const https: HttpsOptions = {};
   await kc.applyToHTTPSOptions(https);
   // Exec plugins and token files rotate tokens: re-read the credentials now and then, not per request.
   let cached = { at: Date.now(), headers: authHeaders(https) };
   const headers = async () => {
     if (Date.now() - cached.at > AUTH_REFRESH_MS) {
-      const fresh: RequestOptions = {};
+      const fresh: HttpsOptions = {};
       await kc.applyToHTTPSOptions(fresh);
       cached = { at: Date.now(), headers: authHeaders(fresh) };
     }
@@ -133,7 +139,7 @@ async function connectionFromKubeConfig(opts: z.output<typeof clientOptionsSchem
   };
 }
 
-function authHeaders(https: RequestOptions): Record<string, string> {
+function authHeaders(https: HttpsOptions): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(https.headers ?? {})) {
     if (typeof v === 'string') out[k.toLowerCase()] = v;
@@ -154,6 +160,12 @@ function query(params: Record<string, string | number | boolean | undefined>): s
   return s ? `?${s}` : '';
 }
 
+interface Pools {
+  pool: Pool;
+  watchPool: Pool;
+  bucket: TokenBucket;
+}
+
 export class KubeClient {
   private readonly pool: Pool;
   private readonly watchPool: Pool;
@@ -163,12 +175,15 @@ export class KubeClient {
   constructor(
     private readonly conn: Connection,
     private readonly opts: z.output<typeof clientOptionsSchema>,
+    shared?: Pools,
+    /** Set on a client from withSignal(): cancels its requests and watches when it aborts. */
+    private readonly scope?: AbortSignal,
   ) {
     const connect = { ...conn.tls };
     const common = { connect, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 };
-    this.pool = new Pool(conn.origin, { ...common, connections: opts.connections });
-    this.watchPool = new Pool(conn.origin, { ...common, connections: null });
-    this.bucket = new TokenBucket({ qps: opts.qps, burst: opts.burst });
+    this.pool = shared?.pool ?? new Pool(conn.origin, { ...common, connections: opts.connections });
+    this.watchPool = shared?.watchPool ?? new Pool(conn.origin, { ...common, connections: null });
+    this.bucket = shared?.bucket ?? new TokenBucket({ qps: opts.qps, burst: opts.burst });
     this.host = new URL(conn.origin).host;
   }
 
@@ -176,12 +191,30 @@ export class KubeClient {
     return this.conn.origin;
   }
 
+  /**
+   * The same client (pools, rate limit), with every request and watch cancelled once `signal` aborts
+   * and refused afterwards: work that must not outlive something (leadership) cannot write after it.
+   * close() of the returned client is a no-op; the client it came from owns the connections.
+   */
+  withSignal(signal: AbortSignal): KubeClient {
+    const scope = this.scope ? AbortSignal.any([this.scope, signal]) : signal;
+    // every request in flight listens on it: dozens at once are normal, not a leak
+    setMaxListeners(0, scope);
+    return new KubeClient(
+      this.conn,
+      this.opts,
+      { pool: this.pool, watchPool: this.watchPool, bucket: this.bucket },
+      scope,
+    );
+  }
+
   /** GET one object; undefined when it does not exist (404), any other failure throws KubeApiError. */
   async get<T extends KubeObject = KubeObject>(
     path: string,
     parse: Parse<T> = parseKubeObject,
+    opts: RequestOptions = {},
   ): Promise<T | undefined> {
-    const res = await this.request('GET', path, { allow404: true });
+    const res = await this.request('GET', path, { allow404: true, signal: opts.signal });
     return res === undefined ? undefined : parse(res);
   }
 
@@ -215,7 +248,7 @@ export class KubeClient {
     opts: WriteOptions = {},
     parse: Parse<T> = parseKubeObject,
   ): Promise<T> {
-    return parse(await this.request('POST', collection + writeQuery(opts), { body }));
+    return parse(await this.request('POST', collection + writeQuery(opts), { body, signal: opts.signal }));
   }
 
   /** PUT: optimistic concurrency through body.metadata.resourceVersion (409 when stale). */
@@ -225,7 +258,7 @@ export class KubeClient {
     opts: WriteOptions = {},
     parse: Parse<T> = parseKubeObject,
   ): Promise<T> {
-    return parse(await this.request('PUT', path + writeQuery(opts), { body }));
+    return parse(await this.request('PUT', path + writeQuery(opts), { body, signal: opts.signal }));
   }
 
   /**
@@ -242,7 +275,13 @@ export class KubeClient {
     if (type === 'apply' && !opts.fieldManager)
       throw new Error(`server-side apply of ${path} needs a fieldManager`);
     const q = writeQuery({ ...opts, force: type === 'apply' ? opts.force : undefined });
-    return parse(await this.request('PATCH', path + q, { body, contentType: PATCH_CONTENT_TYPES[type] }));
+    return parse(
+      await this.request('PATCH', path + q, {
+        body,
+        contentType: PATCH_CONTENT_TYPES[type],
+        signal: opts.signal,
+      }),
+    );
   }
 
   /** PATCH the /status subresource of the object at `path`. */
@@ -258,8 +297,9 @@ export class KubeClient {
 
   /** DELETE; resolves to the apiserver's answer (the object while finalizers hold it, else a Status). */
   async delete(path: string, opts: DeleteOptions = {}): Promise<unknown> {
-    const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...opts };
-    return this.request('DELETE', path, { body });
+    const { signal, ...options } = opts;
+    const body = { kind: 'DeleteOptions', apiVersion: 'v1', ...options };
+    return this.request('DELETE', path, { body, signal });
   }
 
   /**
@@ -282,13 +322,14 @@ export class KubeClient {
         fieldSelector: opts.fieldSelector,
         timeoutSeconds: opts.timeoutSeconds,
       });
+    this.refuseIfAborted('WATCH', url);
     let res: Dispatcher.ResponseData;
     try {
       res = await this.watchPool.request({
         method: 'GET',
         path: url,
         headers: await this.headers(),
-        signal: opts.signal,
+        signal: this.signalFor(opts.signal),
         headersTimeout: this.opts.requestTimeoutMs,
         bodyTimeout: opts.idleTimeoutMs ?? 70_000,
       });
@@ -323,7 +364,17 @@ export class KubeClient {
   }
 
   async close(): Promise<void> {
+    if (this.scope) return;
     await Promise.all([this.pool.close(), this.watchPool.destroy()]);
+  }
+
+  private signalFor(own?: AbortSignal): AbortSignal | undefined {
+    return this.scope && own ? AbortSignal.any([this.scope, own]) : (own ?? this.scope);
+  }
+
+  private refuseIfAborted(method: string, path: string): void {
+    if (this.scope?.aborted)
+      throw KubeApiError.network(method, path, new Error('the client scope has ended'));
   }
 
   private async headers(contentType?: string): Promise<Record<string, string>> {
@@ -349,8 +400,9 @@ export class KubeClient {
   private async request(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
-    opts: { body?: unknown; contentType?: string; allow404?: boolean } = {},
+    opts: { body?: unknown; contentType?: string; allow404?: boolean; signal?: AbortSignal } = {},
   ): Promise<unknown> {
+    this.refuseIfAborted(method, path);
     await this.throttle(method);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     let status: number;
@@ -364,6 +416,7 @@ export class KubeClient {
           body === undefined ? undefined : (opts.contentType ?? 'application/json'),
         ),
         body,
+        signal: this.signalFor(opts.signal),
         headersTimeout: this.opts.requestTimeoutMs,
         bodyTimeout: this.opts.requestTimeoutMs,
       });

@@ -30,6 +30,17 @@ describe('runtime/health', () => {
     expect((await get('/healthz')).status).to.equal(500);
   });
 
+  it('binds to the address it is given: 0.0.0.0 serves every interface, loopback included', async () => {
+    const everywhere = await startHealthServer(0, '0.0.0.0');
+    try {
+      expect(everywhere.address).to.equal('0.0.0.0');
+      expect((await fetch(`http://127.0.0.1:${everywhere.port}/healthz`)).status).to.equal(200);
+    } finally {
+      await everywhere.close();
+    }
+    expect(server.address).to.equal('127.0.0.1');
+  });
+
   it('serves the runtime metrics', async () => {
     const q = new WorkQueue({ name: 'health-test' });
     q.add('a');

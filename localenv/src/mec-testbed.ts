@@ -32,6 +32,11 @@ export interface MecTestbedOptions {
   hosts?: HostSpec[];
   /** Where configs and logs go; a temporary directory (removed on stop) by default. */
   dir?: string;
+  /**
+   * A control plane of the caller's instead of the run's shared one, for tests that pause or break
+   * the apiserver (the caller stops it).
+   */
+  controlPlane?: ControlPlane;
 }
 
 export interface MecTestbed {
@@ -152,7 +157,7 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
     if (ownsDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const [cp, redis] = await Promise.all([sharedControlPlane(), sharedRedis()]);
+    const [cp, redis] = await Promise.all([opts.controlPlane ?? sharedControlPlane(), sharedRedis()]);
     const relayed = hosts.some((h) => h.relayed);
     const kmes = await startTestbed(
       {

@@ -164,6 +164,8 @@ async function runScale(contexts: number, hostCount: number, restart: boolean): 
         NS,
         '--health-port',
         String(port),
+        '--health-address',
+        '127.0.0.1',
         '--workers',
         '32',
         '--kube-connections',

@@ -58,11 +58,22 @@ export const operatorConfigSchema = z.object({
   leaseDuration: num.pipe(z.number().min(1)).default(15).describe('seconds'),
   renewDeadline: num.pipe(z.number().min(1)).default(10).describe('seconds'),
   retryPeriod: num.pipe(z.number().min(0.1)).default(2).describe('seconds'),
+  cacheSyncTimeout: num
+    .pipe(z.number().min(1))
+    .default(120)
+    .describe('seconds the leader waits for its caches to sync before it exits'),
   identity: z.string().optional().describe('leader-election identity; hostname_pid when absent'),
   healthPort: num
     .pipe(z.int().min(0).max(65535))
     .default(8081)
     .describe('/healthz, /readyz and /metrics; 0 = any free port'),
+  healthAddress: z
+    .string()
+    .min(1)
+    .default('0.0.0.0')
+    .describe(
+      'address of --health-port: 0.0.0.0 (every interface, for kubelet probes and Prometheus in a pod), 127.0.0.1 (this machine)',
+    ),
   seed: num.pipe(z.int()).optional().describe('seed of the weighted-random policy (reproducible runs)'),
 });
 

@@ -1,5 +1,7 @@
 // `operator`: the mecqkd MEC Orchestrator binary. Flags and MECQKD_* environment variables (see
-// --help); SIGTERM or SIGINT stop it gracefully, releasing the Lease.
+// --help); SIGTERM or SIGINT stop it gracefully, releasing the Lease (exit 0). A lost Lease or failed
+// leader work ends it with exit 1 once that work has stopped: the kubelet (or any supervisor)
+// restarts it and it campaigns again, rather than lingering as a replica that never leads.
 import { createLogger } from '@mecqkd/common/logger';
 import { helpText, parseOperatorConfig } from './config.ts';
 import { startOperator } from './operator.ts';
@@ -15,7 +17,7 @@ async function main(): Promise<void> {
   const log = createLogger('operator');
   const operator = await startOperator(cfg, await buildParts(cfg, log));
   log.info('Operator started', {
-    healthPort: operator.health.port,
+    health: `${cfg.healthAddress}:${operator.health.port}`,
     leaderElect: cfg.leaderElect,
     namespace: cfg.namespace ?? '(all)',
   });
@@ -25,15 +27,16 @@ async function main(): Promise<void> {
       if (stopping) return;
       stopping = true;
       log.info('Stopping', { signal });
-      operator.stop().then(
-        () => process.exit(0),
-        (err: Error) => {
-          log.error('Stop failed', { error: err.message });
-          process.exit(1);
-        },
-      );
+      void operator.stop();
     });
   }
+  await operator.done.then(
+    () => process.exit(0),
+    (err: Error) => {
+      log.error('Exiting with status 1 so that the operator is restarted', { error: err.message });
+      process.exit(1);
+    },
+  );
 }
 
 main().catch((err: Error) => {

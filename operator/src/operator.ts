@@ -1,7 +1,8 @@
 // The MEC Orchestrator assembled: informers over the four kinds (and ConfigMaps), one controller per
 // kind (each declaring its own watches next to its reconciler), the telemetry poll and the
 // optimisation round — all running only while this replica holds the Lease — plus /healthz,
-// /readyz and /metrics.
+// /readyz and /metrics. Losing the Lease or the leader's work failing ends the operator (done
+// rejects) after that work stopped, so that its supervisor restarts it.
 import { hostname } from 'node:os';
 import { createLogger, type Logger } from '@mecqkd/common/logger';
 import {
@@ -15,6 +16,7 @@ import {
   qkdLink as qkdLinkSchema,
 } from '@mecqkd/crds';
 import type { Controller } from '@mecqkd/kube/controller';
+import { ControllerGroup } from '@mecqkd/kube/controller-group';
 import { type HealthServer, startHealthServer } from '@mecqkd/kube/health';
 import { Informer } from '@mecqkd/kube/informer';
 import { createKubeClient, type KubeClient } from '@mecqkd/kube/kube-client';
@@ -56,6 +58,11 @@ export interface RunningOperator {
   leading: Promise<void>;
   /** Set while leading: the live machinery, for tests and benchmarks. */
   state?: LeaderState;
+  /**
+   * Settles once the operator has ended and closed its connections: resolves after stop(); rejects
+   * when leadership was lost or the leader's work failed (its work has stopped; exit non-zero).
+   */
+  done: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,7 +71,11 @@ export interface LeaderState {
   hostActions: HostActions;
   informers: Informer<KubeObject>[];
   controllers: Controller<KubeObject>[];
+  group: ControllerGroup;
 }
+
+/** How long an operator whose leadership ended may spend closing its connections before it exits. */
+const FATAL_SHUTDOWN_MS = 2_000;
 
 function periodic(
   what: string,
@@ -237,51 +248,49 @@ async function lead(
   ] as unknown as Controller<KubeObject>[];
 
   const informers = Object.values(caches) as Informer<KubeObject>[];
-  onState({ index, hostActions, informers, controllers });
-  for (const i of informers) i.start();
   // Controllers start after every cache synced: a half-filled cache would look like unused actions.
-  await Promise.all(informers.map((i) => i.waitForSync()));
-  await Promise.all(controllers.map((c) => c.start()));
-  log.info('Caches synced; controllers started', {
-    contexts: contexts.list().length,
-    hosts: hosts.list().length,
+  const group = new ControllerGroup({
+    informers,
+    controllers,
+    cacheSyncTimeoutMs: cfg.cacheSyncTimeout * 1000,
+    logger: log,
+    loops: (stop) => {
+      const loops = [
+        periodic('Telemetry poll', cfg.telemetryPeriod * 1000, stop, log, async () => {
+          for (const key of await pollTelemetry(
+            hosts.list(),
+            parts.telemetry,
+            parts.store,
+            log,
+            cfg.allowInsecureHosts,
+          ))
+            hostCtl.queue.add(key);
+        }),
+      ];
+      if (cfg.optimisePeriod > 0) {
+        loops.push(
+          periodic('Optimisation round', cfg.optimisePeriod * 1000, stop, log, async () => {
+            const moved = await optimiseRound({
+              ...ctxDeps,
+              events: parts.events,
+              optimiser: {
+                maxMigrationsPerRound: cfg.maxMigrationsPerRound,
+                minScoreGain: cfg.minScoreGain,
+                cooldownMs: cfg.migrationCooldown * 1000,
+                loadMargin: cfg.loadMargin,
+                keyMargin: cfg.keyMargin,
+                weights,
+              },
+            });
+            if (moved.length) log.info('Optimisation round moved contexts', { migrations: moved.length });
+          }),
+        );
+      }
+      return loops;
+    },
   });
-
-  const loops = [
-    periodic('Telemetry poll', cfg.telemetryPeriod * 1000, signal, log, async () => {
-      for (const key of await pollTelemetry(
-        hosts.list(),
-        parts.telemetry,
-        parts.store,
-        log,
-        cfg.allowInsecureHosts,
-      ))
-        hostCtl.queue.add(key);
-    }),
-  ];
-  if (cfg.optimisePeriod > 0) {
-    loops.push(
-      periodic('Optimisation round', cfg.optimisePeriod * 1000, signal, log, async () => {
-        const moved = await optimiseRound({
-          ...ctxDeps,
-          events: parts.events,
-          optimiser: {
-            maxMigrationsPerRound: cfg.maxMigrationsPerRound,
-            minScoreGain: cfg.minScoreGain,
-            cooldownMs: cfg.migrationCooldown * 1000,
-            loadMargin: cfg.loadMargin,
-            keyMargin: cfg.keyMargin,
-            weights,
-          },
-        });
-        if (moved.length) log.info('Optimisation round moved contexts', { migrations: moved.length });
-      }),
-    );
-  }
-  await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
-  await Promise.all(loops);
-  await Promise.all(controllers.map((c) => c.stop()));
-  await Promise.all(informers.map((i) => i.stop()));
+  onState({ index, hostActions, informers, controllers, group });
+  await group.run(signal);
 }
 
 export async function startOperator(cfg: OperatorConfig, parts: OperatorParts): Promise<RunningOperator> {
@@ -290,30 +299,57 @@ export async function startOperator(cfg: OperatorConfig, parts: OperatorParts): 
     ...(cfg.kubeconfig ? { kubeconfigPath: cfg.kubeconfig } : {}),
     connections: cfg.kubeConnections,
   });
-  const health = await startHealthServer(cfg.healthPort);
+  const health = await startHealthServer(cfg.healthPort, cfg.healthAddress);
   let markLeading!: () => void;
   const leading = new Promise<void>((r) => {
     markLeading = r;
   });
-  const running: RunningOperator = { health, kube, leading, stop: async () => {} };
+  let ending = false;
+  const running = { health, kube, leading } as RunningOperator;
+  // A standby is ready; a leader once its caches synced, until they fail or leadership ends.
+  health.addReadyzCheck('leader-work', () => !ending && (running.state?.group.ready() ?? true));
   const onState = (s: LeaderState) => {
     running.state = s;
-    health.addReadyzCheck('informers-synced', () => s.informers.every((i) => i.hasSynced()));
   };
-  const work = (signal: AbortSignal) =>
-    lead(cfg, kube, parts, log, signal, onState).catch((err: unknown) => {
-      log.error('Operator work failed', { error: (err as Error).message });
-      throw err;
-    });
+  // The leader's requests are cancelled, and refused, the moment leadership ends: a replica that
+  // lost the Lease cannot write what it decided from its stale caches.
+  const work = (signal: AbortSignal) => lead(cfg, kube.withSignal(signal), parts, log, signal, onState);
   const leadingWhenSynced = () => {
     const wait = setInterval(() => {
-      if (running.state?.informers.every((i) => i.hasSynced())) {
+      if (running.state?.group.ready()) {
         clearInterval(wait);
         markLeading();
       }
     }, 50);
     return wait;
   };
+  let closed: Promise<void> | undefined;
+  const shutdown = () => {
+    ending = true;
+    closed ??= (async () => {
+      await parts.close();
+      await health.close();
+      await kube.close();
+    })();
+    return closed;
+  };
+  /** Shuts down once `ended` settles, passing its outcome on. */
+  const endsWith = (ended: Promise<void>, cleanup: () => void) =>
+    ended.then(
+      async () => {
+        cleanup();
+        await shutdown();
+      },
+      async (err: unknown) => {
+        cleanup();
+        log.error('Operator work ended; exiting', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        // Flushing Events to an apiserver that cannot be reached must not delay the restart.
+        await Promise.race([shutdown(), new Promise((r) => setTimeout(r, FATAL_SHUTDOWN_MS).unref())]);
+        throw err;
+      },
+    );
 
   if (cfg.leaderElect) {
     const identity = cfg.identity ?? `${hostname()}_${process.pid}`;
@@ -334,6 +370,7 @@ export async function startOperator(cfg: OperatorConfig, parts: OperatorParts): 
           return work(signal);
         },
         onStoppedLeading: () => {
+          ending = true;
           clearInterval(timer);
           running.state = undefined;
         },
@@ -342,27 +379,23 @@ export async function startOperator(cfg: OperatorConfig, parts: OperatorParts): 
     );
     health.addHealthzCheck('leader-election', () => elector.healthy());
     running.elector = elector;
-    const campaign = elector.run();
+    running.done = endsWith(elector.run(), () => clearInterval(timer));
     running.stop = async () => {
       await elector.stop();
-      await campaign;
-      await shutdown();
+      await running.done.catch(() => {});
     };
   } else {
     const abort = new AbortController();
     const timer = leadingWhenSynced();
-    const done = work(abort.signal);
-    running.stop = async () => {
+    running.done = endsWith(work(abort.signal), () => {
       clearInterval(timer);
       abort.abort();
-      await done.catch(() => {});
-      await shutdown();
+    });
+    running.stop = async () => {
+      abort.abort();
+      await running.done.catch(() => {});
     };
   }
-  async function shutdown() {
-    await parts.close();
-    await health.close();
-    await kube.close();
-  }
+  running.done.catch(() => {}); // observed by main() (exit code) and by tests that expect an end
   return running;
 }

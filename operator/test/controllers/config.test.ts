@@ -21,6 +21,15 @@ describe('operator configuration', () => {
     expect(() => parseOperatorConfig(['--telemetry', 'carrier-pigeon'], {})).to.throw(/--telemetry/);
   });
 
+  it('serves /healthz, /readyz and /metrics on every interface unless told otherwise', () => {
+    expect(parseOperatorConfig([], {}).healthAddress).to.equal('0.0.0.0');
+    expect(parseOperatorConfig([], { MECQKD_HEALTH_ADDRESS: '127.0.0.1' }).healthAddress).to.equal(
+      '127.0.0.1',
+    );
+    expect(parseOperatorConfig(['--health-address', '::1'], {}).healthAddress).to.equal('::1');
+    expect(helpText()).to.contain('--health-address').and.to.contain('[MECQKD_HEALTH_ADDRESS]');
+  });
+
   it('documents every flag with its environment variable', () => {
     expect(helpText())
       .to.contain('--max-migrations-per-round')

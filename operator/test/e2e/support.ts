@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createLogger } from '@mecqkd/common/logger';
 import { freePort } from '@mecqkd/common/ports';
-import { startProcess } from '@mecqkd/common/process';
+import { type ManagedProcess, startProcess } from '@mecqkd/common/process';
 import type { AppContext, MecHost } from '@mecqkd/crds';
 import type { MecTestbed } from '@mecqkd/localenv/mec-testbed';
 import openwhisk from 'openwhisk';
@@ -23,6 +23,7 @@ export function testFlags(tb: MecTestbed, over: FlagValues = {}): string[] {
     redisUrl: tb.redis.url,
     leaseNamespace: tb.namespace,
     healthPort: 0,
+    healthAddress: '127.0.0.1',
     probePeriod: 1,
     telemetryPeriod: 0.5,
     maxTelemetryAge: 10,
@@ -48,16 +49,71 @@ export async function runOperator(tb: MecTestbed, over: FlagValues = {}): Promis
   return startOperator(cfg, await buildParts(cfg, log));
 }
 
+export interface OperatorProcess extends ManagedProcess {
+  /** http://127.0.0.1:<port> of its /healthz, /readyz and /metrics. */
+  healthUrl: string;
+}
+
 /** The operator binary as a child process (for SIGKILL and multi-replica tests). */
-export async function runOperatorProcess(tb: MecTestbed, name: string, over: FlagValues = {}) {
+export async function runOperatorProcess(
+  tb: MecTestbed,
+  name: string,
+  over: FlagValues = {},
+): Promise<OperatorProcess> {
   const bin = join(import.meta.dirname, '..', '..', 'bin', 'operator.mjs');
-  return startProcess({
+  const port = await freePort();
+  const proc = startProcess({
     name,
     command: process.execPath,
-    args: [bin, ...testFlags(tb, { identity: name, healthPort: await freePort(), ...over })],
+    args: [bin, ...testFlags(tb, { identity: name, healthPort: port, ...over })],
     env: { ...process.env, LOG_LEVEL: 'info' },
     logFile: join(tb.dir, 'logs', `${name}.log`),
   });
+  return Object.assign(proc, { healthUrl: `http://127.0.0.1:${port}` });
+}
+
+/** Sum of every sample of one metric on a process's /metrics (0 when it has none). */
+export async function metricSum(proc: OperatorProcess, metric: string, match = ''): Promise<number> {
+  const text = await (await fetch(`${proc.healthUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}{`) && !line.startsWith(`${metric} `)) continue;
+    if (match && !line.includes(match)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+export interface Supervisor {
+  /** Exit codes of the processes that ended by themselves, in order. */
+  exits: (number | null)[];
+  /** The process running now (or starting). */
+  current(): ManagedProcess | undefined;
+  stop(): Promise<void>;
+}
+
+/** Restarts a process whenever it exits, as the kubelet restarts a container (without back-off). */
+export function supervise(start: () => Promise<ManagedProcess>): Supervisor {
+  const exits: (number | null)[] = [];
+  let proc: ManagedProcess | undefined;
+  let stopping = false;
+  const loop = (async () => {
+    while (!stopping) {
+      proc = await start();
+      const code = await proc.exited;
+      if (!stopping) exits.push(code);
+    }
+  })();
+  return {
+    exits,
+    current: () => proc,
+    async stop() {
+      stopping = true;
+      await proc?.stop();
+      await loop;
+      await proc?.stop(); // one started while stop() waited
+    },
+  };
 }
 
 export async function eventually<T>(
