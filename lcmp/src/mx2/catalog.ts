@@ -1,6 +1,7 @@
 // The catalog as one client sees it: the MecApps it may use, matched against MEC 016 appInfo, and the
 // ApplicationList and location answers built from them. Pure functions over cached CRs.
 import type { LocationConstraints as CrdLocation, MecApp, MecHost } from '@mecqkd/crds';
+import { hostInLocation } from '@mecqkd/operator/placement/location';
 import type { ClientRegistration } from '../auth/registry.ts';
 import type { AppContextAppInfo, AppListQuery, ApplicationLocationAvailability } from './schemas.ts';
 
@@ -91,19 +92,19 @@ function selects(app: MecApp, host: MecHost): boolean {
   return Object.entries(app.spec.placement.hostSelector ?? {}).every(([k, v]) => labels[k] === v);
 }
 
-/** Same rule as the operator's admission: an app offered in some countries runs only on hosts there. */
-function offeredAt(app: MecApp, location: CrdLocation): boolean {
-  const offered = app.spec.appInfo.appLocation;
-  if (!offered || offered.length === 0) return true;
-  return offered.some((l) => l.countryCode === undefined || l.countryCode === location.countryCode);
-}
-
 /** Locations of the Ready hosts that could run `app`, each once. */
 export function availableLocations(app: MecApp, hosts: MecHost[]): CrdLocation[] {
   const seen = new Map<string, CrdLocation>();
   for (const h of hosts) {
     const loc = h.spec.location;
-    if (!loc || !isReady(h) || !selects(app, h) || !offeredAt(app, loc)) continue;
+    // the operator's own location rule: what is listed here is where it would place
+    if (
+      !loc ||
+      !isReady(h) ||
+      !selects(app, h) ||
+      !hostInLocation(loc, app.spec.appInfo.appLocation, undefined)
+    )
+      continue;
     seen.set(JSON.stringify(loc), loc);
   }
   return [...seen.values()];
