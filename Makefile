@@ -51,8 +51,9 @@ typecheck: node-deps
 lint: node-deps ## biome lint + format check
 	npx biome check .
 
-build: node-deps ## bundle the operator binary (operator/dist); the rest runs through tsx
+build: node-deps ## bundle the operator and LCMP binaries (operator/dist, lcmp/dist); the rest runs through tsx
 	$(NODE) operator/build.ts
+	$(NODE) lcmp/build.ts
 
 TEST_SPEC ?= '*/test/**/*.test.ts'
 

@@ -261,6 +261,7 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
     kube,
     leading: () => leadingNow,
     async stop() {
+      if (stopping) return;
       stopping = true;
       await server.close();
       unelected.abort();

@@ -8,6 +8,7 @@ import type { AppContext } from '@mecqkd/crds';
 import { setCondition } from '@mecqkd/kube/conditions';
 import { removeFinalizer } from '@mecqkd/kube/finalizers';
 import type { KubeClient } from '@mecqkd/kube/kube-client';
+import { isConflict, isNotFound } from '@mecqkd/kube/kube-errors';
 import { objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache, Reconciler } from '@mecqkd/kube/types';
 import { APP_CONTEXTS } from '@mecqkd/operator/controllers/resources';
@@ -38,24 +39,23 @@ export function notificationReconciler(d: NotifierDeps): Reconciler {
   // attempts per pending event: pacing only (a restart starts the backoff afresh; correctness and the
   // give-up bound come from the AppContext)
   const attempts = new Map<string, number>();
+  // events this process delivered whose record the cache does not show yet: not sent twice
+  const recorded = new Map<string, string>();
   const now = d.now ?? Date.now;
   return async (key) => {
     const ctx = d.contexts.get(key);
-    if (!ctx) {
-      attempts.delete(key);
+    const work = ctx ? decide(ctx, d.vendorId) : ({ kind: 'none' } as const);
+    if (!ctx || work.kind === 'none') {
+      recorded.delete(key);
       return undefined;
     }
-    const work = decide(ctx, d.vendorId);
     const path = objectPath(APP_CONTEXTS, ctx.metadata.namespace, ctx.metadata.name);
-    if (work.kind === 'none') {
-      attempts.delete(key);
-      return undefined;
-    }
     if (work.kind === 'release') {
-      await removeFinalizer(d.kube, path, ctx, LCMP_FINALIZER);
+      await release(d, path, ctx);
       return undefined;
     }
     const attemptKey = `${key}@${work.since}`;
+    if (recorded.get(key) === attemptKey) return undefined;
     if (now() - work.since > d.giveUpMs) {
       await abandon(
         d,
@@ -66,6 +66,7 @@ export function notificationReconciler(d: NotifierDeps): Reconciler {
         `not acknowledged within ${d.giveUpMs / 1000} s`,
       );
       attempts.delete(attemptKey);
+      recorded.set(key, attemptKey);
       return undefined;
     }
     try {
@@ -78,6 +79,7 @@ export function notificationReconciler(d: NotifierDeps): Reconciler {
     } catch (err) {
       if (err instanceof RefusedTarget) {
         await abandon(d, ctx, path, work, 'CallbackRefused', `callbackReference ${err.message}`);
+        recorded.set(key, attemptKey);
         return undefined;
       }
       const n = attempts.get(attemptKey) ?? 0;
@@ -96,13 +98,32 @@ export function notificationReconciler(d: NotifierDeps): Reconciler {
     }
     attempts.delete(attemptKey);
     await record(d, ctx, path, work);
+    recorded.set(key, attemptKey);
     return undefined;
   };
 }
 
+/**
+ * Drops the LCMP's finalizer, re-reading on a conflict (the operator removes its own at the same
+ * time): a failed removal after a delivered deletion notice would send it again.
+ */
+async function release(d: NotifierDeps, path: string, ctx: AppContext): Promise<void> {
+  let current: AppContext | undefined = ctx;
+  for (let attempt = 0; current; attempt++) {
+    try {
+      await removeFinalizer(d.kube, path, current, LCMP_FINALIZER);
+      return;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (!isConflict(err) || attempt >= 5) throw err;
+      current = await d.kube.get<AppContext>(path);
+    }
+  }
+}
+
 async function record(d: NotifierDeps, ctx: AppContext, path: string, work: Deliver): Promise<void> {
   if (work.what === 'deletion') {
-    await removeFinalizer(d.kube, path, ctx, LCMP_FINALIZER);
+    await release(d, path, ctx);
     return;
   }
   await d.kube.patch(path, 'merge', { metadata: { annotations: { [NOTIFIED_ANNOTATION]: work.record } } });
