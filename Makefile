@@ -12,12 +12,12 @@ export MECQKD_ROOT := $(CURDIR)
 APT_PACKAGES := redis-server prometheus
 NODE := node --import tsx
 
-.PHONY: help deps node-deps system-deps control-plane crds crds-check build typecheck lint test test-unit bench demo clean
+.PHONY: help deps node-deps system-deps control-plane fuzz-deps crds crds-check build typecheck lint test test-unit bench demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-deps: node-deps system-deps control-plane ## everything tests and the demo need
+deps: node-deps system-deps control-plane fuzz-deps ## everything tests and the demo need
 
 node-deps: node_modules/.package-lock.json
 # `npm install` from the committed lockfile, not `npm ci`: the registry reachable here does not serve
@@ -38,6 +38,13 @@ system-deps: ## Debian packages (redis-server, prometheus), installed only when 
 
 control-plane: ## build kube-apiserver, kubectl and etcd from Go module sources (cached)
 	@bash hack/build-control-plane.sh
+
+SCHEMATHESIS_VENV := $(MECQKD_CACHE)/schemathesis-venv
+fuzz-deps: $(SCHEMATHESIS_VENV)/bin/st ## schemathesis (MEC 016 schema fuzzing) in a virtualenv under the cache
+# hypothesis pinned: newer releases removed an API schemathesis 3.39 uses
+$(SCHEMATHESIS_VENV)/bin/st:
+	python3 -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install -q 'schemathesis==3.39.16' 'hypothesis==6.122.3'
 
 crds: node-deps ## regenerate crds/*.yaml and the TS types from the zod schemas
 	$(NODE) crds/src/generate.ts
