@@ -55,6 +55,12 @@ function addCidr(list: BlockList, cidr: string): void {
 function normalise(address: string): { address: string; family: 4 | 6 } {
   const mapped = address.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i);
   if (mapped) return { address: mapped[1]!, family: 4 };
+  // the WHATWG URL parser writes [::ffff:127.0.0.1] as [::ffff:7f00:1]
+  const hex = address.match(/^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i);
+  if (hex) {
+    const [hi, lo] = [Number.parseInt(hex[1]!, 16), Number.parseInt(hex[2]!, 16)];
+    return { address: [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.'), family: 4 };
+  }
   return { address, family: isIP(address) === 6 ? 6 : 4 };
 }
 

@@ -72,5 +72,7 @@ describe('SSRF policy for callbackReference', () => {
     expect((await loopbackLab.check('http://127.0.0.1:9999/cb')).address).to.equal('127.0.0.1');
     expect(await refused(loopbackLab, 'http://public.example/x')).to.contain('allow-list');
     expect(await refused(loopbackLab, 'https://127.0.0.1:6443/api/v1/secrets')).to.contain('cluster API');
+    // the same endpoint spelt as an IPv4-mapped IPv6 address
+    expect(await refused(loopbackLab, 'https://[::ffff:127.0.0.1]:6443/api')).to.contain('cluster API');
   });
 });
