@@ -9,15 +9,15 @@ MECQKD_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/mecqkd
 export K8S_VERSION ETCD_VERSION MECQKD_CACHE
 export MECQKD_ROOT := $(CURDIR)
 
-APT_PACKAGES := redis-server prometheus
+APT_PACKAGES := redis-server prometheus python3-venv
 NODE := node --import tsx
 
-.PHONY: help deps node-deps system-deps control-plane crds crds-check build typecheck lint test test-unit bench lab demo clean
+.PHONY: help deps node-deps system-deps control-plane fuzz-deps crds crds-check build typecheck lint test test-unit bench lab demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-deps: node-deps system-deps control-plane ## everything tests and the demo need
+deps: node-deps system-deps control-plane fuzz-deps ## everything tests and the demo need
 
 node-deps: node_modules/.package-lock.json
 # `npm install` from the committed lockfile, not `npm ci`: the registry reachable here does not serve
@@ -27,7 +27,7 @@ node_modules/.package-lock.json: package-lock.json package.json $(wildcard */pac
 	npm install --no-audit --no-fund
 	@touch $@
 
-system-deps: ## Debian packages (redis-server, prometheus), installed only when missing
+system-deps: ## Debian packages (redis-server, prometheus, python3-venv), installed only when missing
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -38,6 +38,13 @@ system-deps: ## Debian packages (redis-server, prometheus), installed only when 
 
 control-plane: ## build kube-apiserver, kubectl and etcd from Go module sources (cached)
 	@bash hack/build-control-plane.sh
+
+SCHEMATHESIS_VENV := $(MECQKD_CACHE)/schemathesis-venv
+fuzz-deps: $(SCHEMATHESIS_VENV)/bin/st ## schemathesis (MEC 016 schema fuzzing) in a virtualenv under the cache
+# hypothesis pinned: newer releases removed an API schemathesis 3.39 uses
+$(SCHEMATHESIS_VENV)/bin/st:
+	python3 -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install -q 'schemathesis==3.39.16' 'hypothesis==6.122.3'
 
 crds: node-deps ## regenerate crds/*.yaml and the TS types from the zod schemas
 	$(NODE) crds/src/generate.ts
@@ -51,8 +58,9 @@ typecheck: node-deps
 lint: node-deps ## biome lint + format check
 	npx biome check .
 
-build: node-deps ## bundle the operator binary (operator/dist); the rest runs through tsx
+build: node-deps ## bundle the operator and LCMP binaries (operator/dist, lcmp/dist); the rest runs through tsx
 	$(NODE) operator/build.ts
+	$(NODE) lcmp/build.ts
 
 TEST_SPEC ?= '*/test/**/*.test.ts'
 

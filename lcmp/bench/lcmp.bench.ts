@@ -1,0 +1,241 @@
+// `make bench` (lcmp): Mx2 create-context latency at a fixed offered rate (open loop, timed from each
+// create's scheduled start, so a stall is charged to every create it delays) and the most creations
+// per second a closed loop sustains — end to end: Mx2 + AAA, the AppContext write, the operator's
+// placement and (first-time) action deploy, the status back through the LCMP's informer — next to
+// raw apiserver creates measured the same two ways in the same run.
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { report, summarise } from '@mecqkd/common/bench';
+import { toKubeYaml } from '@mecqkd/common/kube-yaml';
+import { freePort } from '@mecqkd/common/ports';
+import { startProcess, stopAll, waitUntil } from '@mecqkd/common/process';
+import { createKubeClient } from '@mecqkd/kube/kube-client';
+import { collectionPath } from '@mecqkd/kube/kube-paths';
+import { startMecTestbed } from '@mecqkd/localenv/mec-testbed';
+import { stopShared } from '@mecqkd/localenv/shared';
+import { Agent, request } from 'undici';
+import { hashSecret } from '../src/auth/secret-hash.ts';
+
+const RATE = Number(process.env.LCMP_BENCH_RATE ?? 50);
+const SECONDS = Number(process.env.LCMP_BENCH_SECONDS ?? 10);
+const MAX_N = Number(process.env.LCMP_BENCH_MAX_N ?? 1500);
+const CONCURRENCY = 32;
+const APPS = 5;
+const NS = 'lcmp-bench';
+
+/** `op(due)` started every 1/rate s for `seconds`; latencies from each scheduled start. */
+async function openLoop(rate: number, seconds: number, op: () => Promise<void>): Promise<number[]> {
+  const latencies: number[] = [];
+  const interval = 1000 / rate;
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i * interval < seconds * 1000; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(op().then(() => void latencies.push(performance.now() - due)));
+  }
+  await Promise.all(inFlight);
+  return latencies;
+}
+
+/** `n` operations by `CONCURRENCY` clients back to back: operations per second. */
+async function closedLoop(n: number, op: () => Promise<void>): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < n) await op();
+    }),
+  );
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function main(): Promise<void> {
+  const tb = await startMecTestbed({
+    namespace: NS,
+    hosts: [
+      { name: 'host-1', capacityMb: 1 << 20 },
+      { name: 'host-2', capacityMb: 1 << 20 },
+    ],
+  });
+  const kube = await createKubeClient({ kubeconfigPath: tb.cp.kubeconfigPath, connections: CONCURRENCY });
+  try {
+    const apps = Array.from({ length: APPS }, (_, a) => ({
+      apiVersion: 'mecqkd.io/v1alpha1',
+      kind: 'MecApp',
+      metadata: { name: `model-${a}` },
+      spec: {
+        appInfo: {
+          appDId: `model-${a}`,
+          appName: `model-${a}`,
+          appProvider: 'bench',
+          appSoftVersion: '1',
+          appDVersion: '1',
+          appDescription: 'bench',
+        },
+        action: { code: `function main() { return { model: ${a} }; }` },
+        // many contexts per host: the bench measures the path, not capacity limits
+        placement: { expectedInvocationsPerSecond: 0.001, maxLoad: 1, minKeyAvailability: 0 },
+      },
+    }));
+    const secret = 'bench-client-secret-0123456789';
+    const client = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'bench-client', labels: { 'mecqkd.io/lcmp-client': 'true' } },
+      stringData: {
+        clientId: 'bench',
+        secretHash: await hashSecret(secret),
+        devAppIds: '*',
+        apps: '*',
+        kmeId: tb.clientKmeId,
+        saeId: tb.clientSae.id,
+      },
+    };
+    await tb.kubectl(['apply', '-f', '-'], [...apps, client].map((d) => toKubeYaml(d)).join('---\n'));
+
+    const root = join(import.meta.dirname, '..', '..');
+    const operatorHealth = await freePort();
+    const operator = startProcess({
+      name: 'bench-operator',
+      command: process.execPath,
+      args: [
+        join(root, 'operator', 'bin', 'operator.mjs'),
+        ...['--kubeconfig', tb.cp.kubeconfigPath, '--namespace', NS, '--redis-url', tb.redis.url],
+        ...['--lease-namespace', NS, '--health-port', String(operatorHealth), '--workers', '32'],
+        ...['--optimise-period', '0', '--telemetry-period', '1', '--probe-period', '2'],
+      ],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      logFile: join(tb.dir, 'logs', 'operator.log'),
+    });
+    const lcmpPort = await freePort();
+    const lcmpHealth = await freePort();
+    const lcmp = startProcess({
+      name: 'bench-lcmp',
+      command: process.execPath,
+      args: [
+        join(root, 'lcmp', 'bin', 'lcmp.mjs'),
+        ...['--kubeconfig', tb.cp.kubeconfigPath, '--namespace', NS, '--token-endpoint', 'true'],
+        ...['--port', String(lcmpPort), '--health-port', String(lcmpHealth), '--kube-connections', '32'],
+      ],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      logFile: join(tb.dir, 'logs', 'lcmp.log'),
+    });
+    await waitUntil('LCMP ready', async () => (await fetch(`http://127.0.0.1:${lcmpHealth}/readyz`)).ok, {
+      timeoutMs: 60_000,
+      process: lcmp,
+    });
+    await waitUntil(
+      'MecHosts Ready with telemetry',
+      async () => {
+        const hosts = JSON.parse(await tb.kubectl(['get', 'mechosts', '-o', 'json'])).items as {
+          status?: { load?: number; conditions?: { type: string; status: string }[] };
+        }[];
+        return hosts.every(
+          (h) =>
+            h.status?.load !== undefined &&
+            h.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+      },
+      { timeoutMs: 120_000, intervalMs: 500, process: operator },
+    );
+
+    const base = `http://127.0.0.1:${lcmpPort}`;
+    const dispatcher = new Agent({ connections: CONCURRENCY * 2, keepAliveTimeout: 30_000 });
+    const tokenRes = await request(`${base}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`bench:${secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+      dispatcher,
+    });
+    const token = ((await tokenRes.body.json()) as { access_token: string }).access_token;
+    let seq = 0;
+    let failures = 0;
+    const createContext = async () => {
+      const app = `model-${seq++ % APPS}`;
+      const res = await request(`${base}/dev_app/v1/app_contexts`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          associateDevAppId: 'bench',
+          appInfo: { appName: app, appProvider: 'bench', appDVersion: '1', userAppInstanceInfo: [{}] },
+        }),
+        dispatcher,
+      });
+      await res.body.dump();
+      if (res.statusCode !== 201) failures++;
+    };
+    let raw = 0;
+    const rawCreate = async () => {
+      await kube.create(collectionPath({ group: '', version: 'v1', plural: 'configmaps' }, NS), {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `raw-${raw++}` },
+        data: { n: String(raw) },
+      });
+    };
+
+    // warm-up: first-time deploys of every app on the hosts, connections opened
+    await openLoop(RATE, 2, createContext);
+    await openLoop(RATE, 2, rawCreate);
+    const rawAtRate = summarise(await openLoop(RATE, SECONDS, rawCreate));
+    const mx2AtRate = summarise(await openLoop(RATE, SECONDS, createContext));
+    const rawMax = await closedLoop(MAX_N, rawCreate);
+    const mx2Max = await closedLoop(MAX_N, createContext);
+
+    report(
+      'lcmp',
+      [
+        {
+          metric: `Mx2 create-context p50 at ${RATE}/s (open loop)`,
+          value: mx2AtRate.p50,
+          unit: 'ms',
+          target: '<= 25',
+        },
+        {
+          metric: `Mx2 create-context p99 at ${RATE}/s (open loop)`,
+          value: mx2AtRate.p99,
+          unit: 'ms',
+          target: '<= 100',
+        },
+        { metric: `Mx2 create-context max at ${RATE}/s`, value: mx2AtRate.max, unit: 'ms' },
+        { metric: `raw apiserver create p50 at ${RATE}/s`, value: rawAtRate.p50, unit: 'ms' },
+        { metric: `raw apiserver create p99 at ${RATE}/s`, value: rawAtRate.p99, unit: 'ms' },
+        {
+          metric: `Mx2 creations/s sustained (${CONCURRENCY} clients)`,
+          value: mx2Max,
+          unit: '/s',
+          target: '>= 150',
+        },
+        { metric: `raw apiserver creates/s (${CONCURRENCY} clients)`, value: rawMax, unit: '/s' },
+        { metric: 'Mx2 creations as a fraction of raw creates', value: mx2Max / rawMax, unit: '' },
+        { metric: 'Mx2 creates not answered 201', value: failures, unit: '', target: '<= 0' },
+      ],
+      {
+        rate: RATE,
+        seconds: SECONDS,
+        maxN: MAX_N,
+        concurrency: CONCURRENCY,
+        apps: APPS,
+        loadavg: (await import('node:os')).loadavg(),
+      },
+    );
+    await dispatcher.close();
+    await lcmp.stop();
+    await operator.stop();
+  } finally {
+    await kube.close();
+    await tb.stop();
+    await stopShared();
+    await stopAll();
+  }
+}
+
+main().catch((err) => {
+  console.error(`lcmp bench failed: ${(err as Error).message}`);
+  process.exitCode = 1;
+});
