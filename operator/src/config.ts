@@ -61,6 +61,11 @@ export const operatorConfigSchema = z.object({
     .default(8081)
     .describe('/healthz, /readyz and /metrics; 0 = any free port'),
   seed: num.pipe(z.int()).optional().describe('seed of the weighted-random policy (reproducible runs)'),
+  wrapperSecretFile: z
+    .string()
+    .optional()
+    .describe('file with the secret host SAEs expect from the action wrapper; absent = actions unwrapped'),
+  hostSaeCaFile: z.string().optional().describe('PEM of the CA of the host SAEs (pinned by the wrapper)'),
 });
 
 export type OperatorConfig = z.output<typeof operatorConfigSchema>;

@@ -32,6 +32,7 @@ import { optimiseRound } from './controllers/optimiser.ts';
 import { qkdLinkReconciler } from './controllers/qkdlink.ts';
 import { APP_CONTEXTS, CONFIG_MAPS, MEC_APPS, MEC_HOSTS, QKD_LINKS } from './controllers/resources.ts';
 import { pollTelemetry } from './controllers/telemetry-loop.ts';
+import { secureWrapper } from './openwhisk/secure-wrapper.ts';
 import { seededRng } from './placement/rng.ts';
 import type { TelemetryProvider } from './telemetry/provider.ts';
 import type { TelemetryStore } from './telemetry/store.ts';
@@ -124,7 +125,7 @@ async function lead(
     .on('add', (c) => index.upsert(objectKey(c), c))
     .on('update', (_, c) => index.upsert(objectKey(c), c))
     .on('delete', (c) => index.remove(objectKey(c)));
-  const appActions = new AppActions(configMaps);
+  const appActions = new AppActions(configMaps, secureWrapper(cfg));
   const hostActions = new HostActions();
   const now = () => Date.now();
   const views = {
