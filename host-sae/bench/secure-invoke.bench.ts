@@ -17,7 +17,7 @@ import { startHostSaeProcess } from '../src/testbed.ts';
 import { wrapAction } from '../src/wrapper/bundle.ts';
 
 const WARMUP = 100;
-const SEQUENTIAL = 1000;
+const SEQUENTIAL = 600;
 const KEY_RUN = 200;
 const CONCURRENCY = 4;
 const THROUGHPUT_MS = 3000;
@@ -76,7 +76,7 @@ try {
     annotations: [{ key: 'web-export', value: true }],
   };
   const deploy = async (name: string, body: typeof plainBody) => {
-    await ow.actions.create({ name, action: body as unknown as openwhisk.Action });
+    await ow.actions.update({ name, action: body as unknown as openwhisk.Action });
     return `${sim.apiHost}/api/v1/web/${sim.namespace}/default/${name}.json`;
   };
   const secureAction = (n: number) =>
@@ -131,7 +131,7 @@ try {
       await f();
       lat[which].push(performance.now() - t0);
     }
-    if (i % 250 === 0) process.stderr.write(`  sequential ${i}/${SEQUENTIAL}\n`);
+    if (i % 200 === 0) process.stderr.write(`  sequential ${i}/${SEQUENTIAL}\n`);
   }
   const p = summarise(lat.plain);
   const s = summarise(lat.secure);
