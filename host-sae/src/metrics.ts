@@ -29,6 +29,11 @@ export function createHostSaeMetrics(saeId: string) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    tlsHandshakes: new Counter({
+      name: 'mecqkd_host_sae_tls_handshakes_total',
+      help: 'TLS connections wrappers opened to this SAE.',
+      registers: [registry],
+    }),
     keysHeld: new Gauge({
       name: 'mecqkd_host_sae_keys_held',
       help: 'QKD keys the SAE holds (with material) now.',

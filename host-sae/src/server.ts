@@ -266,6 +266,8 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
     },
   );
   server.keepAliveTimeout = 65_000;
+  // Wrappers keep their connections: a count rising with invocations means keep-alive is lost.
+  server.on('secureConnection', () => metrics.tlsHandshakes.inc());
   const ops = createHttpServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://ops').pathname;
     if (path === '/healthz') return send(res, 200, { ok: true, keysHeld: keys.held() });
