@@ -2,6 +2,7 @@
 // host's SAE), each handing out sequence numbers 0 … N−1 for at most T, and a stock of spare keys
 // refilled in the background so an invocation waits on the KME only when the stock ran dry.
 import type { Qkd014Client } from '@mecqkd/kme-sim/client';
+import type { ClientMetrics } from './metrics.ts';
 
 export interface KeySupplyOptions {
   kme: Qkd014Client;
@@ -14,6 +15,7 @@ export interface KeySupplyOptions {
   /** Spare keys kept ready (0 = fetch on demand). */
   spares?: number;
   keySizeBits?: number;
+  metrics?: ClientMetrics;
   now?: () => number;
 }
 
@@ -60,6 +62,7 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
   async function fetchKeys(n: number): Promise<Held[]> {
     const got = await opts.kme.encKeys(opts.hostSaeId, { number: n, size: opts.keySizeBits ?? 256 });
     stats.keysFetched += got.keys.length;
+    opts.metrics?.keysFetched.inc(got.keys.length);
     const at = now();
     return got.keys.map((k) => ({
       keyId: k.key_ID,
@@ -72,6 +75,10 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
   const fresh = (h: Held) => now() - h.fetchedAt < lifetime;
   const usable = (h: Held | undefined): h is Held => !!h && h.next < opts.invocationsPerKey && fresh(h);
   const wipe = (h: Held) => h.key.fill(0);
+  const retire = (h: Held) => {
+    if (h.next > 0) opts.metrics?.invocationsPerKey.observe(h.next);
+    wipe(h);
+  };
 
   function refill(): void {
     if (closed || refilling || spares.length >= spareTarget) return;
@@ -106,7 +113,7 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
       // Concurrent callers share one switch to the next key rather than each taking one.
       while (!usable(current)) {
         switching ??= (async () => {
-          if (current) wipe(current);
+          if (current) retire(current);
           current = undefined;
           current = await take();
         })().finally(() => {
@@ -120,7 +127,7 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
       return use;
     },
     discardCurrent() {
-      if (current) wipe(current);
+      if (current) retire(current);
       current = undefined;
     },
     stats: () => ({ ...stats }),

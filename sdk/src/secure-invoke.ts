@@ -15,6 +15,7 @@ import {
   seal,
 } from './envelope.ts';
 import type { KeySupply } from './key-supply.ts';
+import type { ClientMetrics } from './metrics.ts';
 
 export interface SecureTarget {
   /** AppContext status.referenceURI: …/api/v1/web/{ns}/default/{action}.json */
@@ -51,11 +52,12 @@ export function actionOf(referenceURI: string): string {
   return decodeURIComponent(last.replace(/\.json$/, ''));
 }
 
-export function createSecureInvoker(target: SecureTarget, keys: KeySupply) {
+export function createSecureInvoker(target: SecureTarget, keys: KeySupply, metrics?: ClientMetrics) {
   const action = actionOf(target.referenceURI);
   const stats: InvokeStats = { failures: {} };
   const fail = (reason: string) => {
     stats.failures[reason] = (stats.failures[reason] ?? 0) + 1;
+    metrics?.failures.inc({ reason });
   };
 
   async function invoke(args: Record<string, unknown>): Promise<unknown> {

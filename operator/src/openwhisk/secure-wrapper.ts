@@ -3,7 +3,7 @@
 // only good for tests of the control plane itself: such actions are not web-exported, so their
 // referenceURI answers 404 rather than running on plaintext.
 import { readFileSync } from 'node:fs';
-import { wrapAction } from '@mecqkd/host-sae/wrapper/bundle';
+import { wrapAction, wrapperRuntime } from '@mecqkd/host-sae/wrapper/bundle';
 import type { OperatorConfig } from '../config.ts';
 import type { ActionWrapper } from './action.ts';
 
@@ -15,6 +15,8 @@ export function secureWrapper(
     throw new Error('--wrapper-secret-file and --host-sae-ca-file go together');
   const wrapperSecret = readFileSync(cfg.wrapperSecretFile, 'utf8').trim();
   const hostSaeCa = readFileSync(cfg.hostSaeCaFile, 'utf8');
+  // Bundle now: done lazily, the first placement would stall the event loop for it.
+  wrapperRuntime();
   return (body, app) =>
     wrapAction(body, { wrapperSecret, hostSaeCa, invocationsPerKey: app.spec.placement.invocationsPerKey });
 }
