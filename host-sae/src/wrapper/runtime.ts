@@ -56,7 +56,8 @@ function env(name: string): string {
 
 let agent: Agent | undefined;
 
-function post(path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+// async: a missing setting rejects like any other failure instead of throwing past callers.
+async function post(path: string, body: unknown): Promise<{ status: number; json: unknown }> {
   agent ??= new Agent({ keepAlive: true, ca: env(ENV.ca), maxSockets: 4 });
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
