@@ -3,10 +3,11 @@
 // p50/p99 and the added latency, throughput, and QKD keys consumed per invocation at N = 1 and 100.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchRow, report, summarise } from '@mecqkd/common/bench';
 import { createCa } from '@mecqkd/common/pki';
+import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
 import { createQkd014Client } from '@mecqkd/kme-sim/client';
 import { startTestbed } from '@mecqkd/kme-sim/testbed';
 import { createKeySupply } from '@mecqkd/sdk/key-supply';
@@ -136,7 +137,14 @@ try {
   const p = summarise(lat.plain);
   const s = summarise(lat.secure);
 
+  // Invocations/s with CONCURRENCY clients, and CPU ms per invocation of every process on the path:
+  // on a shared machine the wall clock swings with the load, CPU per invocation much less.
   const throughput = async (f: () => Promise<unknown>) => {
+    const before = {
+      sim: sampleCpu(sim.process.pid),
+      sae: sampleCpu(sae.process.pid),
+      own: process.cpuUsage(),
+    };
     let done = 0;
     const until = performance.now() + THROUGHPUT_MS;
     await Promise.all(
@@ -147,10 +155,19 @@ try {
         }
       }),
     );
-    return done / (THROUGHPUT_MS / 1000);
+    const w = cpuSpent(before.sim, sampleCpu(sim.process.pid));
+    const own = process.cpuUsage(before.own);
+    const cpu = {
+      whisk: w.selfMs / done,
+      containers: w.childrenMs / done,
+      hostSae: cpuSpent(before.sae, sampleCpu(sae.process.pid)).selfMs / done,
+      client: (own.user + own.system) / 1000 / done,
+    };
+    return { rate: done / (THROUGHPUT_MS / 1000), cpu };
   };
   const plainTput = await throughput(plain);
   const secureTput = await throughput(secure);
+  const total = (c: typeof plainTput.cpu) => c.whisk + c.containers + c.hostSae + c.client;
 
   const keysPer = async (n: number) => {
     const c = await secureClient(n);
@@ -172,8 +189,21 @@ try {
     { metric: 'added latency p50 (secure − plain)', value: s.p50 - p.p50, unit: 'ms', target: '<= 1.5' },
     { metric: 'added latency p99', value: s.p99 - p.p99, unit: 'ms' },
     { metric: 'latency ratio p50 (secure / plain)', value: s.p50 / p.p50, unit: 'x' },
-    { metric: `plain throughput (${CONCURRENCY} clients)`, value: plainTput, unit: 'inv/s' },
-    { metric: `secure throughput (${CONCURRENCY} clients)`, value: secureTput, unit: 'inv/s' },
+    { metric: `plain throughput (${CONCURRENCY} clients)`, value: plainTput.rate, unit: 'inv/s' },
+    { metric: `secure throughput (${CONCURRENCY} clients)`, value: secureTput.rate, unit: 'inv/s' },
+    { metric: 'CPU per plain invocation (all processes)', value: total(plainTput.cpu), unit: 'ms' },
+    { metric: 'CPU per secure invocation (all processes)', value: total(secureTput.cpu), unit: 'ms' },
+    { metric: '  of which host SAE', value: secureTput.cpu.hostSae, unit: 'ms' },
+    {
+      metric: '  of which action containers (plain → secure)',
+      value: secureTput.cpu.containers - plainTput.cpu.containers,
+      unit: 'ms added',
+    },
+    {
+      metric: '  of which client (plain → secure)',
+      value: secureTput.cpu.client - plainTput.cpu.client,
+      unit: 'ms added',
+    },
     { metric: 'QKD keys per invocation, N = 1', value: k1.perInvocation, unit: 'keys' },
     { metric: 'QKD keys per invocation, N = 100', value: k100.perInvocation, unit: 'keys' },
     { metric: 'invocations that waited on the KME, N = 1', value: k1.waits, unit: `of ${KEY_RUN}` },
@@ -182,6 +212,8 @@ try {
     sequential: SEQUENTIAL,
     argsBytes: JSON.stringify(args).length,
     note: 'keys per invocation include the prefetched spares still unused at the end of the run',
+    loadAverage: loadavg(),
+    cpu: { plain: plainTput.cpu, secure: secureTput.cpu },
   });
 } finally {
   for (const stop of stops.reverse()) await stop();
