@@ -10,6 +10,7 @@ import { deriveKey, type EnvelopeHeader, responseHeader, seal } from '@mecqkd/sd
 import { createKeySupply } from '@mecqkd/sdk/key-supply';
 import { actionOf, createSecureInvoker, InvocationRefused } from '@mecqkd/sdk/secure-invoke';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import type { RunningOperator } from '../../src/operator.ts';
 import {
   clientKme,
@@ -28,7 +29,7 @@ const source = (file: string) => readFileSync(join(EXAMPLES, file), 'utf8');
 /** The model run directly, for the expected answer. */
 const direct = (code: string, args: unknown) => new Function(`${code}\n;return main;`)()(args);
 
-// Known secrets: no log, record or stored object may contain them.
+// Known secrets: no log, record, Redis entry or stored object may contain them.
 const PATIENT = 'patient-7f3a9c-confidential';
 const PATIENT_ARGS = {
   cardio: {
@@ -198,7 +199,7 @@ describe('secure invocation (e2e: operator, whisk-sim web actions, host SAE, kme
     inv.close();
   });
 
-  it('no activation record, log or stored object holds key material or plaintext', async () => {
+  it('no activation record, log, Redis entry or stored object holds key material or plaintext', async () => {
     const secrets = [PATIENT, ...keyMaterial];
     expect(keyMaterial.length).to.be.greaterThan(4);
     const found = (where: string, text: string) => {
@@ -219,5 +220,22 @@ describe('secure invocation (e2e: operator, whisk-sim web actions, host SAE, kme
     for (const f of logs) found(f, readFileSync(f, 'utf8'));
     for (const kind of ['appcontexts', 'mecapps', 'mechosts', 'qkdlinks', 'events'])
       found(`apiserver ${kind}`, JSON.stringify(await getJson(tb, kind)));
+    const redis = new Redis(tb.redis.url);
+    try {
+      const dump: unknown[] = [];
+      for (const key of await redis.keys('*')) {
+        const type = await redis.type(key);
+        if (type === 'string') dump.push(await redis.get(key));
+        else if (type === 'hash') dump.push(await redis.hgetall(key));
+        else if (type === 'stream') dump.push(await redis.xrange(key, '-', '+'));
+        else if (type === 'list') dump.push(await redis.lrange(key, '0', '-1'));
+        else if (type === 'set') dump.push(await redis.smembers(key));
+        else if (type === 'zset') dump.push(await redis.zrange(key, '0', '-1'));
+      }
+      expect(dump.length, 'redis holds the telemetry snapshots').to.be.greaterThan(0);
+      found('redis', JSON.stringify(dump));
+    } finally {
+      redis.disconnect();
+    }
   });
 });
