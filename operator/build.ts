@@ -11,7 +11,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 };
 const external = Object.keys(pkg.dependencies).filter((d) => !d.startsWith('@mecqkd/'));
 // the workspace packages' own npm dependencies
-for (const ws of ['common', 'crds']) {
+for (const ws of ['common', 'crds', 'kube', 'host-sae', 'sdk', 'kme-sim']) {
   const deps = JSON.parse(readFileSync(join(root, '..', ws, 'package.json'), 'utf8')).dependencies ?? {};
   for (const d of Object.keys(deps)) if (!d.startsWith('@mecqkd/') && !external.includes(d)) external.push(d);
 }

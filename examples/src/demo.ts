@@ -4,16 +4,20 @@
 // open contexts, the operator places them and deploys the actions, a client invokes a model at its
 // referenceURI, a host overloads and contexts migrate, contexts end and actions go. Everything is
 // torn down at the end, also on Ctrl-C.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createLogger } from '@mecqkd/common/logger';
 import { stopAll } from '@mecqkd/common/process';
 import type { AppContext } from '@mecqkd/crds';
+import { createQkd014Client } from '@mecqkd/kme-sim/client';
 import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { stopShared } from '@mecqkd/localenv/shared';
 import { parseOperatorConfig } from '@mecqkd/operator/config';
 import { type RunningOperator, startOperator } from '@mecqkd/operator/operator';
 import { buildParts } from '@mecqkd/operator/parts';
+import { createKeySupply } from '@mecqkd/sdk/key-supply';
+import { createSecureInvoker } from '@mecqkd/sdk/secure-invoke';
 import openwhisk from 'openwhisk';
 
 const MANIFESTS = join(import.meta.dirname, '..', 'manifests');
@@ -109,7 +113,6 @@ async function scenario(tb: MecTestbed): Promise<void> {
   console.log(
     `keys for this context come from ${ctx.status?.keyPath?.join(' → ')} (host SAE ${ctx.status?.hostSaeId})`,
   );
-  const w = tb.whisks[ctx.status!.host!]!;
   const patient = {
     sex: 'male',
     age: 61,
@@ -120,15 +123,29 @@ async function scenario(tb: MecTestbed): Promise<void> {
     smoker: true,
     diabetes: false,
   };
-  const res = await fetch(`${ctx.status!.referenceURI}?blocking=true&result=true`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(w.auth).toString('base64')}`,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify(patient),
+  // Keys from the client KME (enc_keys for the host SAE), arguments sealed, no OpenWhisk key needed.
+  const sae = tb.clientSae;
+  const kme = createQkd014Client({
+    url: sae.url,
+    ca: readFileSync(sae.ca),
+    cert: readFileSync(sae.cert),
+    key: readFileSync(sae.key),
   });
-  console.log(`patient ${JSON.stringify(patient)}\n→ HTTP ${res.status} ${JSON.stringify(await res.json())}`);
+  const keys = createKeySupply({ kme, hostSaeId: ctx.status!.hostSaeId!, invocationsPerKey: 1 });
+  const invoker = createSecureInvoker(
+    {
+      referenceURI: ctx.status!.referenceURI!,
+      contextId: ctx.metadata.name,
+      clientSaeId: sae.id,
+      invocationsPerKey: 1,
+    },
+    keys,
+  );
+  console.log(
+    `patient ${JSON.stringify(patient)}\n→ ${JSON.stringify(await invoker.invoke(patient))} (sealed both ways)`,
+  );
+  keys.close();
+  kme.close();
 
   step('host-2 gets overloaded (its OpenWhisk memory fills up): the operator migrates its contexts');
   const busy = (await contexts(tb)).filter((c) => c.status?.host === 'host-2').map((c) => c.metadata.name);
@@ -214,6 +231,10 @@ async function main(): Promise<void> {
         '5',
         // the local whisk-sims serve plain HTTP
         '--allow-insecure-hosts',
+        '--wrapper-secret-file',
+        tb.secure.wrapperSecretFile,
+        '--host-sae-ca-file',
+        tb.secure.hostSaeCaFile,
       ],
       {},
     );

@@ -2,10 +2,13 @@
 // CRDs, Redis, one whisk-sim per MEC host, KMEs for the client and every host with QKD links
 // (optionally a host reached only through a trusted relay), and — in one namespace — the Secrets,
 // MecHosts and QkdLinks that describe them. Tests, the benchmark and `make demo` start it.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
+import { createCa } from '@mecqkd/common/pki';
+import { type RunningHostSaeProcess, startHostSaeProcess } from '@mecqkd/host-sae/testbed';
 import { startTestbed, type Testbed, type TestbedSae } from '@mecqkd/kme-sim/testbed';
 import { type RunningWhiskSim, startWhiskSim } from '@mecqkd/whisk-sim/testbed';
 import type { ControlPlane } from './control-plane.ts';
@@ -50,6 +53,12 @@ export interface MecTestbed {
   /** The client perimeter's SAE (certificates for QKD 014 calls). */
   clientSae: TestbedSae;
   clientKmeId: string;
+  /** Secure invocation: every host's SAE, and what the operator needs to wrap actions for them. */
+  secure: {
+    wrapperSecretFile: string;
+    hostSaeCaFile: string;
+    hostSaes: Record<string, RunningHostSaeProcess>;
+  };
   /** kubectl in the testbed namespace; throws with stderr on failure. */
   kubectl(args: string[], input?: string): Promise<string>;
   /** Steers a QKD link through kme-sim's admin endpoint (rate, stock, outage). */
@@ -147,6 +156,38 @@ function manifests(
   return out;
 }
 
+/** What Kubernetes tells pods about a Service `mecqkd-host-sae` in their namespace. */
+const serviceLinks = (s: RunningHostSaeProcess) => ({
+  MECQKD_HOST_SAE_SERVICE_HOST: s.host,
+  MECQKD_HOST_SAE_SERVICE_PORT: String(s.port),
+});
+
+/** One host SAE per host with the host SAE's QKD 014 identity; one wrapper secret and CA for all. */
+async function startHostSaes(dir: string, hosts: HostSpec[], kmes: Testbed) {
+  const root = join(dir, 'host-sae');
+  mkdirSync(root, { recursive: true });
+  const ca = await createCa('mecqkd host SAE development CA');
+  const hostSaeCaFile = join(root, 'ca.pem');
+  const wrapperSecretFile = join(root, 'wrapper-secret');
+  const wrapperSecret = randomBytes(32).toString('base64url');
+  writeFileSync(hostSaeCaFile, ca.cert);
+  writeFileSync(wrapperSecretFile, wrapperSecret, { mode: 0o600 });
+  const hostSaes: Record<string, RunningHostSaeProcess> = {};
+  await Promise.all(
+    hosts.map(async (h) => {
+      const sae = kmes.saes[saeOf(h.name)]!;
+      hostSaes[h.name] = await startHostSaeProcess({
+        dir: root,
+        saeId: sae.id,
+        ca,
+        kme: { url: sae.url, ca: sae.ca, cert: sae.cert, key: sae.key },
+        wrapperSecret,
+      });
+    }),
+  );
+  return { wrapperSecretFile, hostSaeCaFile, hostSaes };
+}
+
 export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestbed> {
   const hosts = opts.hosts ?? [{ name: 'host-1' }, { name: 'host-2' }];
   const ownsDir = opts.dir === undefined;
@@ -182,6 +223,8 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       join(dir, 'kmes'),
     );
     stoppers.push(() => kmes.stop());
+    const secure = await startHostSaes(dir, hosts, kmes);
+    for (const s of Object.values(secure.hostSaes)) stoppers.push(() => s.stop());
     // one whisk-sim per `whisk` group; every host of a group gets an OpenWhisk namespace of its own
     const whisks: Record<string, RunningWhiskSim> = {};
     const groups = new Map<string, HostSpec[]>();
@@ -192,7 +235,10 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
           dir: join(dir, 'whisk'),
           name,
           capacityMb: members[0]!.capacityMb ?? 1024,
-          extraNamespaces: members.slice(1).map((m) => ({ name: `ns-${m.name}` })),
+          containerEnv: serviceLinks(secure.hostSaes[members[0]!.name]!),
+          extraNamespaces: members
+            .slice(1)
+            .map((m) => ({ name: `ns-${m.name}`, containerEnv: serviceLinks(secure.hostSaes[m.name]!) })),
         });
         stoppers.push(() => w.stop());
         members.forEach((m, i) => {
@@ -230,6 +276,7 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       hosts,
       clientSae: kmes.saes[CLIENT_SAE]!,
       clientKmeId: CLIENT_KME,
+      secure,
       kubectl,
       adjustLink,
       stop,

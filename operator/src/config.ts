@@ -75,6 +75,11 @@ export const operatorConfigSchema = z.object({
       'address of --health-port: 0.0.0.0 (every interface, for kubelet probes and Prometheus in a pod), 127.0.0.1 (this machine)',
     ),
   seed: num.pipe(z.int()).optional().describe('seed of the weighted-random policy (reproducible runs)'),
+  wrapperSecretFile: z
+    .string()
+    .optional()
+    .describe('file with the secret host SAEs expect from the action wrapper; absent = actions unwrapped'),
+  hostSaeCaFile: z.string().optional().describe('PEM of the CA of the host SAEs (pinned by the wrapper)'),
 });
 
 export type OperatorConfig = z.output<typeof operatorConfigSchema>;

@@ -37,6 +37,7 @@ import { qkdLinkController } from './controllers/qkdlink.ts';
 import { APP_CONTEXTS, CONFIG_MAPS, MEC_APPS, MEC_HOSTS, QKD_LINKS } from './controllers/resources.ts';
 import { pollTelemetry } from './controllers/telemetry-loop.ts';
 import { ACTION_CODE_SELECTOR } from './controllers/trust.ts';
+import { secureWrapper } from './openwhisk/secure-wrapper.ts';
 import { seededRng } from './placement/rng.ts';
 import type { TelemetryProvider } from './telemetry/provider.ts';
 import type { TelemetryStore } from './telemetry/store.ts';
@@ -168,7 +169,7 @@ async function lead(
     .on('add', (c) => index.upsert(objectKey(c), c))
     .on('update', (_, c) => index.upsert(objectKey(c), c))
     .on('delete', (c) => index.remove(objectKey(c)));
-  const appActions = new AppActions(configMaps);
+  const appActions = new AppActions(configMaps, secureWrapper(cfg));
   const hostActions = new HostActions(hostEndpoints(kube, hosts, cfg.allowInsecureHosts));
   const now = () => Date.now();
   const views = {

@@ -1,19 +1,13 @@
 // Basic auth `UUID:KEY` with the controller's 401 answers. Every request of a client carries the same
 // header, so headers that passed the constant-time check are remembered (only valid ones, and a
 // bounded number, since spacing and case make many spellings), and the warm path skips decoding them.
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '@mecqkd/common/same-secret';
 import type { NamespaceConfig } from './config.ts';
 import { HttpError, messages } from './errors.ts';
 
 const MAX_REMEMBERED = 64;
 
 const unauthorized = { 'www-authenticate': 'Basic realm="OpenWhisk secure realm"' };
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 function check(header: string | undefined, namespaces: NamespaceConfig[]): NamespaceConfig {
   const match = header?.match(/^Basic\s+(\S+)$/i);

@@ -33,6 +33,11 @@ export const namespaceSchema = z.object({
   /** Shown as `subject` in activation records. */
   subject: z.string().min(1).optional(),
   limits: throttleOverridesSchema.default({}),
+  /**
+   * Environment of every container of the namespace's actions, as a deployment would set it (on
+   * Kubernetes: the service-link variables of the Services in OpenWhisk's namespace).
+   */
+  containerEnv: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
 });
 export type NamespaceConfig = z.infer<typeof namespaceSchema>;
 
@@ -70,7 +75,7 @@ export const configSchema = z.object({
   namespaces: z
     .array(namespaceSchema)
     .min(1)
-    .default([{ name: 'guest', uuid: GUEST_UUID, key: GUEST_KEY, limits: {} }]),
+    .default([{ name: 'guest', uuid: GUEST_UUID, key: GUEST_KEY, limits: {}, containerEnv: {} }]),
   throttles: throttlesSchema.default({
     invocationsPerMinute: 60,
     concurrentInvocations: 30,

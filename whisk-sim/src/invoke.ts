@@ -4,7 +4,14 @@
 // (success), 502 (application or developer error) or 500 (internal error), with the full record or,
 // with `result=true`, the bare result. Every answer carries `x-openwhisk-activation-id`.
 import type { Logger } from '@mecqkd/common/logger';
-import { type ActivationStore, newActivationId, recordView, STATUS, STATUS_LABEL } from './activations.ts';
+import {
+  type Activation,
+  type ActivationStore,
+  newActivationId,
+  recordView,
+  STATUS,
+  STATUS_LABEL,
+} from './activations.ts';
 import type { Config, NamespaceConfig } from './config.ts';
 import { throttlesFor } from './config.ts';
 import type { Action } from './entities/actions.ts';
@@ -20,6 +27,16 @@ export interface InvokeRequest {
   body: Buffer;
   query: URLSearchParams;
   transactionId: string;
+}
+
+export interface ActivateRequest {
+  caller: NamespaceConfig;
+  action: Action;
+  /** The merged arguments `main` receives. */
+  args: unknown;
+  transactionId: string;
+  /** How long to wait for the outcome, ms; 0 = do not wait. */
+  waitMs: number;
 }
 
 export interface Reply {
@@ -62,7 +79,7 @@ function blockingWait(query: URLSearchParams, max: number): number {
 }
 
 /** Arguments = action parameters (without `init` ones) ⊕ request body; a JSON array is passed as is. */
-function mergeArgs(action: Action, args: Record<string, unknown> | unknown[]): unknown {
+export function mergeArgs(action: Action, args: Record<string, unknown> | unknown[]): unknown {
   if (Array.isArray(args)) return args;
   const bound = action.parameters.filter((p) => !p.init);
   if (annotation(action, 'final') === true) {
@@ -77,22 +94,18 @@ export function createInvoker(deps: InvokerDeps) {
   let inflightCount = 0;
   let inflightMemoryMb = 0;
 
-  return {
+  const invoker = {
     inflight: () => ({ count: inflightCount, memoryMb: inflightMemoryMb }),
 
-    async invoke(req: InvokeRequest): Promise<Reply> {
+    /**
+     * Runs `args` through `action` for `caller` and waits up to `waitMs`: the activation record, or
+     * only its id when it did not finish in time (the caller answers 202). REST and web invocations
+     * both come here, so throttles, metrics and records are the same for both.
+     */
+    async activate(req: ActivateRequest): Promise<{ activationId: string; activation?: Activation }> {
       const { action, caller } = req;
-      const maxPayload = config.limits.maxPayloadBytes;
-      if (req.body.length > maxPayload) {
-        throw new HttpError(413, messages.payloadTooLarge(req.body.length, maxPayload));
-      }
-      const runtime = action.exec.kind;
-      const blocking = req.query.get('blocking') === 'true';
-      const resultOnly = req.query.get('result') === 'true';
-      const waitMs = blockingWait(req.query, config.limits.maxBlockingWaitMs);
-      const args = mergeArgs(action, parseArgs(req.body));
       deps.throttle.admit(caller.name, throttlesFor(config, caller));
-
+      const runtime = action.exec.kind;
       const receivedAt = Date.now();
       const activationId = newActivationId();
       const memoryMb = action.limits.memory;
@@ -102,13 +115,14 @@ export function createInvoker(deps: InvokerDeps) {
       const finished = deps
         .execute({
           action,
-          args,
+          args: req.args,
           activationId,
           transactionId: req.transactionId,
           initiator: caller.name,
           subject: caller.subject ?? caller.name,
           apiKey: `${caller.uuid}:${caller.key}`,
           receivedAt,
+          containerEnv: config.namespaces.find((n) => n.name === action.namespace)?.containerEnv ?? {},
         })
         .finally(() => {
           inflightCount--;
@@ -136,26 +150,46 @@ export function createInvoker(deps: InvokerDeps) {
         (err: Error) =>
           deps.logger.error('activation failed inside whisk-sim', { activationId, error: err.message }),
       );
-
-      const headers = { 'x-openwhisk-activation-id': activationId };
-      const accepted: Reply = { status: 202, body: { activationId }, headers };
-      if (!blocking) return accepted;
+      if (req.waitMs === 0) return { activationId };
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
         finished.then((done) => done.activation),
         new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), waitMs);
+          timer = setTimeout(() => resolve(undefined), req.waitMs);
         }),
       ]);
       clearTimeout(timer);
-      if (!outcome) return accepted;
+      if (!outcome) return { activationId };
       deps.metrics.blockingFinished(Date.now() - receivedAt);
-      const status = HTTP_STATUS_OF[outcome.response.statusCode] ?? 500;
       if (outcome.response.statusCode === STATUS.internalError.statusCode) {
         deps.logger.warn('whisk internal error', { activationId, result: outcome.response.result });
       }
-      return { status, body: resultOnly ? outcome.response.result : recordView(outcome), headers };
+      return { activationId, activation: outcome };
+    },
+
+    async invoke(req: InvokeRequest): Promise<Reply> {
+      const { action } = req;
+      const maxPayload = config.limits.maxPayloadBytes;
+      if (req.body.length > maxPayload) {
+        throw new HttpError(413, messages.payloadTooLarge(req.body.length, maxPayload));
+      }
+      const blocking = req.query.get('blocking') === 'true';
+      const resultOnly = req.query.get('result') === 'true';
+      const waitMs = blockingWait(req.query, config.limits.maxBlockingWaitMs);
+      const args = mergeArgs(action, parseArgs(req.body));
+      const { activationId, activation } = await invoker.activate({
+        caller: req.caller,
+        action,
+        args,
+        transactionId: req.transactionId,
+        waitMs: blocking ? waitMs : 0,
+      });
+      const headers = { 'x-openwhisk-activation-id': activationId };
+      if (!activation) return { status: 202, body: { activationId }, headers };
+      const status = HTTP_STATUS_OF[activation.response.statusCode] ?? 500;
+      return { status, body: resultOnly ? activation.response.result : recordView(activation), headers };
     },
   };
+  return invoker;
 }
 export type Invoker = ReturnType<typeof createInvoker>;

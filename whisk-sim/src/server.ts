@@ -16,6 +16,7 @@ import { createActivationStore } from './activations.ts';
 import { handleActions } from './api/actions.ts';
 import { handleActivations } from './api/activations.ts';
 import { apiInfo, deploymentInfo } from './api/info.ts';
+import { handleWeb, WEB_PREFIX } from './api/web.ts';
 import { createAuthenticator } from './auth.ts';
 import { type Config, type ConfigInput, type NamespaceConfig, parseConfig, throttlesFor } from './config.ts';
 import { createActionStore } from './entities/actions.ts';
@@ -156,6 +157,10 @@ async function routeApi(services: Services, req: IncomingMessage, url: URL, tid:
 async function route(services: Services, req: IncomingMessage, url: URL, tid: string): Promise<ApiReply> {
   const path = url.pathname;
   if (path === '/api/v1' || path === '/api/v1/') return { status: 200, body: apiInfo() };
+  if (path.startsWith(WEB_PREFIX)) {
+    if (req.method === 'OPTIONS') return { status: 200, body: '' };
+    return handleWeb(services, req, url, await readBody(req), tid);
+  }
   if (path.startsWith('/api/v1/')) {
     if (req.method === 'OPTIONS') return { status: 200, body: '' };
     return routeApi(services, req, url, tid);
@@ -187,8 +192,9 @@ async function route(services: Services, req: IncomingMessage, url: URL, tid: st
 }
 
 function send(res: ServerResponse, reply: ApiReply, cors: boolean): void {
-  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  const contentType = typeof reply.body === 'string' ? 'text/plain; charset=UTF-8' : 'application/json';
+  const raw = typeof reply.body === 'string' || Buffer.isBuffer(reply.body);
+  const text = raw ? (reply.body as string | Buffer) : JSON.stringify(reply.body);
+  const contentType = raw ? 'text/plain; charset=UTF-8' : 'application/json';
   res.writeHead(reply.status, {
     'content-type': contentType,
     'content-length': Buffer.byteLength(text),
@@ -218,8 +224,8 @@ async function tlsOptions(config: Config): Promise<{ cert: string; key: string }
     ipAddresses: ['127.0.0.1'],
     server: true,
   });
-  // PEMs without a final newline: joined bare they would make one malformed block
-  return { cert: `${leaf.cert.trimEnd()}\n${ca.cert}`, key: leaf.key };
+  // PEM blocks must start on a line of their own; the encoder ends them without a newline.
+  return { cert: `${leaf.cert.trimEnd()}\n${ca.cert.trimEnd()}\n`, key: leaf.key };
 }
 
 /** Starts a whisk-sim in this process. */

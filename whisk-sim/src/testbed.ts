@@ -27,7 +27,9 @@ export interface WhiskSimOptions {
    */
   throttles?: Partial<Throttles>;
   /** More namespaces, each with fresh credentials and its own throttles. */
-  extraNamespaces?: { name: string; throttles?: Partial<Throttles> }[];
+  extraNamespaces?: { name: string; throttles?: Partial<Throttles>; containerEnv?: Record<string, string> }[];
+  /** Environment of the main namespace's action containers (see config `containerEnv`). */
+  containerEnv?: Record<string, string>;
   tls?: boolean;
   /** Anything else of the config file (limits, idleContainerMs, …). */
   config?: Omit<ConfigInput, 'port' | 'host' | 'namespaces' | 'throttles' | 'capacityMb' | 'tls'>;
@@ -53,9 +55,13 @@ export interface RunningWhiskSim extends Credentials {
   stop(): Promise<void>;
 }
 
-export function newCredentials(name: string, throttles: Partial<Throttles> = {}) {
+export function newCredentials(
+  name: string,
+  throttles: Partial<Throttles> = {},
+  containerEnv: Record<string, string> = {},
+) {
   const key = Array.from(randomBytes(64), (b) => ALPHANUMERIC[b % ALPHANUMERIC.length]).join('');
-  return { name, uuid: randomUUID(), key, limits: throttles };
+  return { name, uuid: randomUUID(), key, limits: throttles, containerEnv };
 }
 
 /** GET /ping, accepting the self-signed certificate of a `--tls` whisk-sim. */
@@ -74,8 +80,10 @@ function ping(apiHost: string): Promise<boolean> {
 export async function startWhiskSim(opts: WhiskSimOptions): Promise<RunningWhiskSim> {
   const name = opts.name ?? 'whisk-sim';
   const port = await freePort();
-  const main = newCredentials(opts.namespace ?? 'guest', {});
-  const extra = (opts.extraNamespaces ?? []).map((ns) => newCredentials(ns.name, ns.throttles));
+  const main = newCredentials(opts.namespace ?? 'guest', {}, opts.containerEnv);
+  const extra = (opts.extraNamespaces ?? []).map((ns) =>
+    newCredentials(ns.name, ns.throttles, ns.containerEnv),
+  );
   const capacityMb = opts.capacityMb ?? 1024;
   const config: ConfigInput = {
     ...opts.config,

@@ -25,7 +25,7 @@ export interface DesiredAction {
 }
 
 /** Rewrites the action before deployment (the QKD envelope wrapper plugs in here). */
-export type ActionWrapper = (body: ActionBody) => ActionBody;
+export type ActionWrapper = (body: ActionBody, app: MecApp) => ActionBody;
 
 const identity: ActionWrapper = (body) => body;
 
@@ -44,7 +44,7 @@ export function desiredAction(app: MecApp, code: string, wrap: ActionWrapper = i
       .map(([key, value]) => ({ key, value })),
     annotations: [],
   };
-  const body = wrap(base);
+  const body = wrap(base, app);
   const digest = createHash('sha256').update(canonicalJson(body)).digest('hex');
   const name = `mecqkd-${app.metadata.name}-${digest.slice(0, 12)}`;
   body.annotations = [
@@ -56,8 +56,12 @@ export function desiredAction(app: MecApp, code: string, wrap: ActionWrapper = i
   return { name, digest, body };
 }
 
-/** MEC 016 referenceURI of an action: where a client POSTs to invoke it. */
+/**
+ * MEC 016 referenceURI of an action: its OpenWhisk web action URL, where a client POSTs envelopes.
+ * OpenWhisk serves it without the namespace key (the envelope authenticates a call); `namespace`
+ * must be the real one, since web URLs know no `_` alias.
+ */
 export function invocationUrl(apiHost: string, namespace: string, action: string): string {
   const base = apiHost.replace(/\/+$/, '');
-  return `${base}/api/v1/namespaces/${encodeURIComponent(namespace)}/actions/${encodeURIComponent(action)}`;
+  return `${base}/api/v1/web/${encodeURIComponent(namespace)}/default/${encodeURIComponent(action)}.json`;
 }

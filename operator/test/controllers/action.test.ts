@@ -36,9 +36,9 @@ describe('desiredAction (one function from MecApp to OpenWhisk action)', () => {
     expect(wrapped.digest).to.not.equal(plain.digest);
   });
 
-  it('builds the MEC 016 referenceURI of an action', () => {
-    expect(invocationUrl('http://127.0.0.1:3233/', '_', 'mecqkd-x-1')).to.equal(
-      'http://127.0.0.1:3233/api/v1/namespaces/_/actions/mecqkd-x-1',
+  it('builds the MEC 016 referenceURI of an action: its web action URL, which needs no namespace key', () => {
+    expect(invocationUrl('http://127.0.0.1:3233/', 'guest', 'mecqkd-x-1')).to.equal(
+      'http://127.0.0.1:3233/api/v1/web/guest/default/mecqkd-x-1.json',
     );
   });
 });

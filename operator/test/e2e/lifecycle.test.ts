@@ -6,6 +6,7 @@ import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { expect } from 'chai';
 import type { RunningOperator } from '../../src/operator.ts';
 import {
+  clientKme,
   contexts,
   createApp,
   createContext,
@@ -13,6 +14,7 @@ import {
   getJson,
   managedActions,
   runOperator,
+  secureInvoker,
 } from './support.ts';
 
 const ECHO = 'function main(p) { return { echo: p.x ?? null, host: process.env.__OW_API_HOST }; }';
@@ -66,17 +68,11 @@ describe('operator lifecycle (e2e)', function () {
     expect(s.hostSaeId).to.match(/^SAE_HOST_/);
     const action = s.appInstanceId!.split('/')[1]!;
     expect(await managedActions(tb, s.host!)).to.deep.equal([action]);
-    const w = tb.whisks[s.host!]!;
-    const res = await fetch(`${s.referenceURI}?blocking=true&result=true`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(w.auth).toString('base64')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ x: 42 }),
-    });
-    expect(res.status).to.equal(200);
-    expect(await res.json()).to.include({ echo: 42 });
+    const kme = clientKme(tb);
+    const inv = secureInvoker(tb, kme, ctx);
+    expect(await inv.invoke({ x: 42 })).to.include({ echo: 42 });
+    inv.close();
+    kme.close();
     expect(ctx.status?.conditions?.find((c) => c.type === 'Ready')).to.include({
       status: 'True',
       reason: 'Placed',

@@ -1,11 +1,15 @@
 // Running the operator against a local MEC testbed, and waiting for the world to look a certain way.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createLogger } from '@mecqkd/common/logger';
 import { freePort } from '@mecqkd/common/ports';
 import { type ManagedProcess, startProcess } from '@mecqkd/common/process';
 import type { AppContext, MecHost } from '@mecqkd/crds';
+import { createQkd014Client, type Qkd014Client } from '@mecqkd/kme-sim/client';
 import type { MecTestbed } from '@mecqkd/localenv/mec-testbed';
+import { createKeySupply } from '@mecqkd/sdk/key-supply';
+import { createSecureInvoker } from '@mecqkd/sdk/secure-invoke';
 import openwhisk from 'openwhisk';
 import { type OperatorConfig, parseOperatorConfig } from '../../src/config.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
@@ -36,6 +40,8 @@ export function testFlags(tb: MecTestbed, over: FlagValues = {}): string[] {
     workers: 4,
     // the testbed's whisk-sims serve plain HTTP
     allowInsecureHosts: true,
+    wrapperSecretFile: tb.secure.wrapperSecretFile,
+    hostSaeCaFile: tb.secure.hostSaeCaFile,
     ...over,
   };
   return Object.entries(flags).flatMap(([k, v]) =>
@@ -222,3 +228,29 @@ export async function managedActions(tb: MecTestbed, hostName: string): Promise<
 
 export const placedOn = (ctxs: AppContext[], hostName: string) =>
   ctxs.filter((c) => c.status?.phase === 'Placed' && c.status.host === hostName);
+
+/** A QKD 014 client of the client perimeter's SAE (mutual TLS to the client KME). */
+export function clientKme(tb: MecTestbed): Qkd014Client {
+  const sae = tb.clientSae;
+  return createQkd014Client({
+    url: sae.url,
+    ca: readFileSync(sae.ca),
+    cert: readFileSync(sae.cert),
+    key: readFileSync(sae.key),
+  });
+}
+
+/** The sdk's secure invocation of a Placed context, with keys from `kme`. */
+export function secureInvoker(tb: MecTestbed, kme: Qkd014Client, ctx: AppContext, invocationsPerKey = 1) {
+  const keys = createKeySupply({ kme, hostSaeId: ctx.status!.hostSaeId!, invocationsPerKey, spares: 1 });
+  const inv = createSecureInvoker(
+    {
+      referenceURI: ctx.status!.referenceURI!,
+      contextId: ctx.metadata.name,
+      clientSaeId: tb.clientSae.id,
+      invocationsPerKey,
+    },
+    keys,
+  );
+  return { ...inv, close: () => keys.close() };
+}

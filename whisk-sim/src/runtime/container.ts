@@ -19,6 +19,8 @@ export interface ContainerOptions {
   memoryMb: number;
   /** The `__OW_API_HOST` actions see. */
   apiHost: string;
+  /** More environment the deployment gives every container (e.g. Kubernetes service links). */
+  env?: Record<string, string>;
 }
 
 /** RFC 3339 UTC with nanoseconds, the timestamp format of OpenWhisk log lines. */
@@ -52,7 +54,7 @@ export class Container {
     this.child = fork(runnerScript(), [runnerSource], {
       execArgv: [`--max-old-space-size=${opts.memoryMb}`],
       // Only what an action container would have: never the server's own environment.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', __OW_API_HOST: opts.apiHost },
+      env: { ...opts.env, PATH: process.env.PATH ?? '/usr/bin:/bin', __OW_API_HOST: opts.apiHost },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });

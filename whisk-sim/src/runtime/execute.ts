@@ -18,6 +18,8 @@ export interface ExecuteRequest {
   subject: string;
   apiKey: string;
   receivedAt: number;
+  /** Environment the deployment gives the action's containers. */
+  containerEnv?: Record<string, string>;
 }
 
 export interface Executed {
@@ -144,7 +146,7 @@ export function createExecutor(opts: { pool: Pool; maxResultBytes: number }) {
     const key = `${path}@${action.version}#${action.updated}`;
     let lease: Awaited<ReturnType<Pool['acquire']>>;
     try {
-      lease = await opts.pool.acquire(key, memory);
+      lease = await opts.pool.acquire(key, memory, req.containerEnv);
     } catch (err) {
       const activation = record(
         Date.now(),

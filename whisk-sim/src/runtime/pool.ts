@@ -20,6 +20,7 @@ export interface Lease {
 interface Waiter {
   key: string;
   memoryMb: number;
+  env: Record<string, string>;
   grant: (lease: Lease) => void;
   fail: (err: Error) => void;
 }
@@ -47,7 +48,7 @@ export function createPool(opts: PoolOptions) {
     idleTimers.delete(container);
   }
 
-  function tryLease(key: string, memoryMb: number): Lease | undefined {
+  function tryLease(key: string, memoryMb: number, env: Record<string, string>): Lease | undefined {
     const warm = idle.findLast((c) => c.key === key && c.alive);
     if (warm) {
       removeIdle(warm);
@@ -64,7 +65,12 @@ export function createPool(opts: PoolOptions) {
       victim.destroy();
       free += victim.memoryMb;
     }
-    const container = new Container({ key, memoryMb, apiHost: opts.apiHost() } satisfies ContainerOptions);
+    const container = new Container({
+      key,
+      memoryMb,
+      apiHost: opts.apiHost(),
+      env,
+    } satisfies ContainerOptions);
     busy.add(container);
     opts.onStart?.('cold');
     return { container, cold: true };
@@ -73,7 +79,7 @@ export function createPool(opts: PoolOptions) {
   function drain(): void {
     while (buffer.length > 0) {
       const head = buffer[0] as Waiter;
-      const lease = tryLease(head.key, head.memoryMb);
+      const lease = tryLease(head.key, head.memoryMb, head.env);
       if (!lease) return;
       buffer.shift();
       head.grant(lease);
@@ -82,15 +88,15 @@ export function createPool(opts: PoolOptions) {
 
   return {
     /** A container for `key`, now or when memory frees up (FIFO). */
-    acquire(key: string, memoryMb: number): Promise<Lease> {
+    acquire(key: string, memoryMb: number, env: Record<string, string> = {}): Promise<Lease> {
       if (memoryMb > opts.capacityMb) {
         return Promise.reject(
           new Error(`action needs ${memoryMb} MB but the invoker's user memory is ${opts.capacityMb} MB`),
         );
       }
-      const lease = buffer.length === 0 ? tryLease(key, memoryMb) : undefined;
+      const lease = buffer.length === 0 ? tryLease(key, memoryMb, env) : undefined;
       if (lease) return Promise.resolve(lease);
-      return new Promise((grant, fail) => buffer.push({ key, memoryMb, grant, fail }));
+      return new Promise((grant, fail) => buffer.push({ key, memoryMb, env, grant, fail }));
     },
 
     /** Returns a container: healthy ones stay warm, others are destroyed. */

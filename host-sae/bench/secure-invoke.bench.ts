@@ -1,0 +1,221 @@
+// Secure vs plain invocation of the same action (the cardiovascular model, 1 KiB of arguments) as web
+// actions on one whisk-sim, with real kme-sim KMEs over mutual TLS and a host SAE process: latency
+// p50/p99 and the added latency, throughput, and QKD keys consumed per invocation at N = 1 and 100.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BenchRow, report, summarise } from '@mecqkd/common/bench';
+import { createCa } from '@mecqkd/common/pki';
+import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
+import { createQkd014Client } from '@mecqkd/kme-sim/client';
+import { startTestbed } from '@mecqkd/kme-sim/testbed';
+import { createKeySupply } from '@mecqkd/sdk/key-supply';
+import { createSecureInvoker } from '@mecqkd/sdk/secure-invoke';
+import { startWhiskSim } from '@mecqkd/whisk-sim/testbed';
+import openwhisk from 'openwhisk';
+import { startHostSaeProcess } from '../src/testbed.ts';
+import { wrapAction } from '../src/wrapper/bundle.ts';
+
+const WARMUP = 100;
+const SEQUENTIAL = 600;
+const KEY_RUN = 200;
+const CONCURRENCY = 4;
+const THROUGHPUT_MS = 3000;
+
+const root = join(import.meta.dirname, '..', '..');
+const model = readFileSync(join(root, 'examples', 'actions', 'cardio-risk.js'), 'utf8');
+const args = {
+  sex: 'female',
+  age: 61,
+  totalCholesterol: 180,
+  hdlCholesterol: 47,
+  systolicBloodPressure: 124,
+  smoker: true,
+  diabetes: false,
+  notes: '',
+};
+args.notes = 'x'.repeat(1024 - JSON.stringify(args).length);
+
+const dir = mkdtempSync(join(tmpdir(), 'mecqkd-secure-bench-'));
+const stops: (() => Promise<void>)[] = [];
+try {
+  const kmes = await startTestbed(
+    {
+      kmes: [
+        { id: 'KME_CLIENT', saes: ['SAE_CLIENT'], process: 'kmes' },
+        { id: 'KME_HOST', saes: ['SAE_HOST'], process: 'kmes' },
+      ],
+      links: [{ kmes: ['KME_CLIENT', 'KME_HOST'], skrBitsPerSecond: 10_000_000, capacityBits: 50_000_000 }],
+    },
+    join(dir, 'kmes'),
+  );
+  stops.push(() => kmes.stop());
+  const ca = await createCa('bench host SAE CA');
+  const wrapperSecret = randomBytes(32).toString('base64url');
+  const hostSae = kmes.saes.SAE_HOST!;
+  const sae = await startHostSaeProcess({
+    dir,
+    saeId: 'SAE_HOST',
+    ca,
+    kme: { url: hostSae.url, ca: hostSae.ca, cert: hostSae.cert, key: hostSae.key },
+    wrapperSecret,
+  });
+  stops.push(() => sae.stop());
+  const sim = await startWhiskSim({
+    dir: join(dir, 'whisk'),
+    name: 'bench-host',
+    capacityMb: 4096,
+    config: { logLevel: 'warn' },
+    containerEnv: { MECQKD_HOST_SAE_SERVICE_HOST: sae.host, MECQKD_HOST_SAE_SERVICE_PORT: String(sae.port) },
+  });
+  stops.push(() => sim.stop());
+  const ow = openwhisk({ apihost: sim.apiHost, api_key: sim.auth, namespace: sim.namespace });
+  const plainBody = {
+    exec: { kind: 'nodejs:20', code: model, main: 'main' },
+    parameters: [],
+    annotations: [{ key: 'web-export', value: true }],
+  };
+  const deploy = async (name: string, body: typeof plainBody) => {
+    await ow.actions.update({ name, action: body as unknown as openwhisk.Action });
+    return `${sim.apiHost}/api/v1/web/${sim.namespace}/default/${name}.json`;
+  };
+  const secureAction = (n: number) =>
+    deploy(
+      `secure-n${n}`,
+      wrapAction(plainBody, { wrapperSecret, hostSaeCa: ca.cert, invocationsPerKey: n }),
+    );
+  const plainUrl = await deploy('plain', plainBody);
+  const kme = createQkd014Client({
+    url: kmes.saes.SAE_CLIENT!.url,
+    ca: readFileSync(kmes.saes.SAE_CLIENT!.ca),
+    cert: readFileSync(kmes.saes.SAE_CLIENT!.cert),
+    key: readFileSync(kmes.saes.SAE_CLIENT!.key),
+  });
+  const secureClient = async (n: number) => {
+    const referenceURI = await secureAction(n);
+    const keys = createKeySupply({ kme, hostSaeId: 'SAE_HOST', invocationsPerKey: n, spares: 2 });
+    const target = {
+      referenceURI,
+      contextId: randomBytes(16).toString('hex'),
+      clientSaeId: 'SAE_CLIENT',
+      invocationsPerKey: n,
+    };
+    return { ...createSecureInvoker(target, keys), close: () => keys.close() };
+  };
+  const plain = async () => {
+    const res = await fetch(plainUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(args),
+    });
+    if (res.status !== 200) throw new Error(`plain invocation: HTTP ${res.status}`);
+    return res.json();
+  };
+
+  const n100 = await secureClient(100);
+  const secure = () => n100.invoke(args);
+  const expected = JSON.stringify(await plain());
+  if (JSON.stringify(await secure()) !== expected) throw new Error('secure and plain results differ');
+  for (let i = 0; i < WARMUP; i++) {
+    await plain();
+    await secure();
+  }
+  // Interleaved, so both see the same machine load.
+  const lat = { plain: [] as number[], secure: [] as number[] };
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    for (const [which, f] of [
+      ['plain', plain],
+      ['secure', secure],
+    ] as const) {
+      const t0 = performance.now();
+      await f();
+      lat[which].push(performance.now() - t0);
+    }
+    if (i % 200 === 0) process.stderr.write(`  sequential ${i}/${SEQUENTIAL}\n`);
+  }
+  const p = summarise(lat.plain);
+  const s = summarise(lat.secure);
+
+  // Invocations/s with CONCURRENCY clients, and CPU ms per invocation of every process on the path:
+  // on a shared machine the wall clock swings with the load, CPU per invocation much less.
+  const throughput = async (f: () => Promise<unknown>) => {
+    const before = {
+      sim: sampleCpu(sim.process.pid),
+      sae: sampleCpu(sae.process.pid),
+      own: process.cpuUsage(),
+    };
+    let done = 0;
+    const until = performance.now() + THROUGHPUT_MS;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < until) {
+          await f();
+          done++;
+        }
+      }),
+    );
+    const w = cpuSpent(before.sim, sampleCpu(sim.process.pid));
+    const own = process.cpuUsage(before.own);
+    const cpu = {
+      whisk: w.selfMs / done,
+      containers: w.childrenMs / done,
+      hostSae: cpuSpent(before.sae, sampleCpu(sae.process.pid)).selfMs / done,
+      client: (own.user + own.system) / 1000 / done,
+    };
+    return { rate: done / (THROUGHPUT_MS / 1000), cpu };
+  };
+  const plainTput = await throughput(plain);
+  const secureTput = await throughput(secure);
+  const total = (c: typeof plainTput.cpu) => c.whisk + c.containers + c.hostSae + c.client;
+
+  const keysPer = async (n: number) => {
+    const c = await secureClient(n);
+    for (let i = 0; i < KEY_RUN; i++) await c.invoke(args);
+    const st = c.stats();
+    c.close();
+    return { perInvocation: st.keysFetched / st.invocations, waits: st.waits };
+  };
+  const k1 = await keysPer(1);
+  const k100 = await keysPer(100);
+  n100.close();
+  kme.close();
+
+  const rows: BenchRow[] = [
+    { metric: 'plain web action p50 (1 KiB args)', value: p.p50, unit: 'ms' },
+    { metric: 'plain web action p99', value: p.p99, unit: 'ms' },
+    { metric: 'secure invocation p50 (N = 100)', value: s.p50, unit: 'ms' },
+    { metric: 'secure invocation p99', value: s.p99, unit: 'ms' },
+    { metric: 'added latency p50 (secure − plain)', value: s.p50 - p.p50, unit: 'ms', target: '<= 1.5' },
+    { metric: 'added latency p99', value: s.p99 - p.p99, unit: 'ms' },
+    { metric: 'latency ratio p50 (secure / plain)', value: s.p50 / p.p50, unit: 'x' },
+    { metric: `plain throughput (${CONCURRENCY} clients)`, value: plainTput.rate, unit: 'inv/s' },
+    { metric: `secure throughput (${CONCURRENCY} clients)`, value: secureTput.rate, unit: 'inv/s' },
+    { metric: 'CPU per plain invocation (all processes)', value: total(plainTput.cpu), unit: 'ms' },
+    { metric: 'CPU per secure invocation (all processes)', value: total(secureTput.cpu), unit: 'ms' },
+    { metric: '  of which host SAE', value: secureTput.cpu.hostSae, unit: 'ms' },
+    {
+      metric: '  of which action containers (plain → secure)',
+      value: secureTput.cpu.containers - plainTput.cpu.containers,
+      unit: 'ms added',
+    },
+    {
+      metric: '  of which client (plain → secure)',
+      value: secureTput.cpu.client - plainTput.cpu.client,
+      unit: 'ms added',
+    },
+    { metric: 'QKD keys per invocation, N = 1', value: k1.perInvocation, unit: 'keys' },
+    { metric: 'QKD keys per invocation, N = 100', value: k100.perInvocation, unit: 'keys' },
+    { metric: 'invocations that waited on the KME, N = 1', value: k1.waits, unit: `of ${KEY_RUN}` },
+  ];
+  report('secure-invocation', rows, {
+    sequential: SEQUENTIAL,
+    argsBytes: JSON.stringify(args).length,
+    note: 'keys per invocation include the prefetched spares still unused at the end of the run',
+    loadAverage: loadavg(),
+    cpu: { plain: plainTput.cpu, secure: secureTput.cpu },
+  });
+} finally {
+  for (const stop of stops.reverse()) await stop();
+  rmSync(dir, { recursive: true, force: true });
+}

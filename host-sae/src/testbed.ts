@@ -1,0 +1,80 @@
+// Starts a host SAE as a tracked child process for tests, the benchmark and `make demo`: a server
+// certificate from the given CA, a config file, free ports; waits until /healthz answers.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CertificateAuthority, issueCertificate } from '@mecqkd/common/pki';
+import { freePort } from '@mecqkd/common/ports';
+import { type ManagedProcess, startProcess, waitUntil } from '@mecqkd/common/process';
+import { stringify } from 'yaml';
+
+const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
+
+export interface HostSaeOptions {
+  dir: string;
+  saeId: string;
+  /** Signs the SAE's server certificate; the wrapper pins this CA. */
+  ca: CertificateAuthority;
+  kme: { url: string; ca: string; cert: string; key: string };
+  wrapperSecret: string;
+  keyLifetimeSeconds?: number;
+}
+
+export interface RunningHostSaeProcess {
+  url: string;
+  host: string;
+  port: number;
+  opsUrl: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+export async function startHostSaeProcess(opts: HostSaeOptions): Promise<RunningHostSaeProcess> {
+  const dir = join(opts.dir, opts.saeId);
+  mkdirSync(dir, { recursive: true });
+  const pem = await issueCertificate(opts.ca, {
+    commonName: opts.saeId,
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    server: true,
+  });
+  writeFileSync(join(dir, 'server.pem'), pem.cert);
+  writeFileSync(join(dir, 'server-key.pem'), pem.key, { mode: 0o600 });
+  writeFileSync(join(dir, 'wrapper-secret'), opts.wrapperSecret, { mode: 0o600 });
+  const [port, opsPort] = [await freePort(), await freePort()];
+  const configFile = join(dir, 'host-sae.yaml');
+  writeFileSync(
+    configFile,
+    stringify({
+      saeId: opts.saeId,
+      host: '127.0.0.1',
+      port,
+      opsPort,
+      tls: { cert: 'server.pem', key: 'server-key.pem' },
+      kme: opts.kme,
+      wrapperSecretFile: 'wrapper-secret',
+      keyLifetimeSeconds: opts.keyLifetimeSeconds ?? 300,
+      logLevel: 'info',
+    }),
+    { mode: 0o600 },
+  );
+  const child = startProcess({
+    name: `host-sae ${opts.saeId}`,
+    command: process.execPath,
+    args: ['--import', 'tsx', CLI, '--config', configFile],
+    logFile: join(dir, 'host-sae.log'),
+  });
+  const opsUrl = `http://127.0.0.1:${opsPort}`;
+  await waitUntil(`host SAE ${opts.saeId} at ${opsUrl}`, () => fetch(`${opsUrl}/healthz`).then((r) => r.ok), {
+    timeoutMs: 30_000,
+    process: child,
+  });
+  return {
+    url: `https://127.0.0.1:${port}`,
+    host: '127.0.0.1',
+    port,
+    opsUrl,
+    process: child,
+    stop: () => child.stop(),
+  };
+}

@@ -1,0 +1,141 @@
+// The client side of the key-use policy: QKD keys from the client KME (enc_keys for the serving
+// host's SAE), each handing out sequence numbers 0 … N−1 for at most T, and a stock of spare keys
+// refilled in the background so an invocation waits on the KME only when the stock ran dry.
+import type { Qkd014Client } from '@mecqkd/kme-sim/client';
+import type { ClientMetrics } from './metrics.ts';
+
+export interface KeySupplyOptions {
+  kme: Qkd014Client;
+  /** The slave SAE: the serving host's SAE ID (AppContext status.hostSaeId). */
+  hostSaeId: string;
+  /** N: invocations per key (the MecApp's placement.invocationsPerKey). */
+  invocationsPerKey: number;
+  /** T: how long a key may be used after it was fetched, ms (below the host SAE's window). */
+  keyLifetimeMs?: number;
+  /** Spare keys kept ready (0 = fetch on demand). */
+  spares?: number;
+  keySizeBits?: number;
+  metrics?: ClientMetrics;
+  now?: () => number;
+}
+
+export interface KeyUse {
+  keyId: string;
+  /** A copy of the key; the caller zeroes it after deriving. */
+  key: Buffer;
+  seq: number;
+}
+
+interface Held {
+  keyId: string;
+  key: Buffer;
+  fetchedAt: number;
+  next: number;
+}
+
+export interface KeyStats {
+  keysFetched: number;
+  invocations: number;
+  /** Keys fetched on the invocation path because no spare was ready. */
+  waits: number;
+}
+
+export interface KeySupply {
+  next(): Promise<KeyUse>;
+  /** Drops the current key (e.g. the host refused it), so the next call takes a fresh one. */
+  discardCurrent(): void;
+  stats(): KeyStats;
+  close(): void;
+}
+
+export function createKeySupply(opts: KeySupplyOptions): KeySupply {
+  const now = opts.now ?? Date.now;
+  const lifetime = opts.keyLifetimeMs ?? 60_000;
+  const spareTarget = opts.spares ?? 1;
+  const spares: Held[] = [];
+  let current: Held | undefined;
+  let refilling: Promise<void> | undefined;
+  let switching: Promise<void> | undefined;
+  let closed = false;
+  const stats: KeyStats = { keysFetched: 0, invocations: 0, waits: 0 };
+
+  async function fetchKeys(n: number): Promise<Held[]> {
+    const got = await opts.kme.encKeys(opts.hostSaeId, { number: n, size: opts.keySizeBits ?? 256 });
+    stats.keysFetched += got.keys.length;
+    opts.metrics?.keysFetched.inc(got.keys.length);
+    const at = now();
+    return got.keys.map((k) => ({
+      keyId: k.key_ID,
+      key: Buffer.from(k.key, 'base64'),
+      fetchedAt: at,
+      next: 0,
+    }));
+  }
+
+  const fresh = (h: Held) => now() - h.fetchedAt < lifetime;
+  const usable = (h: Held | undefined): h is Held => !!h && h.next < opts.invocationsPerKey && fresh(h);
+  const wipe = (h: Held) => h.key.fill(0);
+  const retire = (h: Held) => {
+    if (h.next > 0) opts.metrics?.invocationsPerKey.observe(h.next);
+    wipe(h);
+  };
+
+  function refill(): void {
+    if (closed || refilling || spares.length >= spareTarget) return;
+    refilling = fetchKeys(spareTarget - spares.length)
+      .then((keys) => {
+        if (closed) keys.forEach(wipe);
+        else spares.push(...keys);
+      })
+      .catch(() => undefined) // the invocation path fetches on demand and reports the error
+      .finally(() => {
+        refilling = undefined;
+      });
+  }
+
+  async function take(): Promise<Held> {
+    while (spares.length > 0) {
+      const s = spares.shift()!;
+      if (fresh(s)) return s;
+      wipe(s);
+    }
+    if (refilling) {
+      await refilling;
+      if (spares.length > 0) return take();
+    }
+    stats.waits++;
+    const [k] = await fetchKeys(1);
+    return k!;
+  }
+
+  return {
+    async next() {
+      // Concurrent callers share one switch to the next key rather than each taking one.
+      while (!usable(current)) {
+        switching ??= (async () => {
+          if (current) retire(current);
+          current = undefined;
+          current = await take();
+        })().finally(() => {
+          switching = undefined;
+        });
+        await switching;
+      }
+      const use = { keyId: current.keyId, key: Buffer.from(current.key), seq: current.next++ };
+      stats.invocations++;
+      refill();
+      return use;
+    },
+    discardCurrent() {
+      if (current) retire(current);
+      current = undefined;
+    },
+    stats: () => ({ ...stats }),
+    close() {
+      closed = true;
+      for (const h of [...spares, ...(current ? [current] : [])]) wipe(h);
+      spares.length = 0;
+      current = undefined;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// Secure invocation from the client perimeter: a (key, sequence) from the key supply, the request
+// and response keys derived from it, the arguments sealed and POSTed to the context's referenceURI
+// (an OpenWhisk web action), the answer opened and checked to be the response to this very request.
+// A payload is sealed under exactly one key: a failed call is reported, never re-sent under another.
+import {
+  checkHeader,
+  deriveKey,
+  ENVELOPE_VERSION,
+  EnvelopeError,
+  type EnvelopeHeader,
+  open,
+  parseEnvelope,
+  type RejectReason,
+  responseHeader,
+  seal,
+} from './envelope.ts';
+import type { KeySupply } from './key-supply.ts';
+import type { ClientMetrics } from './metrics.ts';
+
+export interface SecureTarget {
+  /** AppContext status.referenceURI: …/api/v1/web/{ns}/default/{action}.json */
+  referenceURI: string;
+  contextId: string;
+  clientSaeId: string;
+  invocationsPerKey: number;
+}
+
+/** The host refused the envelope (reason from the envelope's vocabulary or the host SAE's). */
+export class InvocationRefused extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(`the host refused the invocation (${reason}): ${message}`);
+  }
+}
+
+/** The app's own error, delivered sealed like a result. */
+export class ApplicationError extends Error {
+  constructor(readonly error: unknown) {
+    super(`the action answered an error: ${typeof error === 'string' ? error : JSON.stringify(error)}`);
+  }
+}
+
+export interface InvokeStats {
+  failures: Partial<Record<RejectReason | string, number>>;
+}
+
+export function actionOf(referenceURI: string): string {
+  const last = new URL(referenceURI).pathname.split('/').pop() ?? '';
+  return decodeURIComponent(last.replace(/\.json$/, ''));
+}
+
+export function createSecureInvoker(target: SecureTarget, keys: KeySupply, metrics?: ClientMetrics) {
+  const action = actionOf(target.referenceURI);
+  const stats: InvokeStats = { failures: {} };
+  const fail = (reason: string) => {
+    stats.failures[reason] = (stats.failures[reason] ?? 0) + 1;
+    metrics?.failures.inc({ reason });
+  };
+
+  async function invoke(args: Record<string, unknown>): Promise<unknown> {
+    const use = await keys.next();
+    const header: EnvelopeHeader = {
+      v: ENVELOPE_VERSION,
+      keyId: use.keyId,
+      seq: use.seq,
+      contextId: target.contextId,
+      action,
+      clientSaeId: target.clientSaeId,
+      direction: 'request',
+    };
+    const reqKey = deriveKey(use.key, header);
+    const resKey = deriveKey(use.key, responseHeader(header));
+    use.key.fill(0);
+    try {
+      const res = await fetch(target.referenceURI, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(seal(reqKey, header, args)),
+      });
+      const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+      if (res.status !== 200) {
+        const reason = typeof body?.reason === 'string' ? body.reason : `http-${res.status}`;
+        fail(reason);
+        const message =
+          typeof body?.message === 'string'
+            ? body.message
+            : typeof body?.error === 'string'
+              ? body.error
+              : '';
+        throw new InvocationRefused(reason, message || `HTTP ${res.status}`, res.status);
+      }
+      let payload: unknown;
+      try {
+        const e = parseEnvelope(body);
+        const { direction: _d, v: _v, ...binding } = header;
+        checkHeader(e, { direction: 'response', invocationsPerKey: target.invocationsPerKey, binding });
+        payload = open(resKey, e);
+      } catch (err) {
+        if (err instanceof EnvelopeError) fail(err.reason);
+        throw err;
+      }
+      const p = (payload ?? {}) as { result?: unknown; error?: unknown };
+      if ('error' in p) throw new ApplicationError(p.error);
+      return p.result;
+    } finally {
+      reqKey.fill(0);
+      resKey.fill(0);
+    }
+  }
+
+  return { invoke, stats: () => ({ ...keys.stats(), failures: { ...stats.failures } }) };
+}
+export type SecureInvoker = ReturnType<typeof createSecureInvoker>;
