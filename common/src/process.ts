@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { processGlobal } from './process-global.ts';
 
 export interface ProcessSpec {
   name: string;
@@ -23,12 +24,15 @@ export interface ManagedProcess {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
-const running = new Set<ManagedProcess>();
-let hooksInstalled = false;
+const tracking = processGlobal('common/process', () => ({
+  running: new Set<ManagedProcess>(),
+  hooksInstalled: false,
+}));
+const running = tracking.running;
 
 function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
+  if (tracking.hooksInstalled) return;
+  tracking.hooksInstalled = true;
   // Synchronous kill on exit: async work is impossible inside 'exit'.
   process.on('exit', () => {
     for (const p of running) killTree(p.pid, 'SIGKILL');
