@@ -105,6 +105,14 @@ async function main(): Promise<void> {
         ...['--kubeconfig', tb.cp.kubeconfigPath, '--namespace', NS, '--redis-url', tb.redis.url],
         ...['--lease-namespace', NS, '--health-port', String(operatorHealth), '--workers', '32'],
         ...['--optimise-period', '0', '--telemetry-period', '1', '--probe-period', '2'],
+        // the testbed's whisk-sims speak plain HTTP; actions are wrapped as in a real deployment
+        ...['--allow-insecure-hosts', '--health-address', '127.0.0.1'],
+        ...[
+          '--wrapper-secret-file',
+          tb.secure.wrapperSecretFile,
+          '--host-sae-ca-file',
+          tb.secure.hostSaeCaFile,
+        ],
       ],
       env: { ...process.env, LOG_LEVEL: 'warn' },
       logFile: join(tb.dir, 'logs', 'operator.log'),
