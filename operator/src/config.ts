@@ -35,6 +35,10 @@ export const operatorConfigSchema = z.object({
     .default(0.1)
     .describe('hysteresis below maxLoad for targets'),
   keyMargin: num.pipe(z.number().min(0).max(1)).default(0.1).describe('hysteresis above minKeyAvailability'),
+  keyRateMargin: num
+    .pipe(z.number().min(0).max(1))
+    .default(0.1)
+    .describe('an over-committed QKD hop sheds contexts until this fraction of its key rate is spare'),
   policy: z.enum(['best', 'weighted-random']).default('best').describe('choice among feasible hosts'),
   weightLoad: num.default(DEFAULT_WEIGHTS.load).describe('score weight of low load'),
   weightKeys: num.default(DEFAULT_WEIGHTS.keyAvailability).describe('score weight of key availability'),

@@ -280,6 +280,7 @@ async function lead(
                 cooldownMs: cfg.migrationCooldown * 1000,
                 loadMargin: cfg.loadMargin,
                 keyMargin: cfg.keyMargin,
+                keyRateMargin: cfg.keyRateMargin,
                 weights,
               },
             });

@@ -23,6 +23,7 @@ export interface OptimiserSettings {
   cooldownMs: number;
   loadMargin: number;
   keyMargin: number;
+  keyRateMargin: number;
   weights: ScoreWeights;
 }
 

@@ -1,8 +1,14 @@
 // Periodic optimisation: move contexts off hosts that are not ready, overloaded for them, or whose key
-// path fell below their minimum key availability. Anti-oscillation rules:
+// path is short of key: a hop below the context's minKeyAvailability that is also over-committed
+// (its contexts' committed key rate above what it supplies, so its buffer is still draining). A low
+// buffer that is refilling keeps its contexts: moving them would cost a notification and a cold start
+// for keys the path will have anyway. Anti-oscillation rules:
 // - hysteresis: a target must end at least loadMargin below the lowest maxLoad of the contexts it will
-//   hold, and its key path at least keyMargin above the context's minKeyAvailability, so the move itself
-//   can never re-trigger on the target with the same telemetry;
+//   hold, and its key path at least keyMargin above the context's minKeyAvailability with spare rate
+//   for the context, so the move itself can never re-trigger on the target with the same telemetry;
+// - an over-committed hop sheds contexts, heaviest key rate first, until its committed rate is at most
+//   (1 − keyRateMargin) × its secret key rate: the buffer then refills at a tenth of the rate or more,
+//   and a wobble of the measured rate inside the margin does not re-trigger;
 // - the target must beat the origin's score by minScoreGain (the origin scores −∞ when not ready or
 //   without a usable key path);
 // - a context placed or moved within cooldownMs stays; at most maxMigrationsPerRound moves per call, and
@@ -34,6 +40,7 @@ export const optimiseOptionsSchema = z.object({
   weights: scoreWeightsSchema,
   loadMargin: z.number().min(0).max(1).default(0.1),
   keyMargin: z.number().min(0).max(1).default(0.1),
+  keyRateMargin: z.number().min(0).max(1).default(0.1),
   maxHops: z.int().min(0).max(16).default(DEFAULT_MAX_HOPS),
 });
 
@@ -118,15 +125,31 @@ export function optimise(
   });
   type Entry = (typeof entries)[number];
 
+  // A dead hop (not ACTIVE, or telemetry stale) supplies nothing. Over-commitment is judged on the
+  // telemetry as observed; moves within this call then relieve a hop down to the margin.
+  const supply = (l: LinkView) => (linkUsable(l) ? l.secretKeyRate : 0);
+  const overCommitted = new Set(graph.links.flatMap((l, i) => (l.committedKeyRate > supply(l) ? [i] : [])));
+  const hopShort = (i: number, minKeyAvailability: number) => {
+    const l = graph.links[i] as LinkView;
+    const availability = linkUsable(l) ? l.keyAvailability : 0;
+    return (
+      availability < minKeyAvailability &&
+      overCommitted.has(i) &&
+      l.committedKeyRate > (1 - opts.keyRateMargin) * supply(l)
+    );
+  };
+
   const trigger = (e: Entry): string | undefined => {
     const host = state.get(e.host);
     if (!host?.ready) return 'HostNotReady';
-    if (!e.path || e.path.keyAvailability < e.p.demand.minKeyAvailability) return 'KeysLow';
+    if (!e.path || e.path.links.some((i) => hopShort(i, e.p.demand.minKeyAvailability))) return 'KeysLow';
     if (host.load > e.p.demand.maxLoad) return 'HostOverloaded';
     return undefined;
   };
 
-  // Worst first; among contexts of an overloaded host, the heaviest first (fewest moves to relieve it).
+  // Worst first; within a reason, the heaviest in the resource that is short first (fewest moves).
+  const weight = (x: { e: Entry; reason: string }) =>
+    x.reason === 'KeysLow' ? x.e.p.demand.keyRate : x.e.p.demand.loadPerContext;
   const queue = entries
     .filter((e) => opts.now - e.p.placedAt >= opts.cooldownMs)
     .map((e) => ({ e, reason: trigger(e) }))
@@ -134,7 +157,7 @@ export function optimise(
     .sort(
       (a, b) =>
         (PRIORITY[a.reason] as number) - (PRIORITY[b.reason] as number) ||
-        b.e.p.demand.loadPerContext - a.e.p.demand.loadPerContext ||
+        weight(b) - weight(a) ||
         (a.e.p.context < b.e.p.context ? -1 : 1),
     );
 

@@ -107,6 +107,11 @@ export interface OptimiseOptions {
   loadMargin?: number;
   /** Hysteresis: a target path's key availability must exceed the minimum by this much (default 0.1). */
   keyMargin?: number;
+  /**
+   * Hysteresis: an over-committed hop sheds contexts until its committed key rate is at most
+   * (1 − keyRateMargin) × its secret key rate (default 0.1).
+   */
+  keyRateMargin?: number;
   /** Most QKD hops of a key path (default 3). */
   maxHops?: number;
 }

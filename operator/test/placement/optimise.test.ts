@@ -71,64 +71,100 @@ describe('placement: optimise', () => {
     expect(optimise(contexts, hosts, direct(hosts), options({ minScoreGain: 0.9 }))).to.have.length(0);
   });
 
-  it('moves contexts off a host that is not ready, and off a drained key path', () => {
+  it('moves contexts off a host that is not ready, and off a drained, over-committed key path', () => {
     const hosts = [host('h1', { ready: false, contexts: 1 }), host('h2', { contexts: 1 }), host('h3')];
-    const links = [
-      link('kme-client', 'kme-h1'),
-      link('kme-client', 'kme-h2', { keyAvailability: 0.05 }),
-      link('kme-client', 'kme-h3'),
-    ];
-    const moves = optimise([placed('a', 'h1'), placed('b', 'h2')], hosts, links, options());
+    const contexts = [placed('a', 'h1'), placed('b', 'h2')];
+    const links = withCommittedKeyRates(
+      [
+        link('kme-client', 'kme-h1'),
+        // b draws 1000 b/s from a link that now makes 600: the buffer keeps draining
+        link('kme-client', 'kme-h2', { keyAvailability: 0.05, secretKeyRate: 600 }),
+        link('kme-client', 'kme-h3'),
+      ],
+      contexts,
+      hosts,
+    );
+    const moves = optimise(contexts, hosts, links, options());
     expect(moves.map((m) => [m.context, m.to, m.reason])).to.deep.equal([
       ['a', 'h3', 'HostNotReady'],
       ['b', 'h3', 'KeysLow'],
     ]);
   });
 
-  it('never picks a target that would end within the load margin', () => {
-    const hosts = [host('h1', { load: 0.85, contexts: 1 }), host('h2', { load: 0.65 })];
-    const contexts = [placed('a', 'h1', { demand: demand({ loadPerContext: 0.1 }) })];
-    // h2 would end at 0.75: under max 0.8 but not under 0.8 − 0.1.
-    expect(optimise(contexts, hosts, direct(hosts), options())).to.deep.equal([]);
-    expect(optimise(contexts, hosts, direct(hosts), options({ loadMargin: 0 }))).to.have.length(1);
+  /** Contexts on h1 (one direct link from the client) with these key rates, and an idle h2. */
+  function keyPath(rates: number[], h1Link: Partial<LinkView>) {
+    const hosts = [host('h1', { load: 0.3, contexts: rates.length }), host('h2')];
+    const contexts = rates.map((keyRate, i) =>
+      placed(`c${i}`, 'h1', { demand: demand({ keyRate, loadPerContext: 0.05 }) }),
+    );
+    const links = () =>
+      withCommittedKeyRates(
+        [link('kme-client', 'kme-h1', h1Link), link('kme-client', 'kme-h2')],
+        contexts,
+        hosts,
+      );
+    return { hosts, contexts, links };
+  }
+
+  it('leaves contexts on a low key path whose buffer is refilling (committed rate within its key rate)', () => {
+    // 2000 b/s committed on a 10 kb/s link: availability is low but rising, the contexts keep their keys
+    const { hosts, contexts, links } = keyPath([1000, 1000], {
+      keyAvailability: 0.05,
+      secretKeyRate: 10_000,
+    });
+    expect(optimise(contexts, hosts, links(), options())).to.deep.equal([]);
+    // exactly at its rate the buffer holds: still not over-committed
+    const full = keyPath([1000, 1000], { keyAvailability: 0.05, secretKeyRate: 2000 });
+    expect(optimise(full.contexts, full.hosts, full.links(), options())).to.deep.equal([]);
   });
 
-  it('judges a target with the moved context released from shared links', () => {
-    // Both hosts hang off one relay; the shared first hop only has room for one context.
-    const hosts = [host('h1', { ready: false, contexts: 1 }), host('h2')];
-    const links = withCommittedKeyRates(
-      [
-        link('kme-client', 'relay', { secretKeyRate: 1500 }),
-        link('relay', 'kme-h1'),
-        link('relay', 'kme-h2'),
-      ],
-      [placed('a', 'h1')],
-      hosts,
-    );
-    expect(links[0]!.committedKeyRate).to.equal(1000);
-    const moves = optimise([placed('a', 'h1')], hosts, links, options());
-    expect(moves).to.have.length(1);
-    expect(moves[0]!.path).to.deep.equal(['kme-client', 'relay', 'kme-h2']);
-  });
-
-  it('re-evaluates a saturated shared hop after each move', () => {
-    // The client's only hop has room for exactly the two contexts already on it.
-    const hosts = [
-      host('h1', { ready: false, contexts: 1 }),
-      host('h2', { ready: false, contexts: 1 }),
-      host('h3'),
-    ];
-    const contexts = [placed('a', 'h1'), placed('b', 'h2')];
-    const links = withCommittedKeyRates(
-      [link('kme-client', 'relay', { secretKeyRate: 2000 }), ...hosts.map((h) => link('relay', h.kmeId))],
-      contexts,
-      hosts,
-    );
-    const moves = optimise(contexts, hosts, links, options());
-    expect(moves.map((m) => [m.context, m.to])).to.deep.equal([
-      ['a', 'h3'],
-      ['b', 'h3'],
+  it('sheds an over-committed key path heaviest key rate first, to keyRateMargin below its rate', () => {
+    // 3000 b/s committed on 2000: moving the 1500 b/s context leaves 1500 ≤ 0.9 × 2000
+    const one = keyPath([1000, 1500, 500], { keyAvailability: 0.05, secretKeyRate: 2000 });
+    expect(optimise(one.contexts, one.hosts, one.links(), options()).map((m) => m.context)).to.deep.equal([
+      'c1',
     ]);
+    // on 1600 b/s, 1500 left is under the rate but not 10% under it: the next heaviest goes too
+    const two = keyPath([1000, 1500, 500], { keyAvailability: 0.05, secretKeyRate: 1600 });
+    expect(optimise(two.contexts, two.hosts, two.links(), options()).map((m) => m.context)).to.deep.equal([
+      'c1',
+      'c0',
+    ]);
+    const noMargin = optimise(two.contexts, two.hosts, two.links(), options({ keyRateMargin: 0 }));
+    expect(noMargin.map((m) => m.context)).to.deep.equal(['c1']);
+  });
+
+  it('an over-committed path with availability above the minimum keeps its contexts (the buffer absorbs it)', () => {
+    const { hosts, contexts, links } = keyPath([1000, 1500], { keyAvailability: 0.5, secretKeyRate: 2000 });
+    expect(optimise(contexts, hosts, links(), options())).to.deep.equal([]);
+  });
+
+  it('moves contexts off a dead key path whatever its rates', () => {
+    const { hosts, contexts, links } = keyPath([1000], { state: 'OFF', keyAvailability: 0 });
+    expect(optimise(contexts, hosts, links(), options()).map((m) => m.reason)).to.deep.equal(['KeysLow']);
+  });
+
+  it('after shedding, a wobble of the key rate within the margin re-triggers nothing (hysteresis)', () => {
+    /** Rounds in which something moved, while the buffer stays low and the measured rate wobbles by 8%. */
+    const roundsWithMoves = (over: Partial<OptimiseOptions>) => {
+      const { hosts, contexts, links } = keyPath([1000, 1500, 500], {
+        keyAvailability: 0.05,
+        secretKeyRate: 1600,
+      });
+      const active: number[] = [];
+      for (let round = 0; round < 6; round++) {
+        const now = NOW + round * 120_000; // past the cool-down: only the rule holds contexts
+        const l = links();
+        l[0]!.secretKeyRate = round % 2 ? 1600 * 0.92 : 1600;
+        const moves = optimise(contexts, hosts, l, options({ now, ...over }));
+        if (moves.length) active.push(round);
+        apply(moves, contexts, hosts, now);
+      }
+      return active;
+    };
+    expect(roundsWithMoves({})).to.deep.equal([0]);
+    // without the margin the first round leaves 1500 b/s on 1600 (no refill to speak of) and the first dip sheds again
+    expect(roundsWithMoves({ keyRateMargin: 0 })).to.deep.equal([0, 1]);
   });
 
   /** Rounds of optimisation while external load swings between two hosts; moves per context. */

@@ -92,7 +92,13 @@ describe('placement: properties over random instances', () => {
       if (rng() < 0.3) h.load += rng() * 0.5;
       if (rng() < 0.1) h.ready = false;
     }
-    for (const l of links) if (rng() < 0.2) l.keyAvailability *= rng();
+    for (const l of links)
+      if (rng() < 0.2) {
+        l.keyAvailability *= rng();
+        // half of the drained links also lost most of their key rate: over-committed and nearly empty
+        if (rng() < 0.5)
+          Object.assign(l, { secretKeyRate: l.secretKeyRate * rng() * 0.5, keyAvailability: 0.01 });
+      }
     return placed;
   }
 
@@ -104,6 +110,7 @@ describe('placement: properties over random instances', () => {
 
   it('optimisation: within the cap, each context once, feasible targets, and no move back', () => {
     let total = 0;
+    let keysLow = 0;
     for (let seed = 1; seed <= 200; seed++) {
       const rng = seededRng(seed);
       const { hosts, links } = randomInstance(rng, { hosts: 3 + Math.floor(rng() * 5) });
@@ -118,6 +125,7 @@ describe('placement: properties over random instances', () => {
       };
       const moves = optimise(contexts, hosts, links, opts);
       total += moves.length;
+      keysLow += moves.filter((m) => m.reason === 'KeysLow').length;
       expect(moves.length, `seed ${seed}`).to.be.at.most(cap);
       expect(new Set(moves.map((m) => m.context)).size).to.equal(moves.length);
       for (const m of moves) {
@@ -141,6 +149,7 @@ describe('placement: properties over random instances', () => {
       ).to.deep.equal([]);
     }
     expect(total, 'the instances must exercise migration').to.be.above(50);
+    expect(keysLow, 'and migration off over-committed key paths').to.be.above(10);
   });
 
   it('reproduces pooled Erlang-B blocking with identical contexts and fresh telemetry', function () {
