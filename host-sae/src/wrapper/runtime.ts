@@ -173,6 +173,7 @@ function logInvocation(trace: { traceId: string } | undefined, e: Envelope, outc
       level: 'info',
       component: 'action-wrapper',
       message: 'Invocation',
+      timestamp: new Date().toISOString(),
       traceId: trace.traceId,
       contextId: e.contextId,
       keyId: e.keyId,
