@@ -15,6 +15,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@mecqkd/common/logger';
 import { sameSecret } from '@mecqkd/common/same-secret';
+import { parseTraceparent } from '@mecqkd/common/trace';
 import { createQkd014Client, type Qkd014Client, Qkd014Error } from '@mecqkd/kme-sim/client';
 import { deriveKey, type EnvelopeHeader, type RejectReason, responseHeader } from '@mecqkd/sdk/envelope';
 import type { z } from 'zod';
@@ -237,7 +238,14 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
       metrics.failures.inc({ reason });
       return send(res, 204);
     }
-    const derived = await keys.derive(parseJson(body, deriveRequestSchema));
+    const asked = parseJson(body, deriveRequestSchema);
+    const derived = await keys.derive(asked);
+    const traceId = parseTraceparent(req.headers.traceparent)?.traceId;
+    // per invocation only when traced, so that an untraced hot path writes no log line
+    if (traceId) {
+      const { contextId, keyId, seq, action } = asked.header;
+      logger.info('Derived keys for an invocation', { traceId, contextId, keyId, seq, action });
+    }
     try {
       send(res, 200, {
         requestKey: derived.requestKey.toString('base64'),

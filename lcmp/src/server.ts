@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from '@mecqkd/common/logger';
+import { childTraceparent, parseTraceparent } from '@mecqkd/common/trace';
 import { KubeApiError } from '@mecqkd/kube/kube-errors';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate } from './auth/bearer.ts';
@@ -114,8 +115,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const apiRoot = (req: FastifyRequest) =>
     deps.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.host}`;
   const timings = new WeakMap<FastifyRequest, number>();
+  // the caller's W3C trace, continued in a span of the LCMP's; a new trace when it sent none
+  const traces = new WeakMap<FastifyRequest, string>();
+  const traceparent = (req: FastifyRequest) => traces.get(req)!;
   app.addHook('onRequest', async (req, reply) => {
     timings.set(req, performance.now());
+    traces.set(req, childTraceparent(parseTraceparent(req.headers.traceparent)?.traceId));
     reply.header('x-request-id', req.id);
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -127,6 +132,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // method, route and outcome only: neither headers (tokens) nor bodies reach the log
     deps.log.info('Request', {
       requestId: req.id,
+      traceId: parseTraceparent(traces.get(req))?.traceId,
       method: req.method,
       route: req.routeOptions.url ?? 'unmatched',
       status: reply.statusCode,
@@ -194,7 +200,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   resource(`${API_BASE}/app_contexts`, {
     POST: {
       operation: 'create_context',
-      run: async (req) => createContext(mx2, await client(req), req.body, apiRoot(req)),
+      run: async (req) => createContext(mx2, await client(req), req.body, apiRoot(req), traceparent(req)),
     },
   });
   resource(`${API_BASE}/app_contexts/:contextId`, {

@@ -6,6 +6,7 @@
 // before that answers an OpenWhisk application error `{error: {reason, message}}` naming the
 // envelope field or the SAE's reason: never arguments, results or keys.
 import { Agent, request } from 'node:https';
+import { parseTraceparent } from '@mecqkd/common/trace';
 import {
   checkHeader,
   type Envelope,
@@ -57,7 +58,11 @@ function env(name: string): string {
 let agent: Agent | undefined;
 
 // async: a missing setting rejects like any other failure instead of throwing past callers.
-async function post(path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+async function post(
+  path: string,
+  body: unknown,
+  traceparent?: string,
+): Promise<{ status: number; json: unknown }> {
   agent ??= new Agent({ keepAlive: true, ca: env(ENV.ca), maxSockets: 4 });
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -73,6 +78,7 @@ async function post(path: string, body: unknown): Promise<{ status: number; json
           authorization: `Bearer ${env(ENV.secret)}`,
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
+          ...(traceparent ? { traceparent } : {}),
         },
       },
       (res) => {
@@ -96,8 +102,12 @@ async function post(path: string, body: unknown): Promise<{ status: number; json
   });
 }
 
-async function derivedKeys(e: Envelope, invocationsPerKey: number): Promise<{ req: Buffer; res: Buffer }> {
-  const { status, json } = await post('/v1/derive', { header: headerOf(e), invocationsPerKey });
+async function derivedKeys(
+  e: Envelope,
+  invocationsPerKey: number,
+  traceparent: string | undefined,
+): Promise<{ req: Buffer; res: Buffer }> {
+  const { status, json } = await post('/v1/derive', { header: headerOf(e), invocationsPerKey }, traceparent);
   const body = (json ?? {}) as {
     requestKey?: string;
     responseKey?: string;
@@ -147,7 +157,34 @@ function report(reason: string): void {
   post('/v1/failures', { reason }).catch(() => undefined);
 }
 
+/** The caller's W3C traceparent, as the web action received it (lowercase header names). */
+function traceparentOf(params: Record<string, unknown>): { header: string; traceId: string } | undefined {
+  const headers = params.__ow_headers;
+  const v = isRecord(headers) ? headers.traceparent : undefined;
+  const parsed = typeof v === 'string' ? parseTraceparent(v) : undefined;
+  return parsed ? { header: v as string, traceId: parsed.traceId } : undefined;
+}
+
+/** One JSON line into the activation's logs: identifiers only, never arguments, results or keys. */
+function logInvocation(trace: { traceId: string } | undefined, e: Envelope, outcome: string): void {
+  if (!trace) return;
+  console.log(
+    JSON.stringify({
+      level: 'info',
+      component: 'action-wrapper',
+      message: 'Invocation',
+      timestamp: new Date().toISOString(),
+      traceId: trace.traceId,
+      contextId: e.contextId,
+      keyId: e.keyId,
+      seq: e.seq,
+      outcome,
+    }),
+  );
+}
+
 export async function run(app: AppBundle, params: Record<string, unknown>): Promise<unknown> {
+  const trace = traceparentOf(params);
   const fields = Object.fromEntries(Object.entries(params).filter(([k]) => !k.startsWith('__ow_')));
   let keys: { req: Buffer; res: Buffer } | undefined;
   try {
@@ -163,9 +200,10 @@ export async function run(app: AppBundle, params: Record<string, unknown>): Prom
     // Only sealed arguments reach `main`: a request may not smuggle plaintext fields beside them.
     if (extra.length > 0) throw new EnvelopeError('malformed', `unexpected fields ${extra.join(', ')}`);
     checkHeader(e, { direction: 'request', invocationsPerKey, binding: { action } });
-    keys = await derivedKeys(e, invocationsPerKey);
+    keys = await derivedKeys(e, invocationsPerKey, trace?.header);
     const args = open(keys.req, e);
     const outcome = await runApp(app, args);
+    logInvocation(trace, e, isRecord(outcome) && 'error' in outcome ? 'app-error' : 'ok');
     return seal(keys.res, responseHeader(e), outcome);
   } catch (err) {
     if (err instanceof EnvelopeError) {

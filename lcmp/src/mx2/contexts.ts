@@ -2,6 +2,7 @@
 // calling client (annotation) and carrying the request's appInfo (annotation) so that a later PUT
 // can tell a change from a repetition. Pure functions.
 import { randomBytes } from 'node:crypto';
+import { TRACEPARENT_ANNOTATION } from '@mecqkd/common/trace';
 import {
   API_VERSION,
   type AppContext,
@@ -33,6 +34,7 @@ export function contextResource(
   client: ClientRegistration,
   contextId: string,
   namespace: string,
+  traceparent?: string,
 ): AppContext {
   const { userAppInstanceInfo, ...info } = req.appInfo;
   const location = userAppInstanceInfo[0]?.appLocation;
@@ -48,6 +50,8 @@ export function contextResource(
       annotations: {
         [OWNER_ANNOTATION]: client.clientId,
         [APP_INFO_ANNOTATION]: JSON.stringify(info),
+        // the operator logs its decisions about this context under the creating request's trace
+        ...(traceparent ? { [TRACEPARENT_ANNOTATION]: traceparent } : {}),
       },
     },
     spec: {

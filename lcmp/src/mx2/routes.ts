@@ -110,6 +110,7 @@ export async function createContext(
   client: ClientRegistration,
   raw: unknown,
   apiRoot: string,
+  traceparent?: string,
 ): Promise<Answer> {
   const req = parse(appContext, raw);
   if (req.contextId !== undefined)
@@ -147,7 +148,7 @@ export async function createContext(
   const pending = d.waiter.wait(`${d.namespace}/${id}`, d.placeTimeoutMs);
   await d.kube.create(
     collectionPath(APP_CONTEXTS, d.namespace),
-    contextResource(req, app, client, id, d.namespace),
+    contextResource(req, app, client, id, d.namespace, traceparent),
   );
   const outcome = await pending;
   if (outcome.kind === 'placed') {

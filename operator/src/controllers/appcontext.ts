@@ -4,6 +4,7 @@
 // Its controller watches the context's MecApp (and the app's ConfigMap), and hosts and links for
 // the contexts that wait for them.
 import type { Logger } from '@mecqkd/common/logger';
+import { traceIdOf } from '@mecqkd/common/trace';
 import type { AppContext, AppContextStatus, MecApp, MecHost, QkdLink } from '@mecqkd/crds';
 import { Controller } from '@mecqkd/kube/controller';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '@mecqkd/kube/finalizers';
@@ -272,7 +273,15 @@ export async function writeStatus(
   });
   d.index.wrote(key, updated, ctx.metadata.resourceVersion);
   if (status.phase !== ctx.status?.phase || status.host !== ctx.status?.host) {
-    d.log.info('Updated AppContext status', { key, phase: status.phase, host: status.host });
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    d.log.info('Updated AppContext status', {
+      key,
+      traceId: traceIdOf(ctx),
+      phase: status.phase,
+      host: status.host,
+      reason: ready?.reason,
+      detail: ready?.message,
+    });
   }
   return updated;
 }
@@ -318,7 +327,7 @@ async function finalize(
   const intent = decideFinalize(d, ctx);
   if (intent.kind === 'removeIfUnused') {
     if (await removeIfUnused(d, intent.hostKey, intent.action, key)) {
-      d.log.info('Removed action from host: last context gone', { key, ...intent });
+      d.log.info('Removed action from host: last context gone', { key, traceId: traceIdOf(ctx), ...intent });
     }
   } else if (intent.kind === 'leaveToHost') {
     d.log.warn('Left action cleanup to host convergence', { key, host: intent.hostKey });

@@ -1,6 +1,7 @@
 // Periodic re-optimisation (leader only): ask the pure optimiser which contexts to move, then move
 // each one — deploy on the target first, flip the AppContext status (new host and referenceURI,
 // migration record), record an Event, and remove the action from the origin if nobody uses it.
+import { traceIdOf } from '@mecqkd/common/trace';
 import type { AppContext } from '@mecqkd/crds';
 import { splitKey } from '@mecqkd/kube/kube-paths';
 import { actionMetrics } from '@mecqkd/kube/metrics';
@@ -96,7 +97,14 @@ export async function migrate(d: OptimiserDeps, m: Migration): Promise<boolean> 
     note: `moved from ${m.from} to ${m.to} (${m.reason}); referenceURI ${placement.referenceURI}`,
   });
   actionMetrics.migrations.labels(m.reason).inc();
-  d.log.info('Migrated AppContext', { key: m.context, from: m.from, to: m.to, reason: m.reason });
+  d.log.info('Migrated AppContext', {
+    key: m.context,
+    traceId: traceIdOf(moved),
+    from: m.from,
+    to: m.to,
+    reason: m.reason,
+    referenceURI: placement.referenceURI,
+  });
   if (origin) await removeIfUnused(d, `${namespace}/${m.from}`, origin);
   return true;
 }
