@@ -36,6 +36,8 @@ export class Controller<T extends KubeObject> {
   readonly queue: WorkQueue;
   private readonly log: Logger;
   private readonly informers: Informer<KubeObject>[] = [];
+  /** Removes this controller's handlers: informers outlive it (a new controller per leadership term). */
+  private readonly unsubscribe: (() => void)[] = [];
   private readonly workers: number;
   private running: Promise<void>[] = [];
   private active = 0;
@@ -50,13 +52,9 @@ export class Controller<T extends KubeObject> {
     this.log = opts.logger ?? createLogger(`controller/${opts.name}`);
     this.queue = new WorkQueue({ name: opts.name, ...opts.queue });
     const enqueue = (obj: T) => this.queue.add(objectKey(obj));
-    opts.informer
-      .on('add', enqueue)
-      .on('update', (oldObj, newObj) => {
-        if (!opts.ignoreStatusOnlyUpdates || !statusOnly(oldObj, newObj)) enqueue(newObj);
-      })
-      .on('delete', enqueue);
-    this.informers.push(opts.informer as unknown as Informer<KubeObject>);
+    this.subscribe(opts.informer, enqueue, (oldObj, newObj) => {
+      if (!opts.ignoreStatusOnlyUpdates || !statusOnly(oldObj, newObj)) enqueue(newObj);
+    });
     for (const result of RESULTS) controllerMetrics.reconcileTotal.labels(this.name, result).inc(0);
     controllerMetrics.reconcileErrors.labels(this.name).inc(0);
     controllerMetrics.maxConcurrentReconciles.labels(this.name).set(this.workers);
@@ -72,15 +70,23 @@ export class Controller<T extends KubeObject> {
     const enqueue = (obj: S) => {
       for (const key of map(obj)) this.queue.add(key);
     };
-    informer
-      .on('add', enqueue)
-      .on('update', (oldObj, newObj) => {
-        enqueue(oldObj);
-        enqueue(newObj);
-      })
-      .on('delete', enqueue);
-    this.informers.push(informer as unknown as Informer<KubeObject>);
+    this.subscribe(informer, enqueue, (oldObj, newObj) => {
+      enqueue(oldObj);
+      enqueue(newObj);
+    });
     return this;
+  }
+
+  private subscribe<S extends KubeObject>(
+    informer: Informer<S>,
+    addOrDelete: (obj: S) => void,
+    update: (oldObj: S, newObj: S) => void,
+  ): void {
+    informer.on('add', addOrDelete).on('update', update).on('delete', addOrDelete);
+    this.unsubscribe.push(() =>
+      informer.off('add', addOrDelete).off('update', update).off('delete', addOrDelete),
+    );
+    this.informers.push(informer as unknown as Informer<KubeObject>);
   }
 
   /**
@@ -98,6 +104,7 @@ export class Controller<T extends KubeObject> {
 
   /** Graceful: no new keys are taken, in-flight reconciles finish, then workers exit. */
   async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
     await this.queue.shutDownWithDrain();
     await Promise.all(this.running);
     this.running = [];

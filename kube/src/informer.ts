@@ -98,6 +98,14 @@ export class Informer<T extends KubeObject> implements Cache<T> {
     return this;
   }
 
+  /** Removes a handler added with on(); one added several times goes once per call. */
+  off<E extends keyof InformerHandlers<T>>(event: E, handler: InformerHandlers<T>[E]): this {
+    const list = this.handlers[event];
+    const at = list.indexOf(handler);
+    if (at >= 0) list.splice(at, 1);
+    return this;
+  }
+
   addIndex(name: string, fn: IndexFunc<T>): this {
     this.store.addIndex(name, fn);
     return this;

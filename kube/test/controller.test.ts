@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { expect } from 'chai';
 import { Controller } from '../src/controller.ts';
 import { Informer } from '../src/informer.ts';
@@ -168,5 +170,55 @@ describe('runtime/controller (real apiserver)', function () {
     await sleep(100);
     await controller.stop();
     expect(finishedSlow).to.equal(true);
+  });
+
+  it('lets go of a stopped controller: a new one per leadership term over long-lived informers leaks nothing', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const col = collectionPath(configMaps, ns);
+    const primary = new Informer<Cm>({ name: 'terms', client, path: col, labelSelector: 'suite=terms' });
+    const secondary = new Informer<Cm>({
+      name: 'terms-2',
+      client,
+      path: col,
+      labelSelector: 'suite=terms-2',
+    });
+    primary.start();
+    secondary.start();
+    cleanup.push(
+      () => primary.stop(),
+      () => secondary.stop(),
+    );
+    const reconciled: string[] = [];
+    const terms: WeakRef<Controller<Cm>>[] = [];
+    const term = async (n: number) => {
+      const controller = new Controller<Cm>({
+        name: `term-${n}`,
+        informer: primary,
+        reconciler: async (key) => {
+          reconciled.push(`${n} ${key}`);
+          return undefined;
+        },
+      }).watches(secondary, (o) => [`${ns}/${o.metadata.name}`]);
+      await controller.start();
+      await client.create(col, {
+        ...configMap(ns, `term-${n}`),
+        metadata: { name: `term-${n}`, namespace: ns, labels: { suite: 'terms' } },
+      });
+      await eventually(`term ${n} reconciled its object`, () => reconciled.includes(`${n} ${ns}/term-${n}`));
+      await controller.stop();
+      terms.push(new WeakRef(controller));
+    };
+    for (let n = 0; n < 3; n++) await term(n);
+    // the informers go on delivering: a stopped controller must not be what they deliver to
+    await client.create(col, {
+      ...configMap(ns, 'after-terms'),
+      metadata: { name: 'after-terms', namespace: ns, labels: { suite: 'terms-2' } },
+    });
+    await eventually('secondary cached', () => secondary.get(`${ns}/after-terms`));
+    await new Promise((r) => setImmediate(r));
+    gc();
+    expect(terms.map((t) => t.deref() === undefined)).to.deep.equal([true, true, true]);
+    expect(reconciled.filter((r) => r.endsWith('after-terms'))).to.deep.equal([]);
   });
 });

@@ -2,17 +2,27 @@
 // create's scheduled start, so a stall is charged to every create it delays) and the most creations
 // per second a closed loop sustains — end to end: Mx2 + AAA, the AppContext write, the operator's
 // placement and (first-time) action deploy, the status back through the LCMP's informer — next to
-// raw apiserver creates measured the same two ways in the same run.
+// raw apiserver creates measured the same two ways in the same run. During the closed loop it also
+// counts what each created context costs: apiserver requests and watch events of the operator and
+// the LCMP (from their /metrics), and CPU of every process on the path. LCMP_BENCH_CPU_PROF=<dir>
+// writes V8 CPU profiles of the operator and the LCMP (`--cpu-prof`) there, and the kube-apiserver's
+// pprof CPU profile of the closed loop (`go tool pprof` reads it).
+import { writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { report, summarise } from '@mecqkd/common/bench';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { freePort } from '@mecqkd/common/ports';
+import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
 import { startProcess, stopAll, waitUntil } from '@mecqkd/common/process';
 import { createKubeClient } from '@mecqkd/kube/kube-client';
 import { collectionPath } from '@mecqkd/kube/kube-paths';
 import { startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { stopShared } from '@mecqkd/localenv/shared';
+import { APP_CONTEXTS } from '@mecqkd/operator/controllers/resources';
+import { parseExposition } from '@mecqkd/operator/telemetry/exposition';
 import { Agent, request } from 'undici';
 import { hashSecret } from '../src/auth/secret-hash.ts';
 
@@ -22,6 +32,48 @@ const MAX_N = Number(process.env.LCMP_BENCH_MAX_N ?? 1500);
 const CONCURRENCY = 32;
 const APPS = 5;
 const NS = 'lcmp-bench';
+const CPU_PROF = process.env.LCMP_BENCH_CPU_PROF;
+const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+
+/** What a process's /metrics says it asked of the apiserver and saw from it, so far. */
+async function apiserverTraffic(port: number) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const series = parseExposition(text);
+  const sum = (name: string, match: (l: Record<string, string>) => boolean = () => true) =>
+    series.filter((s) => s.name === name && match(s.labels)).reduce((a, s) => a + s.value, 0);
+  return {
+    requests: sum('rest_client_requests_total', (l) => l.method !== 'WATCH'),
+    writes: sum('rest_client_requests_total', (l) =>
+      ['POST', 'PUT', 'PATCH', 'DELETE'].includes(l.method ?? ''),
+    ),
+    events: sum('mecqkd_informer_events_total'),
+    reconciles: sum('controller_runtime_reconcile_total'),
+  };
+}
+/** The apiserver's own CPU profile (pprof) over `seconds`, written to `file`. */
+function apiserverProfile(
+  server: string,
+  tls: { ca: string; cert: string; key: string },
+  seconds: number,
+  file: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${server}/debug/pprof/profile?seconds=${seconds}`, tls, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        writeFileSync(file, Buffer.concat(chunks));
+        resolve();
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+type Traffic = Awaited<ReturnType<typeof apiserverTraffic>>;
+const perContext = (a: Traffic, b: Traffic, n: number) =>
+  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, (v - a[k as keyof Traffic]) / n])) as Traffic;
 
 /** `op(due)` started every 1/rate s for `seconds`; latencies from each scheduled start. */
 async function openLoop(rate: number, seconds: number, op: () => Promise<void>): Promise<number[]> {
@@ -101,6 +153,7 @@ async function main(): Promise<void> {
       name: 'bench-operator',
       command: process.execPath,
       args: [
+        ...nodeArgs,
         join(root, 'operator', 'bin', 'operator.mjs'),
         ...['--kubeconfig', tb.cp.kubeconfigPath, '--namespace', NS, '--redis-url', tb.redis.url],
         ...['--lease-namespace', NS, '--health-port', String(operatorHealth), '--workers', '32'],
@@ -123,6 +176,7 @@ async function main(): Promise<void> {
       name: 'bench-lcmp',
       command: process.execPath,
       args: [
+        ...nodeArgs,
         join(root, 'lcmp', 'bin', 'lcmp.mjs'),
         ...['--kubeconfig', tb.cp.kubeconfigPath, '--namespace', NS, '--token-endpoint', 'true'],
         ...['--port', String(lcmpPort), '--health-port', String(lcmpHealth), '--kube-connections', '32'],
@@ -192,8 +246,45 @@ async function main(): Promise<void> {
     await openLoop(RATE, 2, rawCreate);
     const rawAtRate = summarise(await openLoop(RATE, SECONDS, rawCreate));
     const mx2AtRate = summarise(await openLoop(RATE, SECONDS, createContext));
+    const rawCpuBefore = sampleCpu(tb.cp.pids.apiserver);
     const rawMax = await closedLoop(MAX_N, rawCreate);
+    const rawApiserverCpu = cpuSpent(rawCpuBefore, sampleCpu(tb.cp.pids.apiserver)).selfMs / MAX_N;
+    const pids = {
+      operator: operator.pid,
+      lcmp: lcmp.pid,
+      apiserver: tb.cp.pids.apiserver,
+      etcd: tb.cp.pids.etcd,
+    };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, sampleCpu(pid)]));
+    const benchCpuBefore = process.cpuUsage();
+    const [opBefore, lcmpBefore] = await Promise.all([
+      apiserverTraffic(operatorHealth),
+      apiserverTraffic(lcmpHealth),
+    ]);
+    const apiserverProf = CPU_PROF
+      ? apiserverProfile(
+          tb.cp.server,
+          { ca: tb.cp.caPem, cert: tb.cp.admin.cert, key: tb.cp.admin.key },
+          10,
+          join(CPU_PROF, 'kube-apiserver.pprof'),
+        )
+      : undefined;
     const mx2Max = await closedLoop(MAX_N, createContext);
+    await apiserverProf;
+    const [opAfter, lcmpAfter] = await Promise.all([
+      apiserverTraffic(operatorHealth),
+      apiserverTraffic(lcmpHealth),
+    ]);
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    const cpuMs = Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [k, cpuSpent(cpuBefore[k]!, sampleCpu(pid)).selfMs / MAX_N]),
+    ) as Record<keyof typeof pids, number>;
+    // what every write decodes and re-encodes, and every watch event carries
+    const sample = (await kube.list(collectionPath(APP_CONTEXTS, NS), { pageSize: 1 })).items[0];
+    const contextBytes = Buffer.byteLength(JSON.stringify(sample));
+    if (CPU_PROF) writeFileSync(join(CPU_PROF, 'appcontext.json'), JSON.stringify(sample, null, 2));
+    const op = perContext(opBefore, opAfter, MAX_N);
+    const lc = perContext(lcmpBefore, lcmpAfter, MAX_N);
 
     report(
       'lcmp',
@@ -222,6 +313,25 @@ async function main(): Promise<void> {
         { metric: `raw apiserver creates/s (${CONCURRENCY} clients)`, value: rawMax, unit: '/s' },
         { metric: 'Mx2 creations as a fraction of raw creates', value: mx2Max / rawMax, unit: '' },
         { metric: 'Mx2 creates not answered 201', value: failures, unit: '', target: '<= 0' },
+        { metric: 'AppContext size as stored (JSON)', value: contextBytes, unit: 'B' },
+        { metric: 'operator apiserver requests per context', value: op.requests, unit: '' },
+        { metric: 'operator apiserver writes per context', value: op.writes, unit: '' },
+        { metric: 'operator watch events per context', value: op.events, unit: '' },
+        { metric: 'operator reconciles per context', value: op.reconciles, unit: '' },
+        { metric: 'LCMP apiserver requests per context', value: lc.requests, unit: '' },
+        { metric: 'LCMP apiserver writes per context', value: lc.writes, unit: '' },
+        { metric: 'LCMP watch events per context', value: lc.events, unit: '' },
+        { metric: 'LCMP reconciles per context', value: lc.reconciles, unit: '' },
+        { metric: 'operator CPU per context', value: cpuMs.operator, unit: 'ms' },
+        { metric: 'LCMP CPU per context', value: cpuMs.lcmp, unit: 'ms' },
+        { metric: 'kube-apiserver CPU per context', value: cpuMs.apiserver, unit: 'ms' },
+        { metric: 'etcd CPU per context', value: cpuMs.etcd, unit: 'ms' },
+        { metric: 'kube-apiserver CPU per raw create', value: rawApiserverCpu, unit: 'ms' },
+        {
+          metric: 'bench client CPU per context',
+          value: (benchCpu.user + benchCpu.system) / 1000 / MAX_N,
+          unit: 'ms',
+        },
       ],
       {
         rate: RATE,
@@ -229,8 +339,13 @@ async function main(): Promise<void> {
         maxN: MAX_N,
         concurrency: CONCURRENCY,
         apps: APPS,
-        loadavg: (await import('node:os')).loadavg(),
+        loadavg: loadavg(),
       },
+    );
+    console.log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
     );
     await dispatcher.close();
     await lcmp.stop();
