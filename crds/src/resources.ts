@@ -20,24 +20,30 @@ export const objectMeta = z.looseObject({
   finalizers: z.array(z.string()).optional(),
 });
 
-function resource<K extends string, Sp extends z.ZodType, St extends z.ZodType>(
+function resource<K extends string, Sp extends z.ZodType, St extends z.ZodType, M extends z.ZodType>(
   kind: K,
   spec: Sp,
   status: St,
+  metadata: M,
 ) {
   return z.object({
     apiVersion: z.literal(API_VERSION),
     kind: z.literal(kind),
-    metadata: objectMeta,
+    metadata,
     spec,
     status: status.optional(),
   });
 }
 
-export const mecHost = resource('MecHost', mecHostSpec, mecHostStatus);
-export const mecApp = resource('MecApp', mecAppSpec, mecAppStatus);
-export const appContext = resource('AppContext', appContextSpec, appContextStatus);
-export const qkdLink = resource('QkdLink', qkdLinkSpec, qkdLinkStatus);
+/** An AppContext's name is its contextId: the runtime twin of the CRD's root CEL rule. */
+const contextMeta = objectMeta.extend({
+  name: z.string().regex(/^[0-9a-f]{32}$/, appContextDescriptor.rootRules[0]!.message),
+});
+
+export const mecHost = resource('MecHost', mecHostSpec, mecHostStatus, objectMeta);
+export const mecApp = resource('MecApp', mecAppSpec, mecAppStatus, objectMeta);
+export const appContext = resource('AppContext', appContextSpec, appContextStatus, contextMeta);
+export const qkdLink = resource('QkdLink', qkdLinkSpec, qkdLinkStatus, objectMeta);
 
 export type ObjectMeta = z.infer<typeof objectMeta>;
 export type MecHost = z.infer<typeof mecHost>;

@@ -10,6 +10,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createLogger, type Logger } from '@mecqkd/common/logger';
 import { createCa, issueCertificate } from '@mecqkd/common/pki';
 import { createActivationStore } from './activations.ts';
@@ -229,6 +230,24 @@ async function tlsOptions(config: Config): Promise<{ cert: string; key: string }
 }
 
 /** Starts a whisk-sim in this process. */
+/** Node's HTTP parser refused the request: say so in OpenWhisk's error envelope, not an empty 400. */
+function answerUnparsable(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : [400, 'Bad Request'];
+  const body = JSON.stringify({ error: messages.malformed(err.message), code: randomId() });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 export async function startServer(input: ConfigInput | Config, log?: Logger): Promise<WhiskSim> {
   const config = parseConfig(input);
   const logger = log ?? createLogger('whisk-sim', config.logLevel);
@@ -262,6 +281,7 @@ export async function startServer(input: ConfigInput | Config, log?: Logger): Pr
   const tls = await tlsOptions(config);
   const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerUnparsable);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

@@ -119,6 +119,8 @@ export const placementSpec = z
   .object({
     hostSelector: z
       .record(z.string().max(317), z.string().max(63))
+      // the runtime twin of the CEL rule below (the operator and the LCMP enforce it too)
+      .refine((s) => Object.keys(s).length <= 32, { message: 'at most 32 host selector labels' })
       .optional()
       .meta({
         description: 'Labels a MecHost must carry to serve this application (all must match).',
