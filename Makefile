@@ -5,19 +5,20 @@ SHELL := /bin/bash
 
 K8S_VERSION  ?= v1.36.3
 ETCD_VERSION ?= v3.6.8
+HELM_VERSION ?= v3.22.0
 MECQKD_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/mecqkd
-export K8S_VERSION ETCD_VERSION MECQKD_CACHE
+export K8S_VERSION ETCD_VERSION HELM_VERSION MECQKD_CACHE
 export MECQKD_ROOT := $(CURDIR)
 
 APT_PACKAGES := redis-server prometheus python3-venv
 NODE := node --import tsx
 
-.PHONY: help deps node-deps system-deps control-plane fuzz-deps crds crds-check build typecheck lint test test-unit bench lab demo clean
+.PHONY: help deps node-deps system-deps control-plane helm fuzz-deps crds crds-check dashboards dashboards-check build typecheck lint test test-unit bench lab demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
-deps: node-deps system-deps control-plane fuzz-deps ## everything tests and the demo need
+deps: node-deps system-deps control-plane helm fuzz-deps ## everything tests and the demo need
 
 node-deps: node_modules/.package-lock.json
 # `npm install` from the committed lockfile, not `npm ci`: the registry reachable here does not serve
@@ -39,6 +40,9 @@ system-deps: ## Debian packages (redis-server, prometheus, python3-venv), instal
 control-plane: ## build kube-apiserver, kubectl and etcd from Go module sources (cached)
 	@bash hack/build-control-plane.sh
 
+helm: ## build helm from Go module sources (cached like the control plane; the chart tests use it)
+	@bash hack/build-control-plane.sh helm
+
 SCHEMATHESIS_VENV := $(MECQKD_CACHE)/schemathesis-venv
 fuzz-deps: $(SCHEMATHESIS_VENV)/bin/st ## schemathesis (MEC 016 schema fuzzing) in a virtualenv under the cache
 # hypothesis pinned: newer releases removed an API schemathesis 3.39 uses
@@ -49,8 +53,14 @@ $(SCHEMATHESIS_VENV)/bin/st:
 crds: node-deps ## regenerate crds/*.yaml and the TS types from the zod schemas
 	$(NODE) crds/src/generate.ts
 
-crds-check: node-deps ## fail when the committed CRD YAML is stale
+crds-check: node-deps ## fail when the committed CRD YAML (crds/ and the chart's crds/) is stale
 	$(NODE) crds/src/generate.ts --check
+
+dashboards: node-deps ## regenerate the chart's Grafana dashboards (charts/mecqkd/dashboards) from charts/src/dashboards
+	$(NODE) charts/src/dashboards/generate.ts
+
+dashboards-check: node-deps ## fail when the committed dashboard JSON is stale
+	$(NODE) charts/src/dashboards/generate.ts --check
 
 typecheck: node-deps
 	npx tsc -p tsconfig.json --noEmit
@@ -64,7 +74,7 @@ build: node-deps ## bundle the operator and LCMP binaries (operator/dist, lcmp/d
 
 TEST_SPEC ?= '*/test/**/*.test.ts'
 
-test: deps build crds-check typecheck lint ## the whole test suite, against a real control plane and redis
+test: deps build crds-check dashboards-check typecheck lint ## the whole test suite, against a real control plane and redis
 	@mkdir -p .run && bash hack/check-no-leaks.sh snapshot .run/processes-before
 	npx mocha $(TEST_SPEC)
 	bash hack/check-no-leaks.sh check .run/processes-before

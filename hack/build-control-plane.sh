@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds pinned kube-apiserver, kubectl and etcd from Go module sources into a per-machine cache
-# outside the clone. Wrapper modules (go.mod + go.sum) are committed under tools/, so a build needs
+# Builds pinned kube-apiserver, kubectl and etcd (and, when named, helm) from Go module sources into
+# a per-machine cache outside the clone. Usage: build-control-plane.sh [--regenerate] [etcd k8s helm]. Wrapper modules (go.mod + go.sum) are committed under tools/, so a build needs
 # only the Go module proxy; `--regenerate` re-derives them from the pinned versions (when bumping).
 # Idempotent: a version whose stamp file exists is not rebuilt. Resumable: Go's module and build
 # caches keep everything an interrupted run already fetched or compiled.
@@ -9,9 +9,13 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 
 K8S=${K8S_VERSION:-v1.36.3}
 ETCD=${ETCD_VERSION:-v3.6.8}
+HELM=${HELM_VERSION:-v3.22.0}
 CACHE=${MECQKD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mecqkd}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-REGEN=${1:-}
+REGEN=
+PARTS=()
+for a in "$@"; do if [ "$a" = --regenerate ]; then REGEN=$a; else PARTS+=("$a"); fi; done
+[ ${#PARTS[@]} -gt 0 ] || PARTS=(etcd k8s)
 
 say() { printf '[control-plane %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -97,7 +101,41 @@ build_etcd() {
   touch "$bin/.stamp"
 }
 
+# helm v3 assumes Kubernetes 1.20 for lint/template unless told the client-go minor it was built
+# with; it is read from the wrapper's resolved k8s.io/client-go version, so a bump stays right.
+build_helm() {
+  local bin=$CACHE/bin/helm-$HELM work=$CACHE/src/helm-$HELM tools=$ROOT/tools/helmbin km ldf
+  if [ -f "$bin/.stamp" ] && [ -x "$bin/helm" ]; then say "helm $HELM cached in $bin"; return; fi
+  mkdir -p "$bin" "$work"
+  cd "$work"
+  if [ "$REGEN" = "--regenerate" ] || [ ! -f "$tools/go.mod" ]; then
+    say "deriving wrapper module for helm $HELM"
+    rm -f go.mod go.sum
+    go mod init mecqkd.local/helmbin >/dev/null 2>&1
+    go get -tool "helm.sh/helm/v3/cmd/helm@$HELM"
+    go mod tidy
+    mkdir -p "$tools"; cp go.mod go.sum "$tools/"
+  else
+    cp "$tools/go.mod" "$tools/go.sum" .
+  fi
+  km=$(go list -m -f '{{.Version}}' k8s.io/client-go | cut -d. -f2)
+  ldf="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM -X helm.sh/helm/v3/internal/version.metadata="
+  for p in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    ldf="$ldf -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=$km"
+  done
+  say "building helm $HELM (client-go minor $km)"
+  local t0=$SECONDS
+  go_build helm -trimpath -ldflags "$ldf" -o "$bin/helm.tmp" helm.sh/helm/v3/cmd/helm
+  mv "$bin/helm.tmp" "$bin/helm"
+  say "built helm in $((SECONDS - t0)) s"
+  touch "$bin/.stamp"
+}
+
 t0=$SECONDS
-build_etcd
-build_k8s
-say "control plane binaries ready in $((SECONDS - t0)) s: $CACHE/bin/k8s-$K8S, $CACHE/bin/etcd-$ETCD"
+for part in "${PARTS[@]}"; do
+  case $part in
+    etcd) build_etcd ;; k8s) build_k8s ;; helm) build_helm ;;
+    *) say "unknown part '$part' (etcd, k8s, helm)"; exit 2 ;;
+  esac
+done
+say "${PARTS[*]} ready in $((SECONDS - t0)) s under $CACHE/bin"

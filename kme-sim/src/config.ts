@@ -27,11 +27,16 @@ const Sae = z.strictObject({
 const Kme = z
   .strictObject({
     id: Id,
+    /** Where neighbours and SAEs reach this KME (a Service name in a cluster). */
     host: z.string().default('127.0.0.1'),
+    /** Address the HTTPS server binds; `host` when absent (in a pod: 0.0.0.0). */
+    listenHost: z.string().optional(),
     /** HTTPS port: QKD 014 for SAEs, the KME↔KME channel for neighbours. */
     port: Port,
     /** Optional plain-HTTP port on 127.0.0.1 for /metrics, /mecqkd/v1/links and the admin endpoint. */
     opsPort: Port.optional(),
+    /** Address of opsPort; only a pod guarded by a NetworkPolicy should open it beyond loopback. */
+    opsHost: z.string().default('127.0.0.1'),
     tls: z.strictObject({ cert: z.string(), key: z.string(), ca: z.string() }),
     saes: z.array(Sae).default([]),
     keySize: KeyBits.default(256),

@@ -104,7 +104,7 @@ export async function startKme(config: Config, kmeId: string): Promise<RunningKm
   };
 
   const { server, destroyStreams } = createKmeServer(ctx, tls);
-  await listen(server, cfg.port, cfg.host);
+  await listen(server, cfg.port, cfg.listenHost ?? cfg.host);
   const ops =
     cfg.opsPort === undefined
       ? undefined
@@ -112,7 +112,7 @@ export async function startKme(config: Config, kmeId: string): Promise<RunningKm
           link.adjust(change);
           await channel.adjust(ctx.peerUrl(link.remoteKme), link.id, change);
         });
-  if (ops && cfg.opsPort !== undefined) await listen(ops, cfg.opsPort, '127.0.0.1');
+  if (ops && cfg.opsPort !== undefined) await listen(ops, cfg.opsPort, cfg.opsHost);
 
   const timers: NodeJS.Timeout[] = [];
   for (const link of links.values()) {

@@ -339,7 +339,7 @@ export function createKmeServer(ctx: KmeContext, tls: { cert: Buffer; key: Buffe
   };
 }
 
-/** Plain HTTP for 127.0.0.1 only: telemetry, /healthz and POST /mecqkd/v1/admin/links/{id}. */
+/** Plain HTTP on loopback unless opsHost says otherwise: telemetry, /healthz and POST /mecqkd/v1/admin/links/{id}. */
 export function createOpsServer(
   ctx: KmeContext,
   adjustBothEnds: (link: Link, change: LinkAdjustment) => Promise<void>,

@@ -34,3 +34,12 @@ export function redisServerBinary(): string {
     if (existsSync(path)) return path;
   throw new Error('redis-server is missing: run `make system-deps` (installs the Debian package)');
 }
+
+export const HELM_VERSION = process.env.HELM_VERSION ?? 'v3.22.0';
+
+/** helm, built from Go module sources by `make helm`. */
+export function helmBinary(): string {
+  const path = join(cacheDir(), 'bin', `helm-${HELM_VERSION}`, 'helm');
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`make helm\` to build it`);
+  return path;
+}

@@ -26,6 +26,7 @@ import type { KubeObject } from '@mecqkd/kube/types';
 import type { OperatorConfig } from './config.ts';
 import { AppActions, type ConfigMap } from './controllers/app-actions.ts';
 import { type AppContextDeps, appContextController, appContextIndexes } from './controllers/appcontext.ts';
+import { reportFromCaches } from './controllers/cache-metrics.ts';
 import { ContextIndex } from './controllers/context-index.ts';
 import type { EventSink } from './controllers/events.ts';
 import { HostActions } from './controllers/host-actions.ts';
@@ -292,7 +293,12 @@ async function lead(
     },
   });
   onState({ index, hostActions, informers, controllers, group });
-  await group.run(signal);
+  const stopReporting = reportFromCaches({ contexts: () => contexts.list(), hosts: () => hosts.list() });
+  try {
+    await group.run(signal);
+  } finally {
+    stopReporting();
+  }
 }
 
 export async function startOperator(cfg: OperatorConfig, parts: OperatorParts): Promise<RunningOperator> {

@@ -1,0 +1,225 @@
+// The chart against the real local apiserver: lint, server-side dry run of everything it renders,
+// pod hardening, and RBAC that grants each component exactly what its code uses.
+
+import { hostSaeConfigSchema } from '@mecqkd/host-sae/config';
+import { parseConfig as parseKmeConfig } from '@mecqkd/kme-sim/config';
+import type { ControlPlane } from '@mecqkd/localenv/control-plane';
+import { sharedControlPlane } from '@mecqkd/localenv/shared';
+import { parseConfig as parseWhiskConfig } from '@mecqkd/whisk-sim/config';
+import { expect } from 'chai';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { CHART_DIR, helm, renderChart } from '../src/helm.ts';
+import { lcmpPermissions, operatorPermissions, type Permission } from '../src/rbac.ts';
+
+const RELEASE = 'lab';
+const FULLNAME = 'lab-mecqkd';
+const LAB = ['lab.enabled=true'];
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
+
+interface PodSpec {
+  securityContext?: { runAsNonRoot?: boolean; seccompProfile?: unknown };
+  serviceAccountName?: string;
+  containers: {
+    securityContext?: {
+      readOnlyRootFilesystem?: boolean;
+      allowPrivilegeEscalation?: boolean;
+      capabilities?: unknown;
+    };
+    livenessProbe?: unknown;
+    readinessProbe?: unknown;
+    resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  }[];
+}
+
+const parse = (yaml: string): Obj[] =>
+  parseAllDocuments(yaml)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((o): o is Obj => o !== null);
+
+async function kubectl(cp: ControlPlane, args: string[], input?: string): Promise<string> {
+  const r = await cp.kubectl(args, input === undefined ? {} : { input });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** `kubectl auth can-i --list` as rule keys "resource|names|verb", without what every user may do. */
+async function grantedTo(cp: ControlPlane, namespace: string, sa: string): Promise<string[]> {
+  const out = await kubectl(cp, [
+    'auth',
+    'can-i',
+    '--list',
+    '--no-headers',
+    '-n',
+    namespace,
+    `--as=system:serviceaccount:${namespace}:${sa}`,
+  ]);
+  const keys: string[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^(\S+)\s+\[[^\]]*\]\s+\[([^\]]*)\]\s+\[([^\]]*)\]\s*$/.exec(line.trim());
+    if (!m || m[1]!.startsWith('selfsubject')) continue;
+    for (const verb of m[3]!.split(' ')) keys.push(`${m[1]}|${m[2]}|${verb}`);
+  }
+  return keys.sort();
+}
+
+function expectedKeys(perms: Permission[]): string[] {
+  return perms
+    .flatMap((p) => {
+      const [resource, sub] = p.resource.split('/');
+      const name = `${resource}${p.group ? `.${p.group}` : ''}${sub ? `/${sub}` : ''}`;
+      return p.verbs.map((v) => `${name}|${(p.resourceNames ?? []).join(' ')}|${v}`);
+    })
+    .sort();
+}
+
+async function canI(cp: ControlPlane, ns: string, sa: string, args: string[]): Promise<boolean> {
+  const r = await cp.kubectl(['auth', 'can-i', ...args, '-n', ns, `--as=system:serviceaccount:${ns}:${sa}`]);
+  if (r.stdout.trim() !== 'yes' && r.stdout.trim() !== 'no') throw new Error(`can-i ${args}: ${r.stderr}`);
+  return r.stdout.trim() === 'yes';
+}
+
+describe('charts/mecqkd', function () {
+  this.timeout(240_000);
+  let cp: ControlPlane;
+  before(async () => {
+    cp = await sharedControlPlane();
+  });
+
+  it('passes helm lint with the defaults and with the lab profile', async () => {
+    for (const set of [[], LAB]) {
+      const r = await helm(['lint', '--strict', CHART_DIR, ...set.flatMap((s) => ['--set', s])]);
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('refuses values outside values.schema.json, naming the field', async () => {
+    const r = await helm(['template', 'x', CHART_DIR, '--set', 'operator.replicas=0']);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.match(/operator.*replicas/);
+    const host = await helm(['template', 'x', CHART_DIR, '--set', 'lab.hosts[0].name=Bad_Name']);
+    expect(host.code).to.not.equal(0);
+    expect(host.stderr).to.match(/lab.*hosts.*name/);
+  });
+
+  it('renders objects the apiserver accepts (kubectl apply --dry-run=server)', async () => {
+    for (const [ns, set] of [
+      ['chart-dry-default', []],
+      ['chart-dry-lab', [...LAB, 'lcmp.tokenEndpoint=true', 'metrics.serviceMonitor.enabled=false']],
+    ] as const) {
+      await kubectl(cp, ['create', 'namespace', ns]);
+      const yaml = await renderChart(RELEASE, ns, [...set]);
+      const out = await kubectl(cp, ['apply', '--dry-run=server', '-n', ns, '-f', '-'], yaml);
+      expect(out.trim().split('\n')).to.have.length(parse(yaml).length);
+    }
+  });
+
+  it("writes lab configs that kme-sim, whisk-sim and host-sae accept, wired to the chart's Services", async () => {
+    const objs = parse(await renderChart(RELEASE, 'lab-ns', LAB));
+    const file = (kind: string, name: string, key: string) => {
+      const o = objs.find((x) => x.kind === kind && x.metadata.name === name) as unknown as
+        | { data?: Record<string, string>; stringData?: Record<string, string> }
+        | undefined;
+      const text = o?.stringData?.[key] ?? o?.data?.[key];
+      if (text === undefined) throw new Error(`no ${key} in ${kind} ${name}`);
+      return parseYaml(text) as unknown;
+    };
+    const services = new Set(
+      objs.filter((o) => o.kind === 'Service').map((o) => `${o.metadata.name}.lab-ns.svc`),
+    );
+    const kmes = parseKmeConfig(file('Secret', `${FULLNAME}-kme-config`, 'kme-sim.yaml'), '/');
+    expect(kmes.kmes.map((k) => k.id)).to.deep.equal(['KME_CLIENT', 'KME_HOST_1', 'KME_HOST_2']);
+    for (const k of kmes.kmes) expect(services, k.host).to.include(k.host);
+    expect(kmes.links.map((l) => l.kmes)).to.deep.equal([
+      ['KME_CLIENT', 'KME_HOST_1'],
+      ['KME_CLIENT', 'KME_HOST_2'],
+    ]);
+    for (const h of ['host-1', 'host-2']) {
+      const whisk = parseWhiskConfig(file('Secret', `${FULLNAME}-whisk-${h}`, 'whisk-sim.yaml'));
+      const env = whisk.namespaces[0]!.containerEnv;
+      expect(services).to.include(env.MECQKD_HOST_SAE_SERVICE_HOST);
+      const sae = hostSaeConfigSchema.parse(file('ConfigMap', `${FULLNAME}-host-sae-${h}`, 'host-sae.yaml'));
+      expect(sae.saeId).to.equal(`SAE_${h.toUpperCase().replace('-', '_')}`);
+      expect(services).to.include(new URL(sae.kme.url).hostname);
+    }
+  });
+
+  it('hardens every pod: non-root, read-only root fs, no capabilities, RuntimeDefault seccomp, probes, resources', async () => {
+    const objs = parse(await renderChart(RELEASE, 'default', LAB));
+    const workloads = objs.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+    expect(workloads.map((w) => w.metadata.labels?.['app.kubernetes.io/component'])).to.include.members([
+      'operator',
+      'lcmp',
+      'redis',
+      'kme-sim',
+      'whisk-sim',
+      'host-sae',
+    ]);
+    for (const w of workloads) {
+      const pod = (w.spec as { template: { spec: PodSpec } }).template.spec;
+      const where = `${w.kind} ${w.metadata.name}`;
+      expect(pod.securityContext, where).to.include({ runAsNonRoot: true });
+      expect(pod.securityContext?.seccompProfile, where).to.deep.equal({ type: 'RuntimeDefault' });
+      expect(pod.serviceAccountName, where).to.be.a('string');
+      for (const c of pod.containers) {
+        expect(c.securityContext, where).to.include({
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+        });
+        expect(c.securityContext?.capabilities, where).to.deep.equal({ drop: ['ALL'] });
+        expect(c.livenessProbe, where).to.be.an('object');
+        expect(c.readinessProbe, where).to.be.an('object');
+        expect(c.resources?.requests, where).to.have.keys('cpu', 'memory');
+        expect(c.resources?.limits, where).to.have.key('memory');
+      }
+    }
+  });
+
+  it('gives each ServiceAccount exactly what its component uses (kubectl auth can-i, both ways)', async () => {
+    const ns = 'chart-rbac';
+    await kubectl(cp, ['create', 'namespace', ns]);
+    const objs = parse(await renderChart(RELEASE, ns, [...LAB, 'lcmp.tokenEndpoint=true']));
+    const rbac = objs.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind));
+    await kubectl(cp, ['apply', '-n', ns, '-f', '-'], rbac.map((o) => JSON.stringify(o)).join('\n'));
+    expect(await grantedTo(cp, ns, `${FULLNAME}-operator`)).to.deep.equal(
+      expectedKeys(operatorPermissions(FULLNAME)),
+    );
+    expect(await grantedTo(cp, ns, `${FULLNAME}-lcmp`)).to.deep.equal(
+      expectedKeys(lcmpPermissions(FULLNAME, true)),
+    );
+    for (const sa of ['kme-sim', 'whisk-sim', 'host-sae', 'redis'])
+      expect(await grantedTo(cp, ns, `${FULLNAME}-${sa}`), sa).to.deep.equal([]);
+    // spot checks of what the rules' shape implies
+    const op = `${FULLNAME}-operator`;
+    expect(await canI(cp, ns, op, ['patch', 'appcontexts.mecqkd.io', '--subresource=status'])).to.equal(true);
+    expect(await canI(cp, ns, op, ['update', 'appcontexts.mecqkd.io', '--subresource=status'])).to.equal(
+      false,
+    );
+    expect(await canI(cp, ns, op, ['get', `leases/${FULLNAME}-operator`])).to.equal(true);
+    expect(await canI(cp, ns, op, ['get', `leases/${FULLNAME}-lcmp-notifier`])).to.equal(false);
+    expect(await canI(cp, ns, op, ['list', 'secrets'])).to.equal(false);
+    expect(await canI(cp, 'default', op, ['get', 'secrets'])).to.equal(false);
+    const lcmp = `${FULLNAME}-lcmp`;
+    expect(await canI(cp, ns, lcmp, ['create', 'appcontexts.mecqkd.io'])).to.equal(true);
+    expect(await canI(cp, ns, lcmp, ['patch', 'appcontexts.mecqkd.io', '--subresource=status'])).to.equal(
+      false,
+    );
+    expect(await canI(cp, ns, lcmp, ['get', 'secrets/other'])).to.equal(false);
+    expect(await canI(cp, ns, lcmp, ['delete', 'mechosts.mecqkd.io'])).to.equal(false);
+  });
+
+  it('grants the LCMP no Secret writes without the token endpoint', async () => {
+    const objs = parse(await renderChart(RELEASE, 'default'));
+    const role = objs.find((o) => o.kind === 'Role' && o.metadata.name === `${FULLNAME}-lcmp`) as unknown as {
+      rules: { resources: string[]; verbs: string[] }[];
+    };
+    const secretVerbs = role.rules.filter((r) => r.resources.includes('secrets')).flatMap((r) => r.verbs);
+    expect(secretVerbs.sort()).to.deep.equal(['list', 'watch']);
+  });
+});
