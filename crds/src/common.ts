@@ -47,6 +47,9 @@ export const qkdId = (description: string) =>
 
 export const fraction = (description: string) => z.number().min(0).max(1).describe(description);
 
+/** A share as a whole percent, for `kubectl get` columns a person reads at a glance. */
+export const wholePercent = (description: string) => z.int().min(0).max(100).describe(description);
+
 export const timestamp = (description: string) => z.iso.datetime({ offset: true }).describe(description);
 
 export const secretRef = z

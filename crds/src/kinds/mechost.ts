@@ -12,6 +12,7 @@ import {
   READY_COLUMN,
   secretRef,
   timestamp,
+  wholePercent,
 } from '../common.ts';
 
 export const mecHostSpec = z
@@ -84,6 +85,10 @@ export const mecHostStatus = z
     keyAvailability: fraction(
       'Key availability in [0,1] of the best QKD link into this host KME.',
     ).optional(),
+    loadPercent: wholePercent('The load as a whole percent (the Load% column).').optional(),
+    keyAvailabilityPercent: wholePercent(
+      'The key availability as a whole percent (the Keys% column).',
+    ).optional(),
     contextCount: z.int().min(0).optional().describe('AppContexts placed on this host.'),
     deployedActions: z.array(z.string().max(256)).max(1000).optional().meta({
       description: 'OpenWhisk actions mecqkd deployed on this host.',
@@ -112,18 +117,25 @@ export const mecHostDescriptor = {
       description: 'OpenWhisk API',
       priority: 1,
     },
-    { name: 'Load', type: 'number', jsonPath: '.status.load', description: 'Platform load in [0,1]' },
+    { name: 'Load%', type: 'integer', jsonPath: '.status.loadPercent', description: 'Platform load, %' },
     {
-      name: 'Keys',
-      type: 'number',
-      jsonPath: '.status.keyAvailability',
-      description: 'Key availability in [0,1]',
+      name: 'Keys%',
+      type: 'integer',
+      jsonPath: '.status.keyAvailabilityPercent',
+      description: 'Key availability of the best QKD link into the host KME, %',
     },
     {
       name: 'Contexts',
       type: 'integer',
       jsonPath: '.status.contextCount',
       description: 'AppContexts placed here',
+    },
+    {
+      name: 'Actions',
+      type: 'string',
+      jsonPath: '.status.deployedActions',
+      description: 'OpenWhisk actions mecqkd deployed here',
+      priority: 1,
     },
     READY_COLUMN,
     AGE_COLUMN,

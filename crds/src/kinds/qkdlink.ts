@@ -11,6 +11,7 @@ import {
   READY_COLUMN,
   secretRef,
   timestamp,
+  wholePercent,
 } from '../common.ts';
 
 /** ETSI GS QKD 015 link states (etsi-qkd-node-types.yang, link-status-types). */
@@ -72,6 +73,11 @@ export const qkdLinkStatus = z
       .optional()
       .describe('Link state in ETSI GS QKD 015 terms: ACTIVE, PASSIVE, PENDING or OFF.'),
     secretKeyRate: z.number().min(0).optional().describe('Measured secret key rate in bits/s.'),
+    keyRate: z
+      .string()
+      .max(32)
+      .optional()
+      .describe('The secret key rate with its unit, e.g. "54.4 kb/s" (the KeyRate column).'),
     storedKeys: z.int().min(0).optional().describe('Keys stored for this link and ready to deliver.'),
     capacityKeys: z.int().min(0).optional().describe('Most keys the link stores.'),
     expectedConsumption: z
@@ -80,6 +86,9 @@ export const qkdLinkStatus = z
       .optional()
       .describe('Key consumption expected from the contexts using this link, in bits/s.'),
     keyAvailability: fraction('Stored keys over capacity, in [0,1].').optional(),
+    keyAvailabilityPercent: wholePercent(
+      'The key availability as a whole percent (the Keys% column).',
+    ).optional(),
     probeTime: timestamp('When the KMEs were last probed.').optional(),
   })
   .describe('Observed state of a QKD link.');
@@ -97,17 +106,13 @@ export const qkdLinkDescriptor = {
     { name: 'From', type: 'string', jsonPath: '.spec.source.kmeId', description: 'Source KME' },
     { name: 'To', type: 'string', jsonPath: '.spec.target.kmeId', description: 'Target KME' },
     { name: 'State', type: 'string', jsonPath: '.status.state', description: 'ETSI QKD 015 link state' },
+    { name: 'KeyRate', type: 'string', jsonPath: '.status.keyRate', description: 'Secret key rate' },
+    { name: 'Stored', type: 'integer', jsonPath: '.status.storedKeys', description: 'Keys ready to deliver' },
     {
-      name: 'KeyRate',
-      type: 'number',
-      jsonPath: '.status.secretKeyRate',
-      description: 'Secret key rate in bits/s',
-    },
-    {
-      name: 'Keys',
-      type: 'number',
-      jsonPath: '.status.keyAvailability',
-      description: 'Key availability in [0,1]',
+      name: 'Keys%',
+      type: 'integer',
+      jsonPath: '.status.keyAvailabilityPercent',
+      description: 'Stored keys over capacity, %',
     },
     READY_COLUMN,
     AGE_COLUMN,

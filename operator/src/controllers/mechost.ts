@@ -6,6 +6,7 @@
 
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
+import { percent } from '@mecqkd/common/units';
 import type { AppContext, MecApp, MecHost, MecHostStatus, QkdLink } from '@mecqkd/crds';
 import { setCondition } from '@mecqkd/kube/conditions';
 import { Controller } from '@mecqkd/kube/controller';
@@ -150,9 +151,18 @@ export function mecHostStatus(
     observedGeneration: gen,
     conditions,
     ...(sample
-      ? { load: Number(sample.load.toFixed(4)), telemetryTime: new Date(sample.time).toISOString() }
+      ? {
+          load: Number(sample.load.toFixed(4)),
+          loadPercent: percent(sample.load),
+          telemetryTime: new Date(sample.time).toISOString(),
+        }
       : {}),
-    ...(o.keyAvailability !== undefined ? { keyAvailability: Number(o.keyAvailability.toFixed(4)) } : {}),
+    ...(o.keyAvailability !== undefined
+      ? {
+          keyAvailability: Number(o.keyAvailability.toFixed(4)),
+          keyAvailabilityPercent: percent(o.keyAvailability),
+        }
+      : {}),
     contextCount: o.contextCount,
     ...(o.deployedActions ? { deployedActions: o.deployedActions } : {}),
   };

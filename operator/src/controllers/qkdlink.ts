@@ -5,6 +5,7 @@
 import type { Agent } from 'node:https';
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { Logger } from '@mecqkd/common/logger';
+import { bitRate, percent } from '@mecqkd/common/units';
 import type { MecApp, QkdLink, QkdLinkStatus } from '@mecqkd/crds';
 import { setCondition } from '@mecqkd/kube/conditions';
 import { Controller } from '@mecqkd/kube/controller';
@@ -58,15 +59,28 @@ async function linkEndAt(url: string, local: string, remote: string, agent: Agen
 export function combineEnds(
   a: LinkEnd,
   b: LinkEnd,
-): Pick<QkdLinkStatus, 'state' | 'secretKeyRate' | 'storedKeys' | 'capacityKeys' | 'keyAvailability'> {
+): Pick<
+  QkdLinkStatus,
+  | 'state'
+  | 'secretKeyRate'
+  | 'keyRate'
+  | 'storedKeys'
+  | 'capacityKeys'
+  | 'keyAvailability'
+  | 'keyAvailabilityPercent'
+> {
   const order = ['OFF', 'PENDING', 'PASSIVE', 'ACTIVE'] as const;
   const state = order[Math.min(order.indexOf(a.status), order.indexOf(b.status))]!;
+  const secretKeyRate = Math.min(a.skr, b.skr);
+  const keyAvailability = Number(Math.min(a.keyAvailability, b.keyAvailability).toFixed(4));
   return {
     state,
-    secretKeyRate: Math.min(a.skr, b.skr),
+    secretKeyRate,
+    keyRate: bitRate(secretKeyRate),
     storedKeys: Math.min(a.storedKeyCount, b.storedKeyCount),
     capacityKeys: Math.min(a.maxKeyCount, b.maxKeyCount),
-    keyAvailability: Number(Math.min(a.keyAvailability, b.keyAvailability).toFixed(4)),
+    keyAvailability,
+    keyAvailabilityPercent: percent(keyAvailability),
   };
 }
 
