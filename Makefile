@@ -10,7 +10,7 @@ MECQKD_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/mecqkd
 export K8S_VERSION ETCD_VERSION HELM_VERSION MECQKD_CACHE
 export MECQKD_ROOT := $(CURDIR)
 
-APT_PACKAGES := redis-server prometheus python3-venv
+APT_PACKAGES := redis-server prometheus python3-venv chromium
 NODE := node --import tsx
 
 .PHONY: help deps node-deps system-deps control-plane helm fuzz-deps crds crds-check dashboards dashboards-check build typecheck lint test test-unit bench lab demo clean
@@ -28,13 +28,16 @@ node_modules/.package-lock.json: package-lock.json package.json $(wildcard */pac
 	npm install --no-audit --no-fund
 	@touch $@
 
-system-deps: ## Debian packages (redis-server, prometheus, python3-venv), installed only when missing
+# Only a service installed just now is stopped (Debian starts it): redis-servers other runs started
+# keep running when e.g. only chromium was missing.
+system-deps: ## Debian packages (redis-server, prometheus, python3-venv, chromium), installed only when missing
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	  for s in redis-server prometheus; do $$SUDO systemctl disable --now $$s >/dev/null 2>&1 || true; pkill -x $$s 2>/dev/null || true; done; \
+	  for s in redis-server prometheus; do case " $$missing " in *" $$s "*) \
+	    $$SUDO systemctl disable --now $$s >/dev/null 2>&1 || true; pkill -x $$s 2>/dev/null || true;; esac; done; \
 	fi
 
 control-plane: ## build kube-apiserver, kubectl and etcd from Go module sources (cached)
