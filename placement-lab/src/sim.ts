@@ -23,7 +23,7 @@ import { type Arrival, type Disturbance, type DisturbanceModel, disturbanceTrace
 
 export type Trigger = 'never' | 'seed' | 'ours';
 
-/** The operator's defaults (operator/src/config.ts): optimisePeriod 30 s, 5 moves, gain 0.05, cool-down 60 s. */
+/** The operator's defaults (operator/src/config.ts): optimisePeriod 30 s, 5 moves, gain 0.05, cool-down 60 s, margins 0.1. */
 export const OPERATOR_OPTIMISER = {
   periodS: 30,
   maxMigrationsPerRound: 5,
@@ -31,6 +31,7 @@ export const OPERATOR_OPTIMISER = {
   cooldownMs: 60_000,
   loadMargin: 0.1,
   keyMargin: 0.1,
+  keyRateMargin: 0.1,
   weights: DEFAULT_WEIGHTS,
 };
 
@@ -62,6 +63,8 @@ export interface RunMetrics {
   migrations: number;
   /** Migrations off a path whose buffer was refilling (no hop drawing more than its current rate). */
   migrationsFromRefilling: number;
+  /** Migrations by the trigger's reason (KeysLow, HostOverloaded; the seed's as the operator would name them). */
+  migrationReasons: Record<string, number>;
   failedMigrations: number;
   notifications: number;
   deploys: number;
@@ -150,6 +153,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     dropped: 0,
     migrations: 0,
     migrationsFromRefilling: 0,
+    migrationReasons: {},
     failedMigrations: 0,
     notifications: 0,
     deploys: 0,
@@ -263,7 +267,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     demand: demands[c.app]!,
   });
 
-  const move = (c: Ctx, host: number, kmes: string[]): boolean => {
+  const move = (c: Ctx, host: number, kmes: string[], reason: string): boolean => {
     const refilling = c.links.every((l) => (draw[l] as number) <= (skr[l] as number) + 1e-9);
     const links = linksOf(kmes);
     charge(c, -1);
@@ -278,6 +282,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     if (measuring()) {
       m.migrations++;
       if (refilling) m.migrationsFromRefilling++;
+      m.migrationReasons[reason] = (m.migrationReasons[reason] ?? 0) + 1;
       m.notifications++;
       if (!deployed) m.deploys++;
     }
@@ -302,7 +307,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     for (const mig of optimise(placed, v.hosts, v.links, options)) {
       const c = contexts.get(mig.context);
       const to = hostIndex.get(mig.to);
-      if (c && to !== undefined) move(c, to, mig.path);
+      if (c && to !== undefined) move(c, to, mig.path, mig.reason);
     }
   };
 
@@ -315,13 +320,14 @@ export function simulate(cfg: SimConfig): RunMetrics {
       const path = [...onHost[i]!][0]?.links ?? [];
       const avail = Math.min(1, ...path.map((l) => snapAvail[l] as number));
       const app = instance.apps[0]!;
-      if (hv.load <= app.maxLoad && avail >= app.minKeyAvailability) return;
+      const overloaded = hv.load > app.maxLoad;
+      if (!overloaded && avail >= app.minKeyAvailability) return;
       const victims = [...onHost[i]!];
       const c = victims[Math.floor(rng() * victims.length)];
       if (!c) return;
       const choice = seedWeightedRandom.place(request(c), view('raw', i), rng);
       const to = choice && hostIndex.get(choice.host);
-      if (choice && to !== undefined) move(c, to, choice.path);
+      if (choice && to !== undefined) move(c, to, choice.path, overloaded ? 'HostOverloaded' : 'KeysLow');
     });
   };
 

@@ -87,12 +87,16 @@ export interface Row {
   blocking: number;
   misplaced: number;
   dropped: number;
+  droppedPerHour: number;
   lost: number;
   migrationsPerHour: number;
   /** Migrations per 1000 admitted contexts. */
   migrationsPerKiloAdmitted: number;
   /** Share of migrations that left a path whose key buffer was already refilling. */
   refillingShare: number;
+  /** Migrations per hour by trigger reason. */
+  keysLowMigrationsPerHour: number;
+  overloadMigrationsPerHour: number;
   failedMigrationsPerHour: number;
   notificationsPerHour: number;
   deploysPerHour: number;
@@ -125,10 +129,13 @@ function row(task: Task, policy: string, m: ReturnType<typeof simulate>): Row {
     blocking: m.blocked / m.arrivals,
     misplaced: m.misplaced / m.arrivals,
     dropped: m.dropped / m.arrivals,
+    droppedPerHour: perHour(m.dropped),
     lost: (m.blocked + m.dropped) / m.arrivals,
     migrationsPerHour: perHour(m.migrations),
     migrationsPerKiloAdmitted: (1000 * m.migrations) / Math.max(1, m.arrivals - m.blocked),
     refillingShare: m.migrations ? m.migrationsFromRefilling / m.migrations : 0,
+    keysLowMigrationsPerHour: perHour(m.migrationReasons.KeysLow ?? 0),
+    overloadMigrationsPerHour: perHour(m.migrationReasons.HostOverloaded ?? 0),
     failedMigrationsPerHour: perHour(m.failedMigrations),
     notificationsPerHour: perHour(m.notifications),
     deploysPerHour: perHour(m.deploys),
