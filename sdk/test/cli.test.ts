@@ -1,6 +1,7 @@
 // The `mecqkd` front in-process: command lookup, flags and MECQKD_* environment, help on every
 // command, usage errors (exit 1), and the exit code each kind of failure maps to.
 import { PassThrough } from 'node:stream';
+import { Qkd014Error } from '@mecqkd/kme-sim/client';
 import { expect } from 'chai';
 import { COMMANDS } from '../src/cli/commands/index.ts';
 import { EXIT, failureOf } from '../src/cli/exit.ts';
@@ -9,7 +10,7 @@ import { renderTable } from '../src/cli/output.ts';
 import { GLOBAL_OPTIONS } from '../src/cli/settings.ts';
 import { Mx2Error } from '../src/mx2-client.ts';
 import { NotExecuted, OutcomeUnknown } from '../src/offload-session.ts';
-import { ApplicationError, InvocationRefused } from '../src/secure-invoke.ts';
+import { ApplicationError, InvocationRefused, KeyUnavailable } from '../src/secure-invoke.ts';
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv = {}, stdin = '') {
   const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
@@ -83,6 +84,8 @@ describe('mecqkd CLI front', () => {
     expect(code(new InvocationRefused('unknown-key', 'x', 400))).to.equal(EXIT.refused);
     expect(code(new InvocationRefused('http-502', 'x', 502))).to.equal(EXIT.unknown);
     expect(code(new ApplicationError('bad input'))).to.equal(EXIT.appError);
+    expect(code(new KeyUnavailable(new Qkd014Error('no', 401, undefined, undefined)))).to.equal(EXIT.refused);
+    expect(code(new KeyUnavailable(refusedNet))).to.equal(EXIT.unreachable);
     expect(code(new OutcomeUnknown('x', []))).to.equal(EXIT.unknown);
     const mx2 = failureOf(new Mx2Error('x', 503, { title: 'Service Unavailable', detail: 'busy' }, 7));
     expect(mx2.detail).to.include({ status: 503, retryAfterSeconds: 7 });
