@@ -1,7 +1,9 @@
-// What the action wrapper and the host SAE say to each other (HTTPS, bearer wrapper secret):
-//   POST /v1/derive   {header, invocationsPerKey} → {requestKey, responseKey} (base64 AES-256 keys)
-//   POST /v1/failures {reason}                     → 204 (envelope failures seen by the wrapper)
-// Errors are RFC 9457 problem details with a `reason` from the envelope's RejectReason.
+// What the action wrapper and the host SAE say to each other: JSON lines (frames.ts) over one TLS
+// connection per container (ALPN mecqkd-sae/1), the wrapper secret once per connection.
+//   {op: "hello", secret}                               → nothing; a wrong secret: {error} and close
+//   {id, op: "derive", header, invocationsPerKey}       → {id, requestKey, responseKey} (base64 AES-256)
+//   {id, op: "failure", reason}                         → {id} (an envelope failure seen by the wrapper)
+// A refusal answers {id, error} with a problem (RFC 9457 fields) whose `reason` is the envelope's.
 import { z } from 'zod';
 
 export const REJECT_REASONS = [
@@ -32,10 +34,23 @@ export const deriveRequestSchema = z.strictObject({
 });
 export type DeriveRequest = z.infer<typeof deriveRequestSchema>;
 
-export const deriveResponseSchema = z.object({ requestKey: z.base64(), responseKey: z.base64() });
-export type DeriveResponse = z.infer<typeof deriveResponseSchema>;
+const frameId = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-export const failureReportSchema = z.strictObject({ reason: z.enum(REJECT_REASONS) });
+export const helloFrameSchema = z.strictObject({
+  op: z.literal('hello'),
+  secret: z.string().min(1).max(1024),
+});
+
+export const requestFrameSchema = z.discriminatedUnion('op', [
+  deriveRequestSchema.extend({
+    id: frameId,
+    op: z.literal('derive'),
+    // W3C traceparent of the invocation, so the SAE's log line joins the caller's trace
+    traceparent: z.string().max(55).optional(),
+  }),
+  z.strictObject({ id: frameId, op: z.literal('failure'), reason: z.enum(REJECT_REASONS) }),
+]);
+export type RequestFrame = z.infer<typeof requestFrameSchema>;
 
 export interface Problem {
   type: string;

@@ -5,14 +5,9 @@
 // (N sequence numbers, T seconds) and refuses a sequence number it has served before. So one key
 // serves its N invocations in whichever containers run them, and a replay fails in all of them.
 import { readFileSync } from 'node:fs';
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { createLogger, type Logger } from '@mecqkd/common/logger';
 import { sameSecret } from '@mecqkd/common/same-secret';
 import { parseTraceparent } from '@mecqkd/common/trace';
@@ -20,11 +15,19 @@ import { createQkd014Client, type Qkd014Client, Qkd014Error } from '@mecqkd/kme-
 import { deriveKey, type EnvelopeHeader, type RejectReason, responseHeader } from '@mecqkd/sdk/envelope';
 import type { z } from 'zod';
 import type { HostSaeConfig } from './config.ts';
+import { CHANNEL_ALPN, MAX_FRAME_BYTES, readFrames, writeFrame } from './frames.ts';
 import { claim, droppable, type HeldKey, holdKey } from './key-window.ts';
 import { createHostSaeMetrics, type HostSaeMetrics } from './metrics.ts';
-import { type DeriveRequest, deriveRequestSchema, failureReportSchema, type Problem } from './protocol.ts';
+import {
+  type DeriveRequest,
+  helloFrameSchema,
+  type Problem,
+  type RequestFrame,
+  requestFrameSchema,
+} from './protocol.ts';
 
-const MAX_BODY = 16 * 1024;
+/** A connection that has not proven itself by then is closed. */
+const HELLO_TIMEOUT_MS = 10_000;
 
 class ProblemError extends Error {
   constructor(
@@ -52,41 +55,17 @@ const STATUS_OF: Record<RejectReason, number> = {
 const refused = (reason: RejectReason, detail: string) =>
   new ProblemError(STATUS_OF[reason], 'Envelope refused', detail, reason);
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-    });
-    req.on('end', () =>
-      size > MAX_BODY
-        ? reject(new ProblemError(413, 'Payload too large', `bodies are limited to ${MAX_BODY} bytes`))
-        : resolve(Buffer.concat(chunks)),
-    );
-    req.on('error', reject);
-  });
-}
-
-function parseJson<T>(body: Buffer, schema: z.ZodType<T>): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ProblemError(400, 'Bad request', 'the body is not JSON', 'malformed');
-  }
+/** The first schema issue as a `malformed` refusal naming its field. */
+function parseFrame<T>(value: unknown, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ProblemError(
-      400,
-      'Bad request',
-      `${issue?.path.join('.') || 'body'}: ${issue?.message}`,
-      'malformed',
-    );
-  }
-  return parsed.data;
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ProblemError(
+    400,
+    'Bad request',
+    `${issue?.path.join('.') || 'frame'}: ${issue?.message}`,
+    'malformed',
+  );
 }
 
 export interface KeyService {
@@ -189,15 +168,14 @@ function send(res: ServerResponse, status: number, body?: unknown, type = 'appli
   res.end(text);
 }
 
-function problem(res: ServerResponse, err: ProblemError): void {
-  const body: Problem = {
+function problemOf(err: ProblemError): Problem {
+  return {
     type: err.reason ? `urn:mecqkd:envelope:${err.reason}` : 'about:blank',
     title: err.title,
     status: err.status,
     detail: err.message,
     ...(err.reason ? { reason: err.reason } : {}),
   };
-  send(res, err.status, body, 'application/problem+json');
 }
 
 export interface RunningHostSae {
@@ -225,57 +203,99 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
   const sweeper = setInterval(() => keys.sweep(), Math.min(lifetimeMs / 4, 10_000));
   sweeper.unref();
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'https://host-sae').pathname;
-    if (req.method !== 'POST' || (path !== '/v1/derive' && path !== '/v1/failures'))
-      throw new ProblemError(404, 'Not found', `no route ${req.method} ${path}`);
-    const bearer = req.headers.authorization?.match(/^Bearer (\S+)$/)?.[1];
-    if (!bearer || !sameSecret(bearer, secret))
-      throw new ProblemError(401, 'Unauthorized', 'the wrapper secret is missing or wrong');
-    const body = await readBody(req);
-    if (path === '/v1/failures') {
-      const { reason } = parseJson(body, failureReportSchema);
-      metrics.failures.inc({ reason });
-      return send(res, 204);
+  async function answer(frame: RequestFrame): Promise<unknown> {
+    if (frame.op === 'failure') {
+      metrics.failures.inc({ reason: frame.reason });
+      return { id: frame.id };
     }
-    const asked = parseJson(body, deriveRequestSchema);
-    const derived = await keys.derive(asked);
-    const traceId = parseTraceparent(req.headers.traceparent)?.traceId;
+    const derived = await keys.derive(frame);
+    const traceId = frame.traceparent ? parseTraceparent(frame.traceparent)?.traceId : undefined;
     // per invocation only when traced, so that an untraced hot path writes no log line
     if (traceId) {
-      const { contextId, keyId, seq, action } = asked.header;
+      const { contextId, keyId, seq, action } = frame.header;
       logger.info('Derived keys for an invocation', { traceId, contextId, keyId, seq, action });
     }
     try {
-      send(res, 200, {
+      return {
+        id: frame.id,
         requestKey: derived.requestKey.toString('base64'),
         responseKey: derived.responseKey.toString('base64'),
-      });
+      };
     } finally {
       derived.requestKey.fill(0);
       derived.responseKey.fill(0);
     }
   }
 
-  const server: Server = createHttpsServer(
-    { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), minVersion: 'TLSv1.2' },
-    (req, res) => {
-      route(req, res).catch((err: unknown) => {
-        req.resume();
-        if (err instanceof ProblemError) {
-          if (err.reason) metrics.failures.inc({ reason: err.reason });
-          if (err.status >= 500 || err.status === 401)
-            logger.warn('wrapper request failed', { status: err.status, detail: err.message });
-          return problem(res, err);
+  const failed = (err: unknown): Problem => {
+    if (err instanceof ProblemError) {
+      if (err.reason) metrics.failures.inc({ reason: err.reason });
+      if (err.status >= 500 || err.status === 401)
+        logger.warn('wrapper request failed', { status: err.status, detail: err.message });
+      return problemOf(err);
+    }
+    logger.error('wrapper request failed', { error: (err as Error).message });
+    return problemOf(new ProblemError(500, 'Internal error', 'the host SAE failed; see its log'));
+  };
+
+  /** One wrapper connection: a hello with the wrapper secret, then frames answered as they complete. */
+  function serve(socket: TLSSocket): void {
+    connections.add(socket);
+    socket.on('close', () => connections.delete(socket));
+    socket.on('error', () => socket.destroy());
+    if (socket.alpnProtocol !== CHANNEL_ALPN) return void socket.destroy();
+    metrics.tlsHandshakes.inc();
+    socket.setNoDelay(true);
+    let authenticated = false;
+    let refused = false;
+    const helloTimer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
+    socket.on('close', () => clearTimeout(helloTimer));
+    // Frames already received after a refusal are not answered: the connection is done.
+    const refuse = (err: ProblemError) => {
+      refused = true;
+      writeFrame(socket, { error: failed(err) });
+      socket.end();
+    };
+    readFrames(
+      socket,
+      (text) => {
+        if (refused) return;
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          return refuse(new ProblemError(400, 'Bad request', 'a frame is not JSON'));
         }
-        logger.error('wrapper request failed', { error: (err as Error).message });
-        problem(res, new ProblemError(500, 'Internal error', 'the host SAE failed; see its log'));
-      });
+        if (!authenticated) {
+          clearTimeout(helloTimer);
+          const hello = helloFrameSchema.safeParse(value);
+          if (!hello.success || !sameSecret(hello.data.secret, secret))
+            return refuse(new ProblemError(401, 'Unauthorized', 'the wrapper secret is missing or wrong'));
+          authenticated = true;
+          return;
+        }
+        const id = (value as { id?: unknown })?.id;
+        void (async () => answer(parseFrame(value, requestFrameSchema)))().then(
+          (reply) => writeFrame(socket, reply),
+          (err: unknown) =>
+            writeFrame(socket, { ...(typeof id === 'number' ? { id } : {}), error: failed(err) }),
+        );
+      },
+      () =>
+        refuse(new ProblemError(413, 'Frame too large', `frames are limited to ${MAX_FRAME_BYTES} bytes`)),
+    );
+  }
+
+  const connections = new Set<TLSSocket>();
+  const server = createTlsServer(
+    {
+      cert: readFileSync(config.tls.cert),
+      key: readFileSync(config.tls.key),
+      minVersion: 'TLSv1.2',
+      ALPNProtocols: [CHANNEL_ALPN],
     },
+    serve,
   );
-  server.keepAliveTimeout = 65_000;
-  // Wrappers keep their connections: a count rising with invocations means keep-alive is lost.
-  server.on('secureConnection', () => metrics.tlsHandshakes.inc());
   const ops = createHttpServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://ops').pathname;
     if (path === '/healthz') return send(res, 200, { ok: true, keysHeld: keys.held() });
@@ -286,14 +306,14 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
     }
     send(res, 404, { title: 'Not found', status: 404 });
   });
-  const listen = (s: Server, port: number) =>
+  const listen = (s: Server | TlsServer, port: number) =>
     new Promise<number>((resolve, reject) => {
       s.once('error', reject);
       s.listen(port, config.host, () => resolve((s.address() as AddressInfo).port));
     });
   const port = await listen(server, config.port);
   const opsPort = await listen(ops, config.opsPort);
-  const url = `https://${config.host}:${port}`;
+  const url = `tls://${config.host}:${port}`;
   const opsUrl = `http://${config.host}:${opsPort}`;
   logger.info('host SAE listening', { saeId: config.saeId, url, opsUrl, kme: config.kme.url });
   return {
@@ -304,15 +324,14 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
     close: async () => {
       clearInterval(sweeper);
       kme.close();
-      await Promise.all(
-        [server, ops].map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      );
+      for (const c of connections) c.destroy();
+      await Promise.all([
+        new Promise<void>((resolve) => server.close(() => resolve())),
+        new Promise<void>((resolve) => {
+          ops.close(() => resolve());
+          ops.closeAllConnections();
+        }),
+      ]);
     },
   };
 }

@@ -16,6 +16,7 @@ export interface HostSaeOptions {
   /** Signs the SAE's server certificate; the wrapper pins this CA. */
   ca: CertificateAuthority;
   kme: { url: string; ca: string; cert: string; key: string };
+  /** This host's wrapper secret (wrapper-secret.ts derives it from the operator's master). */
   wrapperSecret: string;
   keyLifetimeSeconds?: number;
 }
@@ -25,6 +26,8 @@ export interface RunningHostSaeProcess {
   host: string;
   port: number;
   opsUrl: string;
+  /** The file holding this SAE's wrapper secret. */
+  wrapperSecretFile: string;
   process: ManagedProcess;
   stop(): Promise<void>;
 }
@@ -40,7 +43,8 @@ export async function startHostSaeProcess(opts: HostSaeOptions): Promise<Running
   });
   writeFileSync(join(dir, 'server.pem'), pem.cert);
   writeFileSync(join(dir, 'server-key.pem'), pem.key, { mode: 0o600 });
-  writeFileSync(join(dir, 'wrapper-secret'), opts.wrapperSecret, { mode: 0o600 });
+  const wrapperSecretFile = join(dir, 'wrapper-secret');
+  writeFileSync(wrapperSecretFile, opts.wrapperSecret, { mode: 0o600 });
   const [port, opsPort] = [await freePort(), await freePort()];
   const configFile = join(dir, 'host-sae.yaml');
   writeFileSync(
@@ -70,10 +74,11 @@ export async function startHostSaeProcess(opts: HostSaeOptions): Promise<Running
     process: child,
   });
   return {
-    url: `https://127.0.0.1:${port}`,
+    url: `tls://127.0.0.1:${port}`,
     host: '127.0.0.1',
     port,
     opsUrl,
+    wrapperSecretFile,
     process: child,
     stop: () => child.stop(),
   };

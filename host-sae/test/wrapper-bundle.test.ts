@@ -3,7 +3,7 @@
 // `init` parameters, and a web action whose parameters a request cannot override.
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
-import { type ActionShape, wrapAction } from '../src/wrapper/bundle.ts';
+import { type ActionShape, bindWrapperSecret, wrapAction } from '../src/wrapper/bundle.ts';
 
 const plain: ActionShape & { limits: unknown } = {
   exec: {
@@ -15,14 +15,12 @@ const plain: ActionShape & { limits: unknown } = {
   annotations: [{ key: 'web-export', value: false }],
   limits: { timeout: 1000 },
 };
-const settings = {
-  wrapperSecret: 's'.repeat(43),
-  hostSaeCa: '-----BEGIN CERTIFICATE-----',
-  invocationsPerKey: 7,
-};
+const settings = { hostSaeCa: '-----BEGIN CERTIFICATE-----', invocationsPerKey: 7 };
+const hostSecret = 's'.repeat(43);
 
 describe('action wrapper bundle', () => {
-  const wrapped = wrapAction(plain, settings);
+  const everyHost = wrapAction(plain, settings);
+  const wrapped = bindWrapperSecret(everyHost, hostSecret);
 
   it('requires nothing but node: built-ins', async () => {
     const real = createRequire(import.meta.url);
@@ -33,7 +31,7 @@ describe('action wrapper bundle', () => {
     };
     const load = new Function('require', 'code', 'eval(code); return main;');
     await (load(spy, wrapped.exec.code) as (p: unknown) => Promise<unknown>)({});
-    expect(required).to.include('node:https');
+    expect(required).to.include('node:tls');
     for (const r of required) expect(r).to.match(/^node:/);
     expect(wrapped.exec.code).to.not.match(/^\s*import\s/m);
   });
@@ -60,6 +58,14 @@ describe('action wrapper bundle', () => {
       { key: 'final', value: true },
     ]);
     expect(wrapped.annotations.filter((a) => a.key === 'web-export')).to.have.length(1);
+  });
+
+  it("holds no wrapper secret until bound to a host, and then exactly that host's", () => {
+    expect(everyHost.parameters.map((p) => p.key)).to.not.include('MECQKD_WRAPPER_SECRET');
+    const rebound = bindWrapperSecret(wrapped, 't'.repeat(43));
+    const secrets = rebound.parameters.filter((p) => p.key === 'MECQKD_WRAPPER_SECRET');
+    expect(secrets).to.deep.equal([{ key: 'MECQKD_WRAPPER_SECRET', value: 't'.repeat(43), init: true }]);
+    expect(rebound.exec.code).to.equal(everyHost.exec.code);
   });
 
   it('carries the app and its bound parameters inside the code', () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createCa } from '@mecqkd/common/pki';
 import { type RunningHostSaeProcess, startHostSaeProcess } from '@mecqkd/host-sae/testbed';
+import { hostWrapperSecret } from '@mecqkd/host-sae/wrapper-secret';
 import { startTestbed, type Testbed, type TestbedSae } from '@mecqkd/kme-sim/testbed';
 import { type RunningWhiskSim, startWhiskSim } from '@mecqkd/whisk-sim/testbed';
 import type { ControlPlane } from './control-plane.ts';
@@ -35,6 +36,8 @@ export interface MecTestbedOptions {
   hosts?: HostSpec[];
   /** Where configs and logs go; a temporary directory (removed on stop) by default. */
   dir?: string;
+  /** MecHosts name OpenWhisk's `_` alias (the CRD default) instead of their namespace. */
+  namespaceAlias?: boolean;
   /**
    * A control plane of the caller's instead of the run's shared one, for tests that pause or break
    * the apiserver (the caller stops it).
@@ -55,6 +58,7 @@ export interface MecTestbed {
   clientKmeId: string;
   /** Secure invocation: every host's SAE, and what the operator needs to wrap actions for them. */
   secure: {
+    /** The operator's master (--wrapper-secret-file); each host SAE holds only its derived secret. */
     wrapperSecretFile: string;
     hostSaeCaFile: string;
     hostSaes: Record<string, RunningHostSaeProcess>;
@@ -83,6 +87,7 @@ function manifests(
   tb: Testbed,
   whisks: Record<string, RunningWhiskSim>,
   hosts: HostSpec[],
+  namespaceAlias: boolean,
 ): unknown[] {
   // the testbed's certificates are PEM files
   const pem = (path: string) => readFileSync(path, 'utf8');
@@ -128,7 +133,7 @@ function manifests(
         spec: {
           openwhisk: {
             apiHost: w.apiHost,
-            namespace: w.namespace,
+            namespace: namespaceAlias ? '_' : w.namespace,
             credentialsSecret: { name: `${h.name}-openwhisk` },
             insecure: w.insecure,
           },
@@ -162,16 +167,19 @@ const serviceLinks = (s: RunningHostSaeProcess) => ({
   MECQKD_HOST_SAE_SERVICE_PORT: String(s.port),
 });
 
-/** One host SAE per host with the host SAE's QKD 014 identity; one wrapper secret and CA for all. */
-async function startHostSaes(dir: string, hosts: HostSpec[], kmes: Testbed) {
+/**
+ * One host SAE per host with the host SAE's QKD 014 identity and its own wrapper secret, derived from
+ * the operator's master as the operator derives it for that host's actions; one CA for all.
+ */
+async function startHostSaes(dir: string, namespace: string, hosts: HostSpec[], kmes: Testbed) {
   const root = join(dir, 'host-sae');
   mkdirSync(root, { recursive: true });
   const ca = await createCa('mecqkd host SAE development CA');
   const hostSaeCaFile = join(root, 'ca.pem');
   const wrapperSecretFile = join(root, 'wrapper-secret');
-  const wrapperSecret = randomBytes(32).toString('base64url');
+  const master = randomBytes(32).toString('base64url');
   writeFileSync(hostSaeCaFile, ca.cert);
-  writeFileSync(wrapperSecretFile, wrapperSecret, { mode: 0o600 });
+  writeFileSync(wrapperSecretFile, master, { mode: 0o600 });
   const hostSaes: Record<string, RunningHostSaeProcess> = {};
   await Promise.all(
     hosts.map(async (h) => {
@@ -181,7 +189,7 @@ async function startHostSaes(dir: string, hosts: HostSpec[], kmes: Testbed) {
         saeId: sae.id,
         ca,
         kme: { url: sae.url, ca: sae.ca, cert: sae.cert, key: sae.key },
-        wrapperSecret,
+        wrapperSecret: hostWrapperSecret(master, { namespace, saeId: sae.id }),
       });
     }),
   );
@@ -223,7 +231,7 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       join(dir, 'kmes'),
     );
     stoppers.push(() => kmes.stop());
-    const secure = await startHostSaes(dir, hosts, kmes);
+    const secure = await startHostSaes(dir, opts.namespace, hosts, kmes);
     for (const s of Object.values(secure.hostSaes)) stoppers.push(() => s.stop());
     // one whisk-sim per `whisk` group; every host of a group gets an OpenWhisk namespace of its own
     const whisks: Record<string, RunningWhiskSim> = {};
@@ -252,7 +260,7 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       return r.stdout;
     };
     await cp.kubectl(['create', 'namespace', opts.namespace]);
-    const docs = manifests(opts.namespace, kmes, whisks, hosts);
+    const docs = manifests(opts.namespace, kmes, whisks, hosts, opts.namespaceAlias ?? false);
     await kubectl(['apply', '-f', '-'], docs.map((d) => toKubeYaml(d)).join('---\n'));
     const adjustLink: MecTestbed['adjustLink'] = async (host, change) => {
       const h = hosts.find((x) => x.name === host);

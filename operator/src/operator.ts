@@ -170,8 +170,9 @@ async function lead(
     .on('add', (c) => index.upsert(objectKey(c), c))
     .on('update', (_, c) => index.upsert(objectKey(c), c))
     .on('delete', (c) => index.remove(objectKey(c)));
-  const appActions = new AppActions(configMaps, secureWrapper(cfg));
-  const hostActions = new HostActions(hostEndpoints(kube, hosts, cfg.allowInsecureHosts));
+  const secure = secureWrapper(cfg);
+  const appActions = new AppActions(configMaps, secure?.wrap);
+  const hostActions = new HostActions(hostEndpoints(kube, hosts, cfg.allowInsecureHosts), secure?.bindHost);
   const now = () => Date.now();
   const views = {
     maxTelemetryAgeMs: cfg.maxTelemetryAge * 1000,

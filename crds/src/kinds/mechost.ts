@@ -96,6 +96,14 @@ export const mecHostStatus = z
     }),
     telemetryTime: timestamp('When the load and key availability were measured.').optional(),
     openwhiskVersion: z.string().max(128).optional().describe('Build reported by the host OpenWhisk API.'),
+    openwhiskNamespace: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        'The OpenWhisk namespace the credentials resolve to (GET /api/v1/namespaces) when spec.openwhisk.namespace is "_": web action URLs must name it.',
+      ),
   })
   .describe('Observed state of a MEC host.');
 

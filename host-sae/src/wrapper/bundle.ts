@@ -1,7 +1,7 @@
 // Turns an app's OpenWhisk action into its secure form: one plain script (the wrapper runtime and the
 // envelope, bundled by esbuild once per process; only node: built-ins) that embeds the app's source,
 // entry point and bound parameters, so real OpenWhisk's nodejs runtime runs it as is. The wrapper's
-// settings travel as `init` parameters — in the container's environment, never in `main`'s
+// settings (and, per host, its wrapper secret) travel as `init` parameters — in the container's environment, never in `main`'s
 // arguments — and the action is a web action with `final` parameters, so a caller can override none.
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
@@ -13,8 +13,6 @@ export interface ActionShape {
 }
 
 export interface WrapperSettings {
-  /** The secret the host SAEs expect from the deployed wrapper. */
-  wrapperSecret: string;
   /** PEM of the CA that signed the host SAEs' server certificates. */
   hostSaeCa: string;
   /** N of the key-use policy (MecApp placement.invocationsPerKey). */
@@ -47,6 +45,10 @@ export function wrapperRuntime(): string {
   return runtime;
 }
 
+/**
+ * The wrapped action as every host gets it; `bindWrapperSecret` adds the one host's secret when it
+ * is deployed there (host-independent otherwise, so one action name serves all hosts).
+ */
 export function wrapAction<T extends ActionShape>(body: T, settings: WrapperSettings): T {
   const app = {
     source: body.exec.code,
@@ -62,7 +64,6 @@ export function wrapAction<T extends ActionShape>(body: T, settings: WrapperSett
     ...body,
     exec: { ...body.exec, code, main: 'main' },
     parameters: [
-      { key: 'MECQKD_WRAPPER_SECRET', value: settings.wrapperSecret, init: true },
       { key: 'MECQKD_HOST_SAE_CA', value: settings.hostSaeCa, init: true },
       { key: 'MECQKD_INVOCATIONS_PER_KEY', value: String(settings.invocationsPerKey), init: true },
     ],
@@ -70,6 +71,17 @@ export function wrapAction<T extends ActionShape>(body: T, settings: WrapperSett
       ...body.annotations.filter((a) => !['web-export', 'final', 'raw-http'].includes(a.key)),
       { key: 'web-export', value: true },
       { key: 'final', value: true },
+    ],
+  };
+}
+
+/** The action as deployed on one host: with that host's wrapper secret (wrapper-secret.ts). */
+export function bindWrapperSecret<T extends ActionShape>(body: T, secret: string): T {
+  return {
+    ...body,
+    parameters: [
+      ...body.parameters.filter((p) => p.key !== 'MECQKD_WRAPPER_SECRET'),
+      { key: 'MECQKD_WRAPPER_SECRET', value: secret, init: true },
     ],
   };
 }

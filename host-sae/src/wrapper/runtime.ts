@@ -5,7 +5,6 @@
 // with the result — or the app's error — sealed in the response envelope. Anything that goes wrong
 // before that answers an OpenWhisk application error `{error: {reason, message}}` naming the
 // envelope field or the SAE's reason: never arguments, results or keys.
-import { Agent, request } from 'node:https';
 import { parseTraceparent } from '@mecqkd/common/trace';
 import {
   checkHeader,
@@ -14,10 +13,10 @@ import {
   headerOf,
   open,
   parseEnvelope,
-  type RejectReason,
   responseHeader,
   seal,
 } from '@mecqkd/sdk/envelope';
+import { openChannel, type Reply, type SaeChannel, WrapperError } from '../channel-client.ts';
 
 export interface AppBundle {
   /** The app's action source and the name of its entry point. */
@@ -40,66 +39,24 @@ const ENV = {
   port: 'MECQKD_HOST_SAE_SERVICE_PORT',
 } as const;
 
-class WrapperError extends Error {
-  constructor(
-    readonly reason: RejectReason | 'host-sae-unavailable' | 'misconfigured',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function env(name: string): string {
   const v = process.env[name];
   if (!v) throw new WrapperError('misconfigured', `the action wrapper lacks ${name}`);
   return v;
 }
 
-let agent: Agent | undefined;
+let channel: SaeChannel | undefined;
 
 // async: a missing setting rejects like any other failure instead of throwing past callers.
-async function post(
-  path: string,
-  body: unknown,
-  traceparent?: string,
-): Promise<{ status: number; json: unknown }> {
-  agent ??= new Agent({ keepAlive: true, ca: env(ENV.ca), maxSockets: 4 });
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: env(ENV.host),
-        port: Number(env(ENV.port)),
-        path,
-        method: 'POST',
-        agent,
-        timeout: 10_000,
-        headers: {
-          authorization: `Bearer ${env(ENV.secret)}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-          ...(traceparent ? { traceparent } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          let json: unknown;
-          try {
-            json = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('the host SAE did not answer in time')));
-    req.on('error', (err) => reject(new WrapperError('host-sae-unavailable', `host SAE: ${err.message}`)));
-    req.end(payload);
-  });
+async function call(frame: Record<string, unknown>): Promise<Reply> {
+  if (!channel || channel.closed)
+    channel = openChannel({
+      host: env(ENV.host),
+      port: Number(env(ENV.port)),
+      ca: env(ENV.ca),
+      secret: env(ENV.secret),
+    });
+  return channel.call(frame);
 }
 
 async function derivedKeys(
@@ -107,17 +64,17 @@ async function derivedKeys(
   invocationsPerKey: number,
   traceparent: string | undefined,
 ): Promise<{ req: Buffer; res: Buffer }> {
-  const { status, json } = await post('/v1/derive', { header: headerOf(e), invocationsPerKey }, traceparent);
-  const body = (json ?? {}) as {
-    requestKey?: string;
-    responseKey?: string;
-    reason?: RejectReason;
-    detail?: string;
-  };
-  if (status === 200 && body.requestKey && body.responseKey)
-    return { req: Buffer.from(body.requestKey, 'base64'), res: Buffer.from(body.responseKey, 'base64') };
-  if (body.reason) throw new WrapperError(body.reason, body.detail ?? 'refused by the host SAE');
-  throw new WrapperError('host-sae-unavailable', `the host SAE answered HTTP ${status}`);
+  const reply = await call({
+    op: 'derive',
+    header: headerOf(e),
+    invocationsPerKey,
+    ...(traceparent ? { traceparent } : {}),
+  });
+  if (reply.requestKey && reply.responseKey)
+    return { req: Buffer.from(reply.requestKey, 'base64'), res: Buffer.from(reply.responseKey, 'base64') };
+  if (reply.error?.reason)
+    throw new WrapperError(reply.error.reason, reply.error.detail ?? 'refused by the host SAE');
+  throw new WrapperError('host-sae-unavailable', `the host SAE answered status ${reply.error?.status}`);
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -154,7 +111,7 @@ async function runApp(app: AppBundle, args: unknown): Promise<unknown> {
 
 /** Reports a failure seen here (not at the SAE) for its metrics; best effort. */
 function report(reason: string): void {
-  post('/v1/failures', { reason }).catch(() => undefined);
+  call({ op: 'failure', reason }).catch(() => undefined);
 }
 
 /** The caller's W3C traceparent, as the web action received it (lowercase header names). */

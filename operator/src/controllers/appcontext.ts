@@ -14,6 +14,7 @@ import { objectKey, objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache, KubeObject, ReconcileResult, Reconciler } from '@mecqkd/kube/types';
 import type { DesiredAction } from '../openwhisk/action.ts';
 import { invocationUrl } from '../openwhisk/action.ts';
+import { openwhiskNamespaceOf } from '../openwhisk/namespace.ts';
 import { placeContext } from '../placement/place.ts';
 import type { Rng } from '../placement/rng.ts';
 import type { AppDemand, ChoicePolicy, ScoreWeights } from '../placement/types.ts';
@@ -156,7 +157,12 @@ export function placementOf(host: MecHost, action: string, keyPath: string[]): P
     host: host.metadata.name,
     hostKey: objectKey(host),
     action,
-    referenceURI: invocationUrl(host.spec.openwhisk.apiHost, host.spec.openwhisk.namespace, action),
+    // A Ready host has its namespace resolved (the probe records it before Ready): `_` would 404.
+    referenceURI: invocationUrl(
+      host.spec.openwhisk.apiHost,
+      openwhiskNamespaceOf(host) ?? host.spec.openwhisk.namespace,
+      action,
+    ),
     hostKmeId: host.spec.kme.kmeId,
     hostSaeId: host.spec.kme.saeId,
     keyPath,

@@ -3,7 +3,7 @@
 // exist there, and the only code that deploys or removes them (under a per-action lock).
 
 import { actionMetrics } from '@mecqkd/kube/metrics';
-import type { DesiredAction } from '../openwhisk/action.ts';
+import type { DesiredAction, HostBinder } from '../openwhisk/action.ts';
 import {
   ensureAction,
   managedActions,
@@ -39,7 +39,20 @@ export class HostActions {
   /** First resolutions in flight, so a burst of reconciles (e.g. after a restart) reads the Secret once. */
   private readonly resolving = new Map<string, Promise<Whisk | undefined>>();
 
-  constructor(private readonly resolve: EndpointResolver) {}
+  constructor(
+    private readonly resolve: EndpointResolver,
+    /** What each host's copy of an action gets of its own (the wrapper secret). */
+    private readonly bindHost?: HostBinder,
+  ) {}
+
+  /** `action` as deployed on this host. */
+  private forHost(hostKey: string, e: HostEntry, action: DesiredAction): DesiredAction {
+    if (!this.bindHost) return action;
+    const saeId = e.endpoint.hostSaeId;
+    if (!saeId) throw new Error(`MecHost ${hostKey}: no host SAE ID to bind action ${action.name} to`);
+    const namespace = hostKey.slice(0, hostKey.indexOf('/'));
+    return { ...action, body: this.bindHost(action.body, { namespace, saeId }) };
+  }
 
   /**
    * Resolves the host's endpoint again (its Secret may have rotated); a changed endpoint forgets
@@ -88,7 +101,7 @@ export class HostActions {
         let inflight = this.deploying.get(key);
         if (!inflight) {
           inflight = (async () => {
-            if (await ensureAction(e.client, action)) actionMetrics.deployed.inc();
+            if (await ensureAction(e.client, this.forHost(hostKey, e, action))) actionMetrics.deployed.inc();
             e.known.add(action.name);
           })().finally(() => this.deploying.delete(key));
           this.deploying.set(key, inflight);

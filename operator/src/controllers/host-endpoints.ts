@@ -29,6 +29,7 @@ export function hostEndpoints(
       namespace: openwhisk.namespace,
       auth: await openwhiskAuth(kube, host.metadata.namespace!, openwhisk.credentialsSecret.name),
       insecure: openwhisk.insecure,
+      hostSaeId: host.spec.kme.saeId,
     };
   };
 }

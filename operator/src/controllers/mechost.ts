@@ -16,6 +16,7 @@ import type { KubeClient } from '@mecqkd/kube/kube-client';
 import { objectPath } from '@mecqkd/kube/kube-paths';
 import type { ReconcileResult, Reconciler } from '@mecqkd/kube/types';
 import type { DesiredAction } from '../openwhisk/action.ts';
+import { NAMESPACE_ALIAS } from '../openwhisk/namespace.ts';
 import type { HostSample } from '../telemetry/types.ts';
 import type { AppActions } from './app-actions.ts';
 import type { ContextIndex } from './context-index.ts';
@@ -52,7 +53,7 @@ export interface MecHostDeps {
 const DRAIN_RECHECK_MS = 2_000;
 
 /** A probe the operator would not run: credentials or an endpoint it is not allowed to use. */
-type Probe = ProbeResult & { refused?: boolean };
+type Probe = ProbeResult & { refused?: boolean; openwhiskNamespace?: string };
 
 async function probe(d: MecHostDeps, key: string, host: MecHost): Promise<Probe> {
   const { openwhisk, kme } = host.spec;
@@ -65,11 +66,12 @@ async function probe(d: MecHostDeps, key: string, host: MecHost): Promise<Probe>
     const whisk = await d.hostActions.refresh(key);
     if (!whisk) return { ok: false, reason: 'HostNotFound', message: `MecHost ${key} is gone` };
     const tls = await tlsMaterial(d.kube, host.metadata.namespace!, kme.credentialsSecret.name);
-    const ow = await probeOpenWhisk(whisk, openwhisk.apiHost);
+    const ow = await probeOpenWhisk(whisk, openwhisk.apiHost, openwhisk.namespace);
     if (!ow.ok) return ow;
     const keys = await probeKme(kme.url, kme.saeId, tlsAgents.agentFor(`MecHost ${key}`, tls));
-    if (!keys.ok) return keys;
-    return { ok: true, reason: 'HostReady', message: `OpenWhisk and KME ${kme.kmeId} reachable` };
+    const seen = ow.namespace !== undefined ? { openwhiskNamespace: ow.namespace } : {};
+    if (!keys.ok) return { ...keys, ...seen };
+    return { ok: true, reason: 'HostReady', message: `OpenWhisk and KME ${kme.kmeId} reachable`, ...seen };
   } catch (err) {
     if (err instanceof SecretError) {
       const refused = err.reason === SECRET_NOT_PERMITTED;
@@ -110,6 +112,8 @@ export interface HostObservation {
   contextCount: number;
   /** Managed actions listed on the host's OpenWhisk; undefined when it could not be listed. */
   deployedActions: string[] | undefined;
+  /** What `_` resolved to, when the probe got that far. */
+  openwhiskNamespace?: string;
 }
 
 /** The status a host's observation spells out. Pure. */
@@ -122,6 +126,12 @@ export function mecHostStatus(
   const { sample, ready } = o;
   const fresh = sample !== undefined && now - sample.time <= maxTelemetryAgeMs;
   const gen = host.metadata.generation ?? 0;
+  // An unreachable OpenWhisk does not change its namespace: the last one seen for this spec stays.
+  const namespace =
+    host.spec.openwhisk.namespace !== NAMESPACE_ALIAS
+      ? undefined
+      : (o.openwhiskNamespace ??
+        (host.status?.observedGeneration === gen ? host.status?.openwhiskNamespace : undefined));
   let conditions = setCondition(
     host.status?.conditions ?? [],
     {
@@ -165,6 +175,7 @@ export function mecHostStatus(
       : {}),
     contextCount: o.contextCount,
     ...(o.deployedActions ? { deployedActions: o.deployedActions } : {}),
+    ...(namespace ? { openwhiskNamespace: namespace } : {}),
   };
 }
 
@@ -246,6 +257,7 @@ export function mecHostReconciler(d: MecHostDeps): Reconciler {
         keyAvailability: hostKeyAvailability(host, d.links.list(host.metadata.namespace)),
         contextCount: d.index.contextCount(key),
         deployedActions: converged?.present,
+        ...(ready.openwhiskNamespace ? { openwhiskNamespace: ready.openwhiskNamespace } : {}),
       },
       d.now(),
       d.maxTelemetryAgeMs,

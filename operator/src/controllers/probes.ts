@@ -2,6 +2,7 @@
 // CamelCase reason and a message for the Ready condition instead of throwing.
 import { type Agent, request } from 'node:https';
 import type { Whisk } from '../openwhisk/deployer.ts';
+import { resolveNamespace } from '../openwhisk/namespace.ts';
 
 export interface ProbeResult {
   ok: boolean;
@@ -9,19 +10,25 @@ export interface ProbeResult {
   message: string;
 }
 
+export type OpenWhiskProbe = ProbeResult & { namespace?: string };
+
 export interface TlsMaterial {
   ca: string;
   cert: string;
   key: string;
 }
 
-export async function probeOpenWhisk(ow: Whisk, apiHost: string): Promise<ProbeResult> {
+/** Reachability with the host's key, and the namespace `namespace` (maybe `_`) stands for. */
+export async function probeOpenWhisk(ow: Whisk, apiHost: string, namespace: string): Promise<OpenWhiskProbe> {
   try {
     const namespaces = await ow.namespaces.list();
+    const resolved = resolveNamespace(namespace, namespaces);
+    if (!resolved.ok) return { ok: false, reason: 'OpenWhiskNamespaceUnknown', message: resolved.message };
     return {
       ok: true,
       reason: 'Reachable',
       message: `OpenWhisk at ${apiHost} answers; namespaces ${namespaces.join(', ')}`,
+      namespace: resolved.namespace,
     };
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;

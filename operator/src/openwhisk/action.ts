@@ -29,6 +29,20 @@ export type ActionWrapper = (body: ActionBody, app: MecApp) => ActionBody;
 
 const identity: ActionWrapper = (body) => body;
 
+/** Which host an action is deployed to, for what differs per host (its wrapper secret). */
+export interface HostScope {
+  /** Kubernetes namespace of the MecHost. */
+  namespace: string;
+  /** The host SAE's ID (spec.kme.saeId). */
+  saeId: string;
+}
+
+/**
+ * Completes an action for one host at deploy time. The desired action (name, digest) stays the
+ * same on every host; what this adds must be determined by the host and by what the digest covers.
+ */
+export type HostBinder = (body: ActionBody, host: HostScope) => ActionBody;
+
 /** The action for `app`, whose resolved source is `code` (inline, or read from its ConfigMap). */
 export function desiredAction(app: MecApp, code: string, wrap: ActionWrapper = identity): DesiredAction {
   const { action } = app.spec;

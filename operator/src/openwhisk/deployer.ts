@@ -9,6 +9,8 @@ export interface WhiskEndpoint {
   /** UUID:KEY */
   auth: string;
   insecure: boolean;
+  /** The host SAE's ID (MecHost spec.kme.saeId), for what a HostBinder adds per host. */
+  hostSaeId?: string;
 }
 
 export type Whisk = ReturnType<typeof openwhisk>;

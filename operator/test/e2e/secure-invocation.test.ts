@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppContext } from '@mecqkd/crds';
+import { openChannel, WrapperError } from '@mecqkd/host-sae/channel-client';
 import type { Qkd014Client } from '@mecqkd/kme-sim/client';
 import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { deriveKey, type EnvelopeHeader, responseHeader, seal } from '@mecqkd/sdk/envelope';
@@ -19,6 +20,7 @@ import {
   createContext,
   eventually,
   getJson,
+  managedActions,
   runOperator,
   secureInvoker,
   whisk,
@@ -67,7 +69,8 @@ describe('secure invocation (e2e: operator, whisk-sim web actions, host SAE, kme
   const keyMaterial: string[] = [];
 
   before(async () => {
-    tb = await startMecTestbed({ namespace: `sec-inv-${Date.now().toString(36)}` });
+    // MecHosts name the `_` alias, as the CRD default does: web URLs need the real namespace
+    tb = await startMecTestbed({ namespace: `sec-inv-${Date.now().toString(36)}`, namespaceAlias: true });
     op = await runOperator(tb);
     await op.leading;
     const real = clientKme(tb);
@@ -104,7 +107,8 @@ describe('secure invocation (e2e: operator, whisk-sim web actions, host SAE, kme
       ['covid', 'covid-risk.js'],
     ] as const) {
       const ctx = await placed(app);
-      expect(ctx.status?.referenceURI).to.match(/\/api\/v1\/web\/[^/]+\/default\/mecqkd-.+\.json$/);
+      const ns = tb.whisks[ctx.status!.host!]!.namespace;
+      expect(ctx.status?.referenceURI).to.match(new RegExp(`/api/v1/web/${ns}/default/mecqkd-.+\\.json$`));
       const inv = invoker(ctx, 5);
       const expected = direct(source(file), PATIENT_ARGS[app]);
       // 12 invocations at N = 5: three keys, each sequence used once
@@ -197,6 +201,46 @@ describe('secure invocation (e2e: operator, whisk-sim web actions, host SAE, kme
     expect(String((err as Error).message)).to.not.include(PATIENT);
     expect(await inv.invoke(PATIENT_ARGS.cardio)).to.have.property('model', 'framingham-cvd-2008');
     inv.close();
+  });
+
+  it("one host's wrapper secret is refused by another host's SAE; each host's actions hold its own", async () => {
+    const hosts = Object.keys(tb.secure.hostSaes);
+    expect(hosts).to.have.length(2);
+    const sae = (h: string) => tb.secure.hostSaes[h]!;
+    const secretOf = (h: string) => readFileSync(sae(h).wrapperSecretFile, 'utf8').trim();
+    const [a, b] = hosts as [string, string];
+    expect(secretOf(a)).to.not.equal(secretOf(b));
+    const ca = readFileSync(tb.secure.hostSaeCaFile, 'utf8');
+    // a failure report is the harmless call: answered only on an authenticated channel
+    const asWrapper = async (h: string, secret: string) => {
+      const channel = openChannel({ host: sae(h).host, port: sae(h).port, ca, secret });
+      try {
+        return await channel.call({ op: 'failure', reason: 'malformed' });
+      } catch (err) {
+        return err;
+      } finally {
+        channel.close();
+      }
+    };
+    for (const [host, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      expect(await asWrapper(host, secretOf(host))).to.deep.equal({ id: 1 });
+      const refused = await asWrapper(other, secretOf(host));
+      expect(refused).to.be.instanceOf(WrapperError);
+      expect((refused as WrapperError).reason).to.equal('misconfigured');
+    }
+    let deployed = 0;
+    for (const h of hosts) {
+      for (const name of await managedActions(tb, h)) {
+        const action = await whisk(tb, h).actions.get({ name });
+        const secret = action.parameters?.find((p) => p.key === 'MECQKD_WRAPPER_SECRET')?.value;
+        expect(secret, `${name} on ${h}`).to.equal(secretOf(h));
+        deployed++;
+      }
+    }
+    expect(deployed).to.be.greaterThan(0);
   });
 
   it('no activation record, log, Redis entry or stored object holds key material or plaintext', async () => {

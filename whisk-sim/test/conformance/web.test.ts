@@ -79,6 +79,20 @@ describe('conformance: web actions', () => {
     }
   });
 
+  // WebActions.scala looks the first segment up as a namespace (identityByNamespace): `_` is no
+  // alias there, with or without a key, so a web URL must name the real namespace.
+  it('answers 404 for the "_" namespace alias in a web URL, even with the namespace key', async () => {
+    const alias = `/api/v1/web/_/default/${names.echo}.json`;
+    for (const auth of [null, undefined]) {
+      const res = await raw(t, 'POST', alias, { auth, body: {} });
+      expect(res.status).to.equal(404);
+      expect(res.json).to.have.property('error', 'The requested resource does not exist.');
+    }
+    const [own] = (await raw(t, 'GET', '/api/v1/namespaces')).json as string[];
+    expect(own).to.equal(ns);
+    expect((await raw(t, 'POST', url(names.echo as string), { auth: null, body: {} })).status).to.equal(200);
+  });
+
   it('refuses to let a request set __ow_* names or override final parameters (400)', async () => {
     const reserved = await raw(t, 'POST', url(names.echo as string), {
       auth: null,

@@ -1,0 +1,122 @@
+// The action wrapper's side of the host SAE channel (frames.ts): one TLS connection, opened on
+// first use and kept, that proves itself once with the wrapper secret; calls are lines answered by
+// id. Bundled into the wrapper (node: built-ins only); tests use it to speak to an SAE as a wrapper.
+import { connect, type TLSSocket } from 'node:tls';
+import type { RejectReason } from '@mecqkd/sdk/envelope';
+import { CHANNEL_ALPN, readFrames, writeFrame } from './frames.ts';
+
+export class WrapperError extends Error {
+  constructor(
+    readonly reason: RejectReason | 'host-sae-unavailable' | 'misconfigured',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Reply {
+  id?: number;
+  requestKey?: string;
+  responseKey?: string;
+  error?: { status?: number; reason?: RejectReason; detail?: string };
+}
+
+export interface ChannelOptions {
+  host: string;
+  port: number;
+  /** PEM of the CA that signed the host SAE's certificate: the only one trusted. */
+  ca: string;
+  secret: string;
+  timeoutMs?: number;
+}
+
+export interface SaeChannel {
+  /** Sends `frame` with a fresh id; resolves with the SAE's answer (which may carry `error`). */
+  call(frame: Record<string, unknown>): Promise<Reply>;
+  readonly closed: boolean;
+  close(): void;
+}
+
+interface Pending {
+  resolve: (reply: Reply) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export function openChannel(opts: ChannelOptions): SaeChannel {
+  const socket: TLSSocket = connect({
+    host: opts.host,
+    port: opts.port,
+    ca: opts.ca,
+    ALPNProtocols: [CHANNEL_ALPN],
+    minVersion: 'TLSv1.2',
+  });
+  // An idle channel must not keep a process alive (each call holds its own timer meanwhile).
+  socket.unref();
+  socket.setNoDelay(true);
+  const pending = new Map<number, Pending>();
+  let closed = false;
+  let lastId = 0;
+
+  /** Fails every call in flight; the owner opens a new channel for the next one. */
+  const fail = (err: WrapperError) => {
+    if (closed) return;
+    closed = true;
+    socket.destroy();
+    for (const p of pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    pending.clear();
+  };
+
+  writeFrame(socket, { op: 'hello', secret: opts.secret });
+  readFrames(
+    socket,
+    (text) => {
+      let reply: Reply;
+      try {
+        reply = JSON.parse(text) as Reply;
+      } catch {
+        return fail(new WrapperError('host-sae-unavailable', 'the host SAE sent a frame that is not JSON'));
+      }
+      const p = reply.id === undefined ? undefined : pending.get(reply.id);
+      if (!p) {
+        // No id: the SAE refused the connection itself (e.g. the wrapper secret).
+        return fail(
+          reply.error?.status === 401
+            ? new WrapperError('misconfigured', "the host SAE refused this action wrapper's secret")
+            : new WrapperError(
+                'host-sae-unavailable',
+                reply.error?.detail ?? 'the host SAE closed the channel',
+              ),
+        );
+      }
+      pending.delete(reply.id as number);
+      clearTimeout(p.timer);
+      p.resolve(reply);
+    },
+    () => fail(new WrapperError('host-sae-unavailable', 'the host SAE sent an oversized frame')),
+  );
+  socket.on('error', (err) => fail(new WrapperError('host-sae-unavailable', `host SAE: ${err.message}`)));
+  socket.on('close', () => fail(new WrapperError('host-sae-unavailable', 'the host SAE closed the channel')));
+
+  return {
+    call(frame) {
+      if (closed) return Promise.reject(new WrapperError('host-sae-unavailable', 'the channel is closed'));
+      const id = ++lastId;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new WrapperError('host-sae-unavailable', 'the host SAE did not answer in time'));
+        }, opts.timeoutMs ?? 10_000);
+        pending.set(id, { resolve, reject, timer });
+        writeFrame(socket, { id, ...frame });
+      });
+    },
+    get closed() {
+      return closed;
+    },
+    close: () => fail(new WrapperError('host-sae-unavailable', 'the channel was closed')),
+  };
+}
