@@ -22,6 +22,11 @@ export interface ControllerOptions<T extends KubeObject> {
    * annotations, i.e. status-only writes (controller-runtime's GenerationChangedPredicate, relaxed).
    */
   ignoreStatusOnlyUpdates?: boolean;
+  /**
+   * Enqueue a primary add or update only for an object this accepts (a delete always enqueues): for
+   * reconcilers with nothing to do for most objects, the predicate the reconciler itself would apply.
+   */
+  filter?: (obj: T) => boolean;
   /** How long start() waits for the informers' first LIST (controller-runtime CacheSyncTimeout). */
   cacheSyncTimeoutMs?: number;
   logger?: Logger;
@@ -52,9 +57,16 @@ export class Controller<T extends KubeObject> {
     this.log = opts.logger ?? createLogger(`controller/${opts.name}`);
     this.queue = new WorkQueue({ name: opts.name, ...opts.queue });
     const enqueue = (obj: T) => this.queue.add(objectKey(obj));
-    this.subscribe(opts.informer, enqueue, (oldObj, newObj) => {
-      if (!opts.ignoreStatusOnlyUpdates || !statusOnly(oldObj, newObj)) enqueue(newObj);
-    });
+    const accepts = opts.filter ?? (() => true);
+    this.subscribe(
+      opts.informer,
+      (obj) => accepts(obj) && enqueue(obj),
+      (oldObj, newObj) => {
+        if ((!opts.ignoreStatusOnlyUpdates || !statusOnly(oldObj, newObj)) && accepts(newObj))
+          enqueue(newObj);
+      },
+      enqueue,
+    );
     for (const result of RESULTS) controllerMetrics.reconcileTotal.labels(this.name, result).inc(0);
     controllerMetrics.reconcileErrors.labels(this.name).inc(0);
     controllerMetrics.maxConcurrentReconciles.labels(this.name).set(this.workers);
@@ -70,22 +82,26 @@ export class Controller<T extends KubeObject> {
     const enqueue = (obj: S) => {
       for (const key of map(obj)) this.queue.add(key);
     };
-    this.subscribe(informer, enqueue, (oldObj, newObj) => {
-      enqueue(oldObj);
-      enqueue(newObj);
-    });
+    this.subscribe(
+      informer,
+      enqueue,
+      (oldObj, newObj) => {
+        enqueue(oldObj);
+        enqueue(newObj);
+      },
+      enqueue,
+    );
     return this;
   }
 
   private subscribe<S extends KubeObject>(
     informer: Informer<S>,
-    addOrDelete: (obj: S) => void,
+    add: (obj: S) => void,
     update: (oldObj: S, newObj: S) => void,
+    remove: (obj: S) => void,
   ): void {
-    informer.on('add', addOrDelete).on('update', update).on('delete', addOrDelete);
-    this.unsubscribe.push(() =>
-      informer.off('add', addOrDelete).off('update', update).off('delete', addOrDelete),
-    );
+    informer.on('add', add).on('update', update).on('delete', remove);
+    this.unsubscribe.push(() => informer.off('add', add).off('update', update).off('delete', remove));
     this.informers.push(informer as unknown as Informer<KubeObject>);
   }
 

@@ -17,11 +17,11 @@ import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { freePort } from '@mecqkd/common/ports';
 import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
 import { startProcess, stopAll, waitUntil } from '@mecqkd/common/process';
+import { APP_CONTEXTS } from '@mecqkd/crds/api-resources';
 import { createKubeClient } from '@mecqkd/kube/kube-client';
 import { collectionPath } from '@mecqkd/kube/kube-paths';
 import { startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { stopShared } from '@mecqkd/localenv/shared';
-import { APP_CONTEXTS } from '@mecqkd/operator/controllers/resources';
 import { parseExposition } from '@mecqkd/operator/telemetry/exposition';
 import { Agent, request } from 'undici';
 import { hashSecret } from '../src/auth/secret-hash.ts';
@@ -180,6 +180,8 @@ async function main(): Promise<void> {
         join(root, 'lcmp', 'bin', 'lcmp.mjs'),
         ...['--kubeconfig', tb.cp.kubeconfigPath, '--namespace', NS, '--token-endpoint', 'true'],
         ...['--port', String(lcmpPort), '--health-port', String(lcmpHealth), '--kube-connections', '32'],
+        // a loaded machine may take seconds to place: the bench measures cost, not the deadline
+        ...['--place-timeout', '30'],
       ],
       env: { ...process.env, LOG_LEVEL: 'warn' },
       logFile: join(tb.dir, 'logs', 'lcmp.log'),

@@ -50,6 +50,10 @@ export const lcmpConfigSchema = z.object({
     .string()
     .default('lcmp-token-signing-key')
     .describe('Secret with the token endpoint signing key (created when missing)'),
+  tokenCache: num
+    .pipe(z.number().min(0).max(3600))
+    .default(30)
+    .describe('seconds a verified token is trusted before its signature is checked again; 0 = every request'),
   tokenTtl: num.pipe(z.int().min(10).max(86_400)).default(3600).describe('seconds an issued token lives'),
   clientSelector: z
     .string()

@@ -16,6 +16,7 @@ import {
   mecApp as mecAppSchema,
   mecHost as mecHostSchema,
 } from '@mecqkd/crds';
+import { APP_CONTEXTS, MEC_APPS, MEC_HOSTS, SECRETS } from '@mecqkd/crds/api-resources';
 import { Controller } from '@mecqkd/kube/controller';
 import { type HealthServer, startHealthServer } from '@mecqkd/kube/health';
 import { Informer } from '@mecqkd/kube/informer';
@@ -23,18 +24,21 @@ import { createKubeClient, type KubeClient } from '@mecqkd/kube/kube-client';
 import { collectionPath, objectKey } from '@mecqkd/kube/kube-paths';
 import { LeaderElector } from '@mecqkd/kube/leader-election';
 import type { KubeObject } from '@mecqkd/kube/types';
-import { APP_CONTEXTS, MEC_APPS, MEC_HOSTS, SECRETS } from '@mecqkd/operator/controllers/resources';
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { ClientRegistry, type Secret } from './auth/registry.ts';
 import { loadOrCreateSigningKey } from './auth/signing-key.ts';
 import { createVerifier } from './auth/verifier.ts';
 import type { LcmpConfig } from './config.ts';
+import { availableLocations } from './mx2/catalog.ts';
 import { PlacementWaiter } from './mx2/placement-wait.ts';
+import { decide as decideNotification } from './notify/decide.ts';
 import { notificationReconciler } from './notify/notifier.ts';
 import { openapiDocument } from './openapi.ts';
 import { buildServer, TOKEN_PATH } from './server.ts';
 import { type Endpoint, SsrfPolicy } from './ssrf.ts';
+
+const LOCATION_UPDATES = 'locationUpdates';
 
 export interface RunningLcmp {
   /** Base URL of the Mx2 server (http or https). */
@@ -123,6 +127,7 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
     audience: cfg.audience,
     ...(cfg.jwksUrl ? { jwksUrl: cfg.jwksUrl } : {}),
     localKeys: trustedKeys,
+    cacheSeconds: cfg.tokenCache,
   });
   const registry = new ClientRegistry(clients, log);
   const ssrf = new SsrfPolicy({
@@ -183,9 +188,19 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
   health.addReadyzCheck('mx2-server', () => server.server.listening);
 
   // notifications: one sender at a time, the Lease holder; a replica that loses the Lease campaigns again
+  // MEC 016 6.4.5: contexts that asked to hear of new locations, looked at again when hosts change
+  contexts.addIndex(LOCATION_UPDATES, (c) =>
+    c.spec.appLocationUpdates && c.spec.callbackReference ? [c.metadata.namespace ?? ''] : [],
+  );
+  const availableFor = (c: AppContext) => {
+    if (!c.spec.appLocationUpdates) return undefined;
+    const app = apps.get(`${c.metadata.namespace}/${c.spec.appName}`);
+    return app ? availableLocations(app, hosts.list(c.metadata.namespace), c.spec.appLocation) : [];
+  };
   const reconciler = notificationReconciler({
     kube,
     contexts,
+    availableFor,
     ssrf,
     vendorId: cfg.vendorId,
     timeoutMs: cfg.callbackTimeout * 1000,
@@ -194,17 +209,29 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
     giveUpMs: cfg.notifyGiveUp * 1000,
     log: log.child({ controller: 'notifications' }),
   });
+  // most contexts owe nothing most of the time (every create and placement is an event): only those
+  // that do are queued
+  const owesNotification = (c: AppContext) =>
+    decideNotification(c, cfg.vendorId, availableFor(c)).kind !== 'none';
   const notify = async (signal: AbortSignal) => {
     const controller = new Controller<AppContext>({
       name: 'lcmp-notifications',
       reconciler,
       informer: contexts,
+      filter: owesNotification,
       workers: cfg.notifyWorkers,
       logger: log.child({ controller: 'notifications' }),
-    });
+    })
+      .watches(hosts, (h) => contexts.byIndex(LOCATION_UPDATES, h.metadata.namespace ?? '').map(objectKey))
+      .watches(apps, (a) =>
+        contexts
+          .byIndex(LOCATION_UPDATES, a.metadata.namespace ?? '')
+          .filter((c) => c.spec.appName === a.metadata.name)
+          .map(objectKey),
+      );
     await controller.start();
     // level-triggered: every context is looked at once per term, events do the rest
-    for (const c of contexts.list()) controller.queue.add(objectKey(c));
+    for (const c of contexts.list()) if (owesNotification(c)) controller.queue.add(objectKey(c));
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });

@@ -222,6 +222,106 @@ describe('Mx2 notifications (e2e)', function () {
     });
   });
 
+  describe('locations', () => {
+    const IT = { countryCode: 'IT' };
+    const MILAN = { countryCode: 'IT', civicAddressElement: [{ caType: 3, caValue: 'Milano' }] };
+    const locate = (hostName: string, location: object) =>
+      w.tb.kubectl([
+        'patch',
+        'mechost',
+        hostName,
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ spec: { location } }),
+      ]);
+    const put = (id: string, appLocation: object, extra: Record<string, unknown> = {}) =>
+      call(`${base}/dev_app/v1`, 'PUT', `/app_contexts/${id}`, {
+        token: w.tokens.ward,
+        body: createBody('cardio', extra, { userAppInstanceInfo: [{ appLocation }] }),
+      });
+    afterEach(async () => {
+      await locate('host-2', IT);
+    });
+
+    it('re-places a context whose host is outside its new appLocation and announces the move; says why when no host is there', async () => {
+      await locate('host-2', { countryCode: 'FR' });
+      const rx = await receiver();
+      const r = await call(`${base}/dev_app/v1`, 'POST', '/app_contexts', {
+        token: w.tokens.ward,
+        body: createBody(
+          'cardio',
+          { callbackReference: rx.url },
+          { userAppInstanceInfo: [{ appLocation: IT }] },
+        ),
+      });
+      expect(r.status, r.text).to.equal(201);
+      const id = r.json.contextId as string;
+      expect((await ctx(id)).status?.host).to.equal('host-1');
+
+      expect((await put(id, { countryCode: 'FR' }, { callbackReference: rx.url })).status).to.equal(204);
+      const moved = await eventually('moved to the host in FR', async () => {
+        const c = await ctx(id);
+        return c.status?.phase === 'Placed' && c.status.host === 'host-2' && c;
+      });
+      expect(moved.status!.migrations!.at(-1)).to.include({
+        from: 'host-1',
+        to: 'host-2',
+        reason: 'LocationChanged',
+      });
+      await eventually('the move announced', async () => rx.of('AddressChangeNotification', id).length === 1);
+      expect(rx.of('AddressChangeNotification', id)[0]!.body).to.include({
+        referenceURI: moved.status!.referenceURI,
+      });
+
+      expect((await put(id, { countryCode: 'DE' }, { callbackReference: rx.url })).status).to.equal(204);
+      const unmet = await eventually('LocationMet=False', async () => {
+        const c = await ctx(id);
+        return c.status?.conditions?.find((k) => k.type === 'LocationMet' && k.status === 'False') && c;
+      });
+      // still served where it was, and the device app is told nothing moved
+      expect(unmet.status).to.include({ phase: 'Placed', host: 'host-2' });
+      expect(unmet.status!.conditions!.find((k) => k.type === 'LocationMet')!.message).to.contain('DE');
+      expect(rx.of('AddressChangeNotification', id)).to.have.length(1);
+    });
+
+    it('tells a context with appLocationUpdates of a requested location that became available, once', async () => {
+      const rx = await receiver();
+      const r = await call(`${base}/dev_app/v1`, 'POST', '/app_contexts', {
+        token: w.tokens.ward,
+        body: createBody(
+          'cardio',
+          { callbackReference: rx.url, appLocationUpdates: true },
+          { userAppInstanceInfo: [{ appLocation: IT }] },
+        ),
+      });
+      expect(r.status, r.text).to.equal(201);
+      const id = r.json.contextId as string;
+      await locate('host-2', MILAN);
+      await eventually(
+        'ApplicationLocationAvailabilityNotification',
+        async () => rx.of('ApplicationLocationAvailabilityNotification', id).length === 1,
+      );
+      const body = rx.of('ApplicationLocationAvailabilityNotification', id)[0]!.body;
+      expect(violations('ApplicationLocationAvailabilityNotification', body)).to.deep.equal([]);
+      expect(body).to.deep.equal({
+        notificationType: 'ApplicationLocationAvailabilityNotification',
+        contextId: id,
+        availableLocations: [{ appLocation: IT }, { appLocation: MILAN }],
+      });
+      await eventually('recorded', async () =>
+        (await ctx(id)).metadata.annotations?.['mecqkd.io/lcmp-known-locations']?.includes('Milano'),
+      );
+      // the host's next status pass looks at the context again: nothing new, nothing more
+      const rv = (await getJson<MecHost>(w.tb, 'mechost', 'host-2')).metadata.resourceVersion;
+      await eventually(
+        'a later host status pass',
+        async () => (await getJson<MecHost>(w.tb, 'mechost', 'host-2')).metadata.resourceVersion !== rv,
+      );
+      expect(rx.of('ApplicationLocationAvailabilityNotification', id)).to.have.length(1);
+    });
+  });
+
   describe('LCMP processes', () => {
     before(async () => {
       // only the processes compete for the notifier Lease from here on

@@ -33,7 +33,7 @@ import { HostActions } from './controllers/host-actions.ts';
 import { hostEndpoints } from './controllers/host-endpoints.ts';
 import { mecAppController } from './controllers/mecapp.ts';
 import { mecHostController } from './controllers/mechost.ts';
-import { optimiseRound } from './controllers/optimiser.ts';
+import { migrate, optimiseRound } from './controllers/optimiser.ts';
 import { qkdLinkController } from './controllers/qkdlink.ts';
 import { APP_CONTEXTS, CONFIG_MAPS, MEC_APPS, MEC_HOSTS, QKD_LINKS } from './controllers/resources.ts';
 import { pollTelemetry } from './controllers/telemetry-loop.ts';
@@ -201,6 +201,7 @@ async function lead(
     },
     views,
     pendingRetryMs: cfg.pendingRetry * 1000,
+    moveContext: (m) => migrate({ ...ctxDeps, events: parts.events }, m),
     now,
     log: log.child({ controller: 'appcontext' }),
   };

@@ -1,7 +1,7 @@
 // The catalog as one client sees it: the MecApps it may use, matched against MEC 016 appInfo, and the
 // ApplicationList and location answers built from them. Pure functions over cached CRs.
 import type { LocationConstraints as CrdLocation, MecApp, MecHost } from '@mecqkd/crds';
-import { hostInLocation } from '@mecqkd/operator/placement/location';
+import { hostInLocation } from '@mecqkd/crds/location';
 import type { ClientRegistration } from '../auth/registry.ts';
 import type { AppContextAppInfo, AppListQuery, ApplicationLocationAvailability } from './schemas.ts';
 
@@ -92,8 +92,8 @@ function selects(app: MecApp, host: MecHost): boolean {
   return Object.entries(app.spec.placement.hostSelector ?? {}).every(([k, v]) => labels[k] === v);
 }
 
-/** Locations of the Ready hosts that could run `app`, each once. */
-export function availableLocations(app: MecApp, hosts: MecHost[]): CrdLocation[] {
+/** Locations of the Ready hosts that could run `app` (within `requested`, if given), each once. */
+export function availableLocations(app: MecApp, hosts: MecHost[], requested?: CrdLocation): CrdLocation[] {
   const seen = new Map<string, CrdLocation>();
   for (const h of hosts) {
     const loc = h.spec.location;
@@ -102,7 +102,7 @@ export function availableLocations(app: MecApp, hosts: MecHost[]): CrdLocation[]
       !loc ||
       !isReady(h) ||
       !selects(app, h) ||
-      !hostInLocation(loc, app.spec.appInfo.appLocation, undefined)
+      !hostInLocation(loc, app.spec.appInfo.appLocation, requested)
     )
       continue;
     seen.set(JSON.stringify(loc), loc);

@@ -2,6 +2,7 @@
 // calling client (annotation) and carrying the request's appInfo (annotation) so that a later PUT
 // can tell a change from a repetition. Pure functions.
 import { randomBytes } from 'node:crypto';
+import { canonicalJson } from '@mecqkd/common/canonical-json';
 import { TRACEPARENT_ANNOTATION } from '@mecqkd/common/trace';
 import {
   API_VERSION,
@@ -9,12 +10,17 @@ import {
   type LocationConstraints as CrdLocation,
   type MecApp,
 } from '@mecqkd/crds';
-import { APP_CONTEXT_FINALIZER } from '@mecqkd/operator/controllers/resources';
+import { APP_CONTEXT_FINALIZER } from '@mecqkd/crds/api-resources';
 import type { ClientRegistration } from '../auth/registry.ts';
 import type { AppContextAppInfo, AppContextBody, LocationConstraints, QkdExtension } from './schemas.ts';
 
 export const OWNER_ANNOTATION = 'mecqkd.io/lcmp-owner';
 export const APP_INFO_ANNOTATION = 'mecqkd.io/mx2-app-info';
+/**
+ * For a context with appLocationUpdates: the locations (canonical JSON) the device app knows to be
+ * available — those at its request, then those announced — so that a new one is announced once.
+ */
+export const KNOWN_LOCATIONS_ANNOTATION = 'mecqkd.io/lcmp-known-locations';
 /** Held by the LCMP so that a context the system ends is announced before it disappears. */
 export const LCMP_FINALIZER = 'mecqkd.io/lcmp-notify';
 
@@ -28,16 +34,27 @@ function crdLocation(l: LocationConstraints): CrdLocation {
   return area ? { ...rest, area: { type: 'Polygon', coordinates: area.coordinates } } : rest;
 }
 
+/** The annotation value for a set of locations: sorted canonical JSON, so equal sets compare equal. */
+export function knownLocations(locations: CrdLocation[]): string {
+  return `[${locations
+    .map((l) => canonicalJson(l))
+    .sort()
+    .join(',')}]`;
+}
+
 export function contextResource(
   req: AppContextBody,
   app: MecApp,
   client: ClientRegistration,
   contextId: string,
   namespace: string,
+  /** Where the app is available now within a location (kept for appLocationUpdates). */
+  availableAt: (where: CrdLocation | undefined) => CrdLocation[],
   traceparent?: string,
 ): AppContext {
   const { userAppInstanceInfo, ...info } = req.appInfo;
-  const location = userAppInstanceInfo[0]?.appLocation;
+  const requested = userAppInstanceInfo[0]?.appLocation;
+  const location = requested ? crdLocation(requested) : undefined;
   return {
     apiVersion: API_VERSION,
     kind: 'AppContext',
@@ -52,6 +69,9 @@ export function contextResource(
         [APP_INFO_ANNOTATION]: JSON.stringify(info),
         // the operator logs its decisions about this context under the creating request's trace
         ...(traceparent ? { [TRACEPARENT_ANNOTATION]: traceparent } : {}),
+        ...(req.appLocationUpdates
+          ? { [KNOWN_LOCATIONS_ANNOTATION]: knownLocations(availableAt(location)) }
+          : {}),
       },
     },
     spec: {
@@ -60,7 +80,7 @@ export function contextResource(
       ...(req.callbackReference ? { callbackReference: req.callbackReference } : {}),
       appLocationUpdates: req.appLocationUpdates ?? false,
       appAutoInstantiation: req.appAutoInstantiation ?? false,
-      ...(location ? { appLocation: crdLocation(location) } : {}),
+      ...(location ? { appLocation: location } : {}),
       client: { kmeId: client.kmeId, saeId: client.saeId },
     },
   };

@@ -2,22 +2,24 @@
 // carried out as AppContext writes. Handlers validate with zod, decide with the pure modules, act
 // on the apiserver and say what happened; every refusal is a ProblemError.
 import type { AppContext, MecApp, MecHost } from '@mecqkd/crds';
+import { APP_CONTEXTS } from '@mecqkd/crds/api-resources';
 import { removeFinalizer } from '@mecqkd/kube/finalizers';
 import type { Informer } from '@mecqkd/kube/informer';
 import type { KubeClient } from '@mecqkd/kube/kube-client';
 import { isNotFound } from '@mecqkd/kube/kube-errors';
 import { collectionPath, objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache } from '@mecqkd/kube/types';
-import { APP_CONTEXTS } from '@mecqkd/operator/controllers/resources';
 import type { z } from 'zod';
 import type { ClientRegistration } from '../auth/registry.ts';
 import { fail, ProblemError, problem } from '../problem.ts';
 import { RefusedTarget, type SsrfPolicy } from '../ssrf.ts';
-import { applicationList, findApp, locationAvailability, mayActFor } from './catalog.ts';
+import { applicationList, availableLocations, findApp, locationAvailability, mayActFor } from './catalog.ts';
 import {
   contextResource,
   createdBody,
   decideUpdate,
+  KNOWN_LOCATIONS_ANNOTATION,
+  knownLocations,
   LCMP_FINALIZER,
   newContextId,
   ownedBy,
@@ -148,7 +150,15 @@ export async function createContext(
   const pending = d.waiter.wait(`${d.namespace}/${id}`, d.placeTimeoutMs);
   await d.kube.create(
     collectionPath(APP_CONTEXTS, d.namespace),
-    contextResource(req, app, client, id, d.namespace, traceparent),
+    contextResource(
+      req,
+      app,
+      client,
+      id,
+      d.namespace,
+      (where) => availableLocations(app, d.hosts.list(d.namespace), where),
+      traceparent,
+    ),
   );
   const outcome = await pending;
   if (outcome.kind === 'placed') {
@@ -186,8 +196,19 @@ export async function updateContext(
     (callbackReference ?? undefined) !== ctx.spec.callbackReference ||
     JSON.stringify(appLocation ?? undefined) !== JSON.stringify(ctx.spec.appLocation);
   if (changed) {
+    // a new requested location: what is available there now is known at this request (6.4.5)
+    const app = d.apps.get(`${d.namespace}/${ctx.spec.appName}`);
+    const known =
+      ctx.spec.appLocationUpdates && app
+        ? knownLocations(availableLocations(app, d.hosts.list(d.namespace), appLocation ?? undefined))
+        : undefined;
     try {
-      await d.kube.patch(contextPath(d, id), 'merge', { spec: decision.spec });
+      await d.kube.patch(contextPath(d, id), 'merge', {
+        ...(known !== undefined
+          ? { metadata: { annotations: { [KNOWN_LOCATIONS_ANNOTATION]: known } } }
+          : {}),
+        spec: decision.spec,
+      });
     } catch (err) {
       if (isNotFound(err)) throw fail(404, `no application context ${id}`);
       throw err;

@@ -1,9 +1,19 @@
-// What a context owes its device app, derived from the AppContext alone (level-triggered): the last
-// migration record against the LCMP's delivery record says whether a move is still to be announced;
-// a deletion the LCMP's finalizer still holds is one the system made, not the client. Pure.
-import type { AppContext } from '@mecqkd/crds';
+// What a context owes its device app, derived from the AppContext (level-triggered) and, for
+// location availability, from where the app can run now: the last migration record against the
+// LCMP's delivery record says whether a move is still to be announced; a deletion the LCMP's
+// finalizer still holds is one the system made, not the client; available locations the context's
+// known-locations record lacks are to be announced. Pure.
+
+import { canonicalJson } from '@mecqkd/common/canonical-json';
+import type { AppContext, LocationConstraints } from '@mecqkd/crds';
 import { hasFinalizer } from '@mecqkd/kube/finalizers';
-import { instanceInfo, LCMP_FINALIZER, qkdExtension } from '../mx2/contexts.ts';
+import {
+  instanceInfo,
+  KNOWN_LOCATIONS_ANNOTATION,
+  knownLocations,
+  LCMP_FINALIZER,
+  qkdExtension,
+} from '../mx2/contexts.ts';
 
 /** Time of the last migration announced (or given up on): the delivery record. */
 export const NOTIFIED_ANNOTATION = 'mecqkd.io/lcmp-notified-migration';
@@ -11,7 +21,8 @@ export const NOTIFIED_ANNOTATION = 'mecqkd.io/lcmp-notified-migration';
 export type NotificationType =
   | 'AddressChangeNotification'
   | 'ApplicationContextUpdateNotification'
-  | 'ApplicationContextDeleteNotification';
+  | 'ApplicationContextDeleteNotification'
+  | 'ApplicationLocationAvailabilityNotification';
 
 export interface Notification {
   type: NotificationType;
@@ -24,15 +35,23 @@ export type Work =
   | { kind: 'release' }
   | {
       kind: 'deliver';
-      what: 'migration' | 'deletion';
+      what: 'migration' | 'deletion' | 'locations';
+      /** Empty for a record to write without announcing anything (a location that went away). */
       notifications: Notification[];
-      /** When the event happened (ms): retries are bounded from here. */
-      since: number;
-      /** The migration's time, recorded once delivered. */
+      /**
+       * When the event happened (ms): retries are bounded from here. Unknown for locations (a host
+       * turning Ready or moving): the notifier counts from when it first saw the work.
+       */
+      since?: number;
+      /** Recorded once delivered: the migration's time, or the known locations. */
       record?: string;
     };
 
-export function decide(ctx: AppContext, vendorId: string): Work {
+/**
+ * `available`: where the app can run now within the context's requested location, for a context
+ * with appLocationUpdates (undefined otherwise).
+ */
+export function decide(ctx: AppContext, vendorId: string, available?: LocationConstraints[]): Work {
   const contextId = ctx.metadata.name;
   const callback = ctx.spec.callbackReference;
   if (ctx.metadata.deletionTimestamp) {
@@ -50,12 +69,17 @@ export function decide(ctx: AppContext, vendorId: string): Work {
       ],
     };
   }
+  if (!callback) return { kind: 'none' };
+  return owedMigration(ctx, vendorId) ?? owedLocations(ctx, available) ?? { kind: 'none' };
+}
+
+function owedMigration(ctx: AppContext, vendorId: string): Work | undefined {
+  const contextId = ctx.metadata.name;
   const last = ctx.status?.migrations?.at(-1);
   // announce a move once it is complete: while Migrating the old host still serves
-  if (!last || !callback || ctx.status?.phase !== 'Placed' || !ctx.status.referenceURI)
-    return { kind: 'none' };
+  if (!last || ctx.status?.phase !== 'Placed' || !ctx.status.referenceURI) return undefined;
   const notified = ctx.metadata.annotations?.[NOTIFIED_ANNOTATION];
-  if (notified && Date.parse(notified) >= Date.parse(last.time)) return { kind: 'none' };
+  if (notified && Date.parse(notified) >= Date.parse(last.time)) return undefined;
   const instance = instanceInfo(ctx, vendorId);
   const ext = qkdExtension(ctx, vendorId);
   return {
@@ -83,6 +107,45 @@ export function decide(ctx: AppContext, vendorId: string): Work {
         },
       },
     ],
+  };
+}
+
+/**
+ * MEC 016 6.4.5, sent only to a context with appLocationUpdates: a requested location that became
+ * available. What the device app knows is the record; a location gone from what is available is
+ * dropped from the record without a word, so that its return counts as new.
+ */
+function owedLocations(ctx: AppContext, available: LocationConstraints[] | undefined): Work | undefined {
+  if (!ctx.spec.appLocationUpdates || available === undefined || ctx.metadata.deletionTimestamp)
+    return undefined;
+  const raw = ctx.metadata.annotations?.[KNOWN_LOCATIONS_ANNOTATION];
+  const record = knownLocations(available);
+  if (raw === record) return undefined;
+  let known: unknown[] = [];
+  try {
+    const parsed: unknown = JSON.parse(raw ?? '[]');
+    known = Array.isArray(parsed) ? parsed : [];
+  } catch {
+    known = [];
+  }
+  const knownSet = new Set(known.map((l) => canonicalJson(l)));
+  const fresh = available.some((l) => !knownSet.has(canonicalJson(l)));
+  return {
+    kind: 'deliver',
+    what: 'locations',
+    record,
+    notifications: fresh
+      ? [
+          {
+            type: 'ApplicationLocationAvailabilityNotification',
+            body: {
+              notificationType: 'ApplicationLocationAvailabilityNotification',
+              contextId: ctx.metadata.name,
+              availableLocations: available.map((appLocation) => ({ appLocation })),
+            },
+          },
+        ]
+      : [],
   };
 }
 

@@ -4,16 +4,16 @@
 // The delivery record lives on the AppContext, so a restarted or new replica picks up where the
 // last one stopped; only the Lease holder runs this (lcmp.ts), so each notification has one sender.
 import type { Logger } from '@mecqkd/common/logger';
-import type { AppContext } from '@mecqkd/crds';
+import type { AppContext, LocationConstraints } from '@mecqkd/crds';
+import { APP_CONTEXTS } from '@mecqkd/crds/api-resources';
 import { setCondition } from '@mecqkd/kube/conditions';
 import { removeFinalizer } from '@mecqkd/kube/finalizers';
 import type { KubeClient } from '@mecqkd/kube/kube-client';
 import { isConflict, isNotFound } from '@mecqkd/kube/kube-errors';
 import { objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache, Reconciler } from '@mecqkd/kube/types';
-import { APP_CONTEXTS } from '@mecqkd/operator/controllers/resources';
 import { lcmpMetrics } from '../metrics.ts';
-import { LCMP_FINALIZER } from '../mx2/contexts.ts';
+import { KNOWN_LOCATIONS_ANNOTATION, LCMP_FINALIZER } from '../mx2/contexts.ts';
 import { RefusedTarget, type SsrfPolicy } from '../ssrf.ts';
 import { decide, NOTIFIED_ANNOTATION, retryDelayMs, type Work } from './decide.ts';
 import { postNotification } from './deliver.ts';
@@ -21,6 +21,8 @@ import { postNotification } from './deliver.ts';
 export interface NotifierDeps {
   kube: KubeClient;
   contexts: Cache<AppContext>;
+  /** Where the context's app can run now within its requested location, when it asked to be told. */
+  availableFor: (ctx: AppContext) => LocationConstraints[] | undefined;
   ssrf: SsrfPolicy;
   vendorId: string;
   timeoutMs: number;
@@ -41,12 +43,15 @@ export function notificationReconciler(d: NotifierDeps): Reconciler {
   const attempts = new Map<string, number>();
   // events this process delivered whose record the cache does not show yet: not sent twice
   const recorded = new Map<string, string>();
+  // when work with no time of its own (locations) was first seen, per context and record
+  const firstSeen = new Map<string, { record: string | undefined; at: number }>();
   const now = d.now ?? Date.now;
   return async (key) => {
     const ctx = d.contexts.get(key);
-    const work = ctx ? decide(ctx, d.vendorId) : ({ kind: 'none' } as const);
+    const work = ctx ? decide(ctx, d.vendorId, d.availableFor(ctx)) : ({ kind: 'none' } as const);
     if (!ctx || work.kind === 'none') {
       recorded.delete(key);
+      firstSeen.delete(key);
       return undefined;
     }
     const path = objectPath(APP_CONTEXTS, ctx.metadata.namespace, ctx.metadata.name);
@@ -54,9 +59,13 @@ export function notificationReconciler(d: NotifierDeps): Reconciler {
       await release(d, path, ctx);
       return undefined;
     }
-    const attemptKey = `${key}@${work.since}`;
+    const seen = firstSeen.get(key);
+    if (work.since === undefined && seen?.record !== work.record)
+      firstSeen.set(key, { record: work.record, at: now() });
+    const since = work.since ?? firstSeen.get(key)!.at;
+    const attemptKey = `${key}@${work.what}@${work.record ?? since}`;
     if (recorded.get(key) === attemptKey) return undefined;
-    if (now() - work.since > d.giveUpMs) {
+    if (now() - since > d.giveUpMs) {
       await abandon(
         d,
         ctx,
@@ -94,7 +103,7 @@ export function notificationReconciler(d: NotifierDeps): Reconciler {
         error: err instanceof Error ? err.message : String(err),
       });
       // come back for the give-up even when the next step would be later
-      return { requeueAfterMs: Math.max(1, Math.min(delay, work.since + d.giveUpMs - now() + 1)) };
+      return { requeueAfterMs: Math.max(1, Math.min(delay, since + d.giveUpMs - now() + 1)) };
     }
     attempts.delete(attemptKey);
     await record(d, ctx, path, work);
@@ -126,7 +135,8 @@ async function record(d: NotifierDeps, ctx: AppContext, path: string, work: Deli
     await release(d, path, ctx);
     return;
   }
-  await d.kube.patch(path, 'merge', { metadata: { annotations: { [NOTIFIED_ANNOTATION]: work.record } } });
+  const annotation = work.what === 'locations' ? KNOWN_LOCATIONS_ANNOTATION : NOTIFIED_ANNOTATION;
+  await d.kube.patch(path, 'merge', { metadata: { annotations: { [annotation]: work.record } } });
 }
 
 async function abandon(

@@ -1,7 +1,7 @@
 // What a context owes its device app, from the AppContext alone.
 import type { AppContext } from '@mecqkd/crds';
 import { expect } from 'chai';
-import { LCMP_FINALIZER } from '../../src/mx2/contexts.ts';
+import { KNOWN_LOCATIONS_ANNOTATION, knownLocations, LCMP_FINALIZER } from '../../src/mx2/contexts.ts';
 import { decide, NOTIFIED_ANNOTATION, retryDelayMs } from '../../src/notify/decide.ts';
 
 const T1 = '2026-12-01T08:00:00.000Z';
@@ -99,5 +99,64 @@ describe('notification decisions', () => {
     expect(retryDelayMs(3, 100, 10_000, () => 0.5)).to.equal(800);
     expect(retryDelayMs(3, 100, 10_000, () => 0)).to.equal(400);
     expect(retryDelayMs(40, 100, 10_000, () => 0.99)).to.be.within(10_000, 15_000);
+  });
+});
+
+describe('location availability decisions (MEC 016 6.4.5)', () => {
+  const IT = { countryCode: 'IT' };
+  const MILAN = { countryCode: 'IT', civicAddressElement: [{ caType: 3, caValue: 'Milano' }] };
+  const subscribed = (known: object[] | undefined) => {
+    const c = ctx({
+      status: { migrations: [] },
+      annotations: known ? { [KNOWN_LOCATIONS_ANNOTATION]: knownLocations(known as never[]) } : {},
+    });
+    return { ...c, spec: { ...c.spec, appLocationUpdates: true, appLocation: IT } } as AppContext;
+  };
+
+  it('announces a requested location that became available, with every available one, once', () => {
+    const w = decide(subscribed([IT]), 'mecqkd', [IT, MILAN]);
+    expect(w.kind).to.equal('deliver');
+    if (w.kind !== 'deliver') return;
+    expect(w.what).to.equal('locations');
+    expect(w.notifications).to.deep.equal([
+      {
+        type: 'ApplicationLocationAvailabilityNotification',
+        body: {
+          notificationType: 'ApplicationLocationAvailabilityNotification',
+          contextId: 'c'.repeat(32),
+          availableLocations: [{ appLocation: IT }, { appLocation: MILAN }],
+        },
+      },
+    ]);
+    expect(w.record).to.equal(knownLocations([MILAN, IT]));
+    // recorded: nothing more
+    expect(decide(subscribed([IT, MILAN]), 'mecqkd', [IT, MILAN]).kind).to.equal('none');
+  });
+
+  it('records silently what went away, so that its return is announced', () => {
+    const w = decide(subscribed([IT, MILAN]), 'mecqkd', [IT]);
+    expect(w).to.deep.include({ kind: 'deliver', what: 'locations', notifications: [] });
+    if (w.kind === 'deliver') expect(w.record).to.equal(knownLocations([IT]));
+  });
+
+  it('owes nothing without appLocationUpdates, a callback, or anything new', () => {
+    const c = subscribed([IT]);
+    expect(
+      decide({ ...c, spec: { ...c.spec, appLocationUpdates: false } }, 'mecqkd', [IT, MILAN]).kind,
+    ).to.equal('none');
+    const { callbackReference: _cb, ...noCallback } = c.spec;
+    expect(decide({ ...c, spec: noCallback } as AppContext, 'mecqkd', [IT, MILAN]).kind).to.equal('none');
+    expect(decide(c, 'mecqkd', [IT]).kind).to.equal('none');
+    expect(decide(c, 'mecqkd', undefined).kind).to.equal('none');
+  });
+
+  it('announces a pending migration before availability', () => {
+    const c = subscribed([IT]);
+    const moved = {
+      ...c,
+      status: { ...c.status, migrations: [{ from: 'host-1', to: 'host-2', reason: 'KeysLow', time: T1 }] },
+    } as AppContext;
+    const w = decide(moved, 'mecqkd', [IT, MILAN]);
+    expect(w).to.deep.include({ kind: 'deliver', what: 'migration' });
   });
 });

@@ -156,3 +156,31 @@ export function migratingStatus(
 export function sameStatus(a: AppContextStatus | undefined, b: AppContextStatus): boolean {
   return jsonEqual(a ?? {}, b);
 }
+
+export const LOCATION_CONDITION = 'LocationMet';
+
+/**
+ * Says whether the host is in the location the device app asked for: False with why while no host
+ * there fits; back to True once it is (a context that never missed its location gets no condition).
+ */
+export function locationStatus(
+  ctx: AppContext,
+  status: AppContextStatus,
+  unmet: { reason: string; message: string } | undefined,
+  now: Date,
+): AppContextStatus {
+  const had = status.conditions?.some((c) => c.type === LOCATION_CONDITION);
+  if (!unmet && !had) return status;
+  const conditions = setCondition(
+    status.conditions ?? [],
+    {
+      type: LOCATION_CONDITION,
+      status: unmet ? 'False' : 'True',
+      reason: unmet?.reason ?? 'InRequestedLocation',
+      message: unmet?.message ?? `served by ${status.host}, in the requested location`,
+      observedGeneration: ctx.metadata.generation ?? 0,
+    },
+    now,
+  );
+  return { ...status, conditions };
+}

@@ -6,6 +6,7 @@
 import type { Logger } from '@mecqkd/common/logger';
 import { traceIdOf } from '@mecqkd/common/trace';
 import type { AppContext, AppContextStatus, MecApp, MecHost, QkdLink } from '@mecqkd/crds';
+import { hostInLocation } from '@mecqkd/crds/location';
 import { Controller } from '@mecqkd/kube/controller';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '@mecqkd/kube/finalizers';
 import type { Informer } from '@mecqkd/kube/informer';
@@ -17,9 +18,10 @@ import { invocationUrl } from '../openwhisk/action.ts';
 import { openwhiskNamespaceOf } from '../openwhisk/namespace.ts';
 import { placeContext } from '../placement/place.ts';
 import type { Rng } from '../placement/rng.ts';
-import type { AppDemand, ChoicePolicy, ScoreWeights } from '../placement/types.ts';
+import type { AppDemand, ChoicePolicy, Migration, ScoreWeights } from '../placement/types.ts';
 import type { AppActions, ConfigMap } from './app-actions.ts';
 import {
+  locationStatus,
   type Placement,
   pendingStatus,
   placedStatus,
@@ -52,6 +54,8 @@ export interface AppContextDeps {
   views: ViewOptions;
   /** How soon a context no host can take is tried again (telemetry changes also retry it). */
   pendingRetryMs: number;
+  /** Carries out a migration (deploy on the target, status, Event, origin cleanup): optimiser.ts. */
+  moveContext: (m: Migration) => Promise<boolean>;
   now: () => number;
   log: Logger;
 }
@@ -61,7 +65,19 @@ const CACHE_LAG_BACKSTOP_MS = 10_000;
 export type Intent =
   | { kind: 'reject'; reason: string; message: string }
   | { kind: 'pending'; reason: string; message: string }
-  | { kind: 'place'; placement: Placement; action: DesiredAction; replaces?: string };
+  | {
+      kind: 'place';
+      placement: Placement;
+      action: DesiredAction;
+      replaces?: string;
+      /** Why the context stays on a host outside the location it asked for (no host there fits). */
+      unmet?: { reason: string; message: string };
+    }
+  /** The device app asked for another location (PUT appLocation) and a host there can take it. */
+  | { kind: 'migrate'; migration: Migration };
+
+/** A migration's reason when the device application changed its appLocation. */
+export const LOCATION_CHANGED = 'LocationChanged';
 
 export function appContextReconciler(d: AppContextDeps): Reconciler {
   return async (key) => {
@@ -207,18 +223,58 @@ export function decide(
   const currentHost = status?.host ? d.hosts.get(`${ns}/${status.host}`) : undefined;
   if (currentHost && !currentHost.metadata.deletionTimestamp && status?.appInstanceId && status.keyPath) {
     const current = actionOfInstance(status.appInstanceId);
-    // Keep the host (moving is the optimiser's call); redeploy there when the app changed.
-    return {
-      kind: 'place',
+    // Keep the host (moving for load or keys is the optimiser's call); redeploy there when the app
+    // changed; move when the device app asked for a location the host is not in.
+    const keep = {
+      kind: 'place' as const,
       placement: placementOf(currentHost, action.name, status.keyPath),
       action,
       ...(current !== action.name ? { replaces: current } : {}),
     };
+    if (!wanted || hostInLocation(currentHost.spec.location, offered, wanted)) return keep;
+    const elsewhere = choose(d, key, ctx, app.metadata.name, wanted);
+    if (elsewhere.kind === 'infeasible')
+      return {
+        ...keep,
+        unmet: {
+          reason: elsewhere.reason,
+          message: `still served by ${currentHost.metadata.name}, outside the requested location ${describeLocation(wanted)}: ${elsewhere.message}`,
+        },
+      };
+    return {
+      kind: 'migrate',
+      migration: {
+        context: key,
+        from: currentHost.metadata.name,
+        to: elsewhere.host,
+        path: elsewhere.path,
+        reason: LOCATION_CHANGED,
+      },
+    };
   }
 
-  const world = placementWorld(d, ns);
-  const demand = world.demandOf(app.metadata.name)!;
-  const decision = placeContext(
+  const decision = choose(d, key, ctx, app.metadata.name, wanted);
+  if (decision.kind === 'infeasible')
+    return { kind: 'pending', reason: decision.reason, message: decision.message };
+  const host = d.hosts.get(`${ns}/${decision.host}`)!;
+  return { kind: 'place', placement: placementOf(host, action.name, decision.path), action };
+}
+
+function describeLocation(l: NonNullable<AppContext['spec']['appLocation']>): string {
+  return l.countryCode ?? (l.area ? 'area' : 'civic address');
+}
+
+/** The placement policy's host for the context, from the caches as they are now. */
+function choose(
+  d: Pick<AppContextDeps, 'apps' | 'hosts' | 'links' | 'index' | 'placement' | 'views' | 'now'>,
+  key: string,
+  ctx: AppContext,
+  appName: string,
+  wanted: AppContext['spec']['appLocation'],
+) {
+  const world = placementWorld(d, ctx.metadata.namespace!);
+  const demand = world.demandOf(appName)!;
+  return placeContext(
     {
       context: key,
       clientKmeId: ctx.spec.client.kmeId,
@@ -233,10 +289,6 @@ export function decide(
     // the views come from CRs the apiserver and the informer's zod parse already validated
     { maxHops: d.placement.maxHops, trustedInputs: true },
   );
-  if (decision.kind === 'infeasible')
-    return { kind: 'pending', reason: decision.reason, message: decision.message };
-  const host = world.hosts.find((h) => h.metadata.name === decision.host)!;
-  return { kind: 'place', placement: placementOf(host, action.name, decision.path), action };
 }
 
 async function act(
@@ -256,11 +308,15 @@ async function act(
     case 'place': {
       const { placement, action } = intent;
       await d.hostActions.deployThen(placement.hostKey, action, () =>
-        writeStatus(d, key, ctx, placedStatus(ctx, placement, now)),
+        writeStatus(d, key, ctx, locationStatus(ctx, placedStatus(ctx, placement, now), intent.unmet, now)),
       );
       if (intent.replaces) await removeIfUnused(d, placement.hostKey, intent.replaces);
-      return undefined;
+      // a host may yet appear in the requested location
+      return intent.unmet ? { requeueAfterMs: d.pendingRetryMs } : undefined;
     }
+    case 'migrate':
+      await d.moveContext(intent.migration);
+      return undefined;
   }
 }
 

@@ -14,7 +14,7 @@ import {
   removeIfUnused,
   writeStatus,
 } from './appcontext.ts';
-import { migratingStatus, placedStatus } from './appcontext-status.ts';
+import { locationStatus, migratingStatus, placedStatus } from './appcontext-status.ts';
 import { actionOfInstance } from './context-index.ts';
 import type { EventSink } from './events.ts';
 
@@ -65,7 +65,10 @@ export function proposeMigrations(d: OptimiserDeps, namespace: string): Migratio
   } as Parameters<typeof optimise>[3]);
 }
 
-export async function migrate(d: OptimiserDeps, m: Migration): Promise<boolean> {
+export async function migrate(
+  d: AppContextDeps & Pick<OptimiserDeps, 'events'>,
+  m: Migration,
+): Promise<boolean> {
   const ctx = d.contexts.get(m.context);
   const { namespace } = splitKey(m.context);
   const target = d.hosts.get(`${namespace}/${m.to}`);
@@ -87,7 +90,13 @@ export async function migrate(d: OptimiserDeps, m: Migration): Promise<boolean> 
       d,
       m.context,
       migrating,
-      placedStatus(migrating, placement, now, { from: m.from, to: m.to, reason: m.reason }),
+      // a move into the requested location settles a LocationMet=False
+      locationStatus(
+        migrating,
+        placedStatus(migrating, placement, now, { from: m.from, to: m.to, reason: m.reason }),
+        undefined,
+        now,
+      ),
     ),
   );
   d.events.record(moved, {

@@ -1,5 +1,7 @@
 // Feasibility of each host for one placement request. Checks run cheapest first and stop at the first
 // failure, so each rejected host reports the one check it failed.
+
+import { hostInLocation } from '@mecqkd/crds/location';
 import {
   DEFAULT_MAX_HOPS,
   feasiblePaths,
@@ -9,7 +11,6 @@ import {
   keyPaths,
   linkUsable,
 } from './key-graph.ts';
-import { hostInLocation } from './location.ts';
 import type { HostView, PlacementRequest } from './types.ts';
 
 /** In the order they run; a later check means the host got further. */

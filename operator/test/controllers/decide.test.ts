@@ -138,6 +138,51 @@ describe('AppContext decide (fake caches)', () => {
   });
 });
 
+describe('AppContext decide: a changed appLocation (PUT)', () => {
+  const located = (name: string, kmeId: string, countryCode: string) => {
+    const h = readyHost(name, kmeId);
+    return { ...h, spec: { ...h.spec, location: { countryCode } } } as MecHost;
+  };
+  const hosts = [located('h1', 'KME_H1', 'IT'), located('h2', 'KME_H2', 'FR')];
+  const wanting = (countryCode: string) => {
+    const c = context('cardio', placed('h1', 'mecqkd-cardio-x'));
+    return { ...c, spec: { ...c.spec, appLocation: { countryCode } } } as AppContext;
+  };
+
+  it('moves a context whose host is outside its new location to a host inside it: LocationChanged', () => {
+    const ctx = wanting('FR');
+    const intent = decide(world({ apps: [app('cardio')], hosts }), key(ctx), ctx);
+    expect(intent).to.deep.include({
+      kind: 'migrate',
+      migration: {
+        context: key(ctx),
+        from: 'h1',
+        to: 'h2',
+        reason: 'LocationChanged',
+        path: ['KME_C', 'KME_H2'],
+      },
+    });
+  });
+
+  it('keeps a context on its host while the host is in the new location', () => {
+    const ctx = wanting('IT');
+    const intent = decide(world({ apps: [app('cardio')], hosts }), key(ctx), ctx);
+    expect(intent.kind).to.equal('place');
+    if (intent.kind === 'place') expect(intent.placement.host).to.equal('h1');
+    expect(intent).to.not.have.property('unmet');
+  });
+
+  it('keeps serving from where it is and says why when no host is in the new location', () => {
+    const ctx = wanting('DE');
+    const intent = decide(world({ apps: [app('cardio')], hosts }), key(ctx), ctx);
+    expect(intent.kind).to.equal('place');
+    if (intent.kind !== 'place') return;
+    expect(intent.placement.host).to.equal('h1');
+    expect(intent.unmet?.reason).to.be.a('string').and.not.equal('');
+    expect(intent.unmet?.message).to.include('DE');
+  });
+});
+
 describe('AppContext finalize decision (fake caches)', () => {
   it('leaves cleanup to the host when the endpoint of its host is unknown', () => {
     const ctx = context('cardio', placed('vanished', 'mecqkd-cardio-x'));

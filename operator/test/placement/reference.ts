@@ -1,6 +1,6 @@
 // A deliberately naive feasibility oracle for property tests: enumerates every simple path, independent of
 // the layered search in key-graph.ts.
-import { hostInLocation } from '../../src/placement/location.ts';
+import { hostInLocation } from '@mecqkd/crds/location';
 import type { AppDemand, HostView, LinkView, PlacementRequest } from '../../src/placement/types.ts';
 
 export interface Route {

@@ -1,6 +1,6 @@
 import type { LocationConstraints } from '@mecqkd/crds';
 import { expect } from 'chai';
-import { hostInLocation, inPolygon, locationMatches } from '../../src/placement/location.ts';
+import { hostInLocation, inPolygon, locationMatches } from '../src/location.ts';
 
 const square = (x0: number, y0: number, size: number) => ({
   type: 'Polygon' as const,

@@ -2,7 +2,7 @@
 // element the wanted location gives must be matched by the host; an element the host cannot be compared on
 // (a host described only by area against a wanted civic address or country, or the reverse) does not match,
 // because placement must not guess where a host is.
-import type { LocationConstraints } from '@mecqkd/crds';
+import type { LocationConstraints } from './common.ts';
 
 type Position = number[];
 
