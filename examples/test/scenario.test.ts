@@ -1,6 +1,7 @@
 // The `make demo` scenario on the whole real system (control plane, Redis, whisk-sims, host SAEs,
 // kme-sim with a trusted relay, the operator and LCMP binaries), its outcome asserted step by step.
 // Needs `make build` (the operator and LCMP bundles), as `make test` does first.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,18 @@ import { contextStory, readRunLogs } from '@mecqkd/sdk/observe/trace-story';
 import { expect } from 'chai';
 import { exportActivationLogs } from '../src/activation-logs.ts';
 import { runScenario, type ScenarioOutcome, TABLETS } from '../src/scenario.ts';
-import { type DemoSystem, startDemoSystem } from '../src/system.ts';
+import { type DemoSystem, ROOT, startDemoSystem } from '../src/system.ts';
+
+/** The `mecqkd` binary as a user runs it. */
+const mecqkd = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(
+      process.execPath,
+      [join(ROOT, 'sdk', 'bin', 'mecqkd.mjs'), ...args],
+      { env: { PATH: process.env.PATH, ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
 
 describe('the hospital demo scenario (e2e)', function () {
   this.timeout(300_000);
@@ -103,5 +115,24 @@ describe('the hospital demo scenario (e2e)', function () {
     expect(
       story.lines.some((l) => l.message === 'Updated AppContext status' && l.fields.phase === 'Placed'),
     ).to.equal(true);
+  });
+
+  it('mecqkd status reads the cluster: hosts with actions, links with key rates and keys left', async () => {
+    const r = await mecqkd(['status', '--namespace', sys!.namespace], { KUBECONFIG: sys!.kubeconfig });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/host-1\s+yes\s+\d+%\s+\d+%\s+0\s+-/);
+    expect(r.stdout).to.match(
+      /relay-kme-host-2\s+KME_RELAY → KME_HOST_2\s+ACTIVE\s+[\d.]+ kb\/s\s+\d+ of \d+/,
+    );
+    expect(r.stdout).to.contain('Application contexts (0)');
+  });
+
+  it('mecqkd trace prints the story of a migrated context from the run directory', async () => {
+    const id = outcome.migration.migrated[0]!;
+    const r = await mecqkd(['trace', id, '--run-dir', runDir]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/operator\s+Migrated AppContext .*from=/);
+    expect(r.stdout).to.match(/lcmp\s+Delivered notification .*type=AddressChangeNotification/);
+    expect((await mecqkd(['trace', 'ab'.repeat(16), '--run-dir', runDir])).code).to.equal(1);
   });
 });
