@@ -88,8 +88,8 @@ bench: deps build ## benchmarks: prints tables, writes .bench/*.json
 lab: node-deps ## placement-lab sweep: docs/placement-lab.md, its SVG plots and CSV (LAB_WORKERS=2)
 	$(NODE) placement-lab/src/lab.ts
 
-demo: deps build ## the hospital scenario on a local control plane
-	$(NODE) examples/src/demo.ts
+demo: deps build ## the hospital scenario on a local MEC system (KEEP=1 leaves it running)
+	$(NODE) examples/src/demo.ts $(if $(filter 1,$(KEEP)),--keep)
 
 clean: ## remove build outputs (not the control-plane cache)
 	rm -rf .bench .run

@@ -23,12 +23,21 @@ const redact = winston.format((info) => {
 
 export type Logger = winston.Logger;
 
-export function createLogger(component: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+/** `file`: write there instead of stderr (a process whose terminal shows something else, e.g. the demo). */
+export function createLogger(
+  component: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  opts: { file?: string } = {},
+): Logger {
   const logger = winston.createLogger({
     level,
     defaultMeta: { component },
     format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+    transports: [
+      opts.file
+        ? new winston.transports.File({ filename: opts.file })
+        : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] }),
+    ],
     silent: level === 'silent',
   });
   return skipDisabledLevels(logger);

@@ -57,3 +57,27 @@ describe('logger levels', () => {
     expect(lines().map((l) => l.message)).to.include('now on');
   });
 });
+
+describe('logger to a file', () => {
+  it('writes its JSON lines, redacted, to the file instead of stderr', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'mecqkd-log-'));
+    const file = join(dir, 'client.log');
+    const log = createLogger('client', 'info', { file });
+    log.info('Invocation', { traceId: 'abc', token: 'x' });
+    const { waitUntil } = await import('../src/process.ts');
+    const read = () => readFileSync(file, { encoding: 'utf8', flag: 'a+' }).trim();
+    await waitUntil('the line in the file', async () => read() !== '', { timeoutMs: 10_000 });
+    log.end();
+    const line = JSON.parse(read());
+    expect(line).to.include({
+      component: 'client',
+      message: 'Invocation',
+      traceId: 'abc',
+      token: '[redacted]',
+    });
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

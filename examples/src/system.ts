@@ -84,11 +84,12 @@ async function startOperatorProcess(tb: MecTestbed, logs: string) {
         leaseNamespace: tb.namespace,
         healthPort: health,
         healthAddress: '127.0.0.1',
-        // quick reactions for a demo: probes, telemetry and re-optimisation every 1–2 s
+        // quick reactions for a demo: probes, telemetry and re-optimisation every 1–2 s;
         probePeriod: 2,
         telemetryPeriod: 1,
         optimisePeriod: 1,
-        migrationCooldown: 5,
+        // a moved context stays where it went: the overload's end does not pull it back
+        migrationCooldown: 300,
         // the local whisk-sims serve plain HTTP; actions are wrapped for the host SAEs as in production
         allowInsecureHosts: true,
         wrapperSecretFile: tb.secure.wrapperSecretFile,

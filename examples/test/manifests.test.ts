@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sharedControlPlane } from '@mecqkd/localenv/shared';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 
@@ -11,6 +12,30 @@ describe('example manifests', () => {
     for (const file of ['cardio-risk.js', 'covid-risk.js']) {
       expect(cm.data[file], file).to.equal(readFileSync(join(root, 'actions', file), 'utf8'));
     }
+  });
+});
+
+describe('example manifests on the apiserver', function () {
+  this.timeout(120_000);
+
+  it('are taken as they are by kubectl apply (server-side dry run, with the CRD schemas and CEL rules)', async () => {
+    const cp = await sharedControlPlane();
+    const ns = `examples-${Date.now().toString(36)}`;
+    expect((await cp.kubectl(['create', 'namespace', ns])).code).to.equal(0);
+    const files = readdirSync(join(root, 'manifests')).filter((f) => f.endsWith('.yaml'));
+    const r = await cp.kubectl([
+      '-n',
+      ns,
+      'apply',
+      '--server-side',
+      '--dry-run=server',
+      ...files.flatMap((f) => ['-f', join(root, 'manifests', f)]),
+    ]);
+    expect(r.code, r.stderr).to.equal(0);
+    for (const kind of ['mechost', 'qkdlink', 'mecapp', 'appcontext', 'configmap', 'secret'])
+      expect(r.stdout, kind).to.match(
+        new RegExp(`^${kind}[./]\\S+ serverside-applied \\(server dry run\\)$`, 'm'),
+      );
   });
 });
 

@@ -109,9 +109,18 @@ export function createMx2Client(opts: Mx2ClientOptions) {
   const own = !isHttpClient(opts.http);
   const http = isHttpClient(opts.http) ? opts.http : createHttpClient(opts.http);
 
-  async function call(operation: string, method: string, path: string, body?: unknown) {
+  async function call(
+    operation: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ) {
     for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+      const headers: Record<string, string> = {
+        accept: 'application/json, application/problem+json',
+        ...extraHeaders,
+      };
       if (opts.token) headers.authorization = `Bearer ${await opts.token.token()}`;
       if (body !== undefined) headers['content-type'] = 'application/json';
       const res = await http.fetch(`${base}${path}`, {
@@ -161,11 +170,23 @@ export function createMx2Client(opts: Mx2ClientOptions) {
       return answer('list applications', applicationList, r.json).appList;
     },
 
-    /** POST /app_contexts: 201 with the placed instance and the context's Location. */
-    async createContext(req: AppContextBody): Promise<{ context: CreatedAppContext; location: string }> {
+    /**
+     * POST /app_contexts: 201 with the placed instance and the context's Location. A W3C
+     * `traceparent` makes the LCMP and the operator log the context under the caller's trace.
+     */
+    async createContext(
+      req: AppContextBody,
+      opts: { traceparent?: string } = {},
+    ): Promise<{ context: CreatedAppContext; location: string }> {
       const op = 'create application context';
       const body = checked(op, appContext, req);
-      const r = await call(op, 'POST', '/app_contexts', body);
+      const r = await call(
+        op,
+        'POST',
+        '/app_contexts',
+        body,
+        opts.traceparent ? { traceparent: opts.traceparent } : {},
+      );
       expect(op, r.status, 201);
       const context = answer(op, createdAppContext, r.json);
       const location = r.headers.get('location');

@@ -5,6 +5,7 @@
 // instance, and an invocation the old host provably did not run is sealed again for the new one.
 // close() deletes the context.
 import { EventEmitter } from 'node:events';
+import { childTraceparent, newTraceId } from '@mecqkd/common/trace';
 import type { Qkd014Client } from '@mecqkd/kme-sim/client';
 import type { HttpClient } from './http.ts';
 import { createKeySupply, type KeySupply } from './key-supply.ts';
@@ -45,6 +46,8 @@ export interface OffloadSessionOptions {
   migrationWaitMs?: number;
   /** Attempts per invocation, the first included (default 4). */
   maxAttempts?: number;
+  /** The W3C trace the context's create and invocations belong to (default: a new one). */
+  traceId?: string;
 }
 
 /** The instance invocations go to; `generation` counts address changes seen by this session. */
@@ -140,6 +143,8 @@ export function instanceOf(n: Notification): PlacedInstance | undefined {
 
 export interface OffloadSession extends EventEmitter<SessionEvents> {
   readonly contextId: string;
+  /** What `mecqkd trace` follows through the logs of every component. */
+  readonly traceId: string;
   /** The Location of the context at the LCMP. */
   readonly location: string;
   /** Where invocations go now. */
@@ -152,6 +157,7 @@ export interface OffloadSession extends EventEmitter<SessionEvents> {
 
 export async function openOffloadSession(opts: OffloadSessionOptions): Promise<OffloadSession> {
   const n = opts.invocationsPerKey ?? 1;
+  const traceId = opts.traceId ?? newTraceId();
   const waitMs = opts.migrationWaitMs ?? 30_000;
   const maxAttempts = opts.maxAttempts ?? 4;
   const ownsReceiver = !opts.receiver;
@@ -183,6 +189,7 @@ export async function openOffloadSession(opts: OffloadSessionOptions): Promise<O
         contextId: contextId!,
         clientSaeId: opts.clientSaeId,
         invocationsPerKey: n,
+        traceId,
       },
       keys,
       opts.metrics,
@@ -231,14 +238,17 @@ export async function openOffloadSession(opts: OffloadSessionOptions): Promise<O
 
   let created: Awaited<ReturnType<Mx2Client['createContext']>>;
   try {
-    created = await opts.mx2.createContext({
-      associateDevAppId: opts.associateDevAppId,
-      callbackReference: receiver.url,
-      appInfo: {
-        ...opts.app,
-        userAppInstanceInfo: [opts.appLocation ? { appLocation: opts.appLocation } : {}],
+    created = await opts.mx2.createContext(
+      {
+        associateDevAppId: opts.associateDevAppId,
+        callbackReference: receiver.url,
+        appInfo: {
+          ...opts.app,
+          userAppInstanceInfo: [opts.appLocation ? { appLocation: opts.appLocation } : {}],
+        },
       },
-    });
+      { traceparent: childTraceparent(traceId) },
+    );
   } catch (err) {
     await release();
     throw err;
@@ -328,6 +338,7 @@ export async function openOffloadSession(opts: OffloadSessionOptions): Promise<O
 
   return Object.assign(emitter, {
     contextId,
+    traceId,
     location: created.location,
     target: () => live!.target,
     invoke,

@@ -2,6 +2,7 @@
 // and response keys derived from it, the arguments sealed and POSTed to the context's referenceURI
 // (an OpenWhisk web action), the answer opened and checked to be the response to this very request.
 // A payload is sealed under exactly one key: a failed call is reported, never re-sent under another.
+import { childTraceparent } from '@mecqkd/common/trace';
 import {
   checkHeader,
   deriveKey,
@@ -24,6 +25,8 @@ export interface SecureTarget {
   contextId: string;
   clientSaeId: string;
   invocationsPerKey: number;
+  /** W3C trace of the context: each invocation goes as a span of it (header traceparent). */
+  traceId?: string;
 }
 
 /** The host refused the envelope (reason from the envelope's vocabulary or the host SAE's). */
@@ -105,7 +108,11 @@ export function createSecureInvoker(
       const t2 = performance.now();
       const res = await fetchFn(target.referenceURI, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(target.traceId ? { traceparent: childTraceparent(target.traceId) } : {}),
+        },
         body: sealed,
       });
       const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;

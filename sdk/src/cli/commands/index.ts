@@ -5,6 +5,17 @@ import { contextsCreate } from './contexts-create.ts';
 import { contextsDelete } from './contexts-delete.ts';
 import { contextsList } from './contexts-list.ts';
 import { invoke } from './invoke.ts';
+import { status } from './status.ts';
+import { trace } from './trace.ts';
 import { watch } from './watch.ts';
 
-export const COMMANDS: Command[] = [apps, contextsCreate, contextsList, contextsDelete, invoke, watch];
+export const COMMANDS: Command[] = [
+  apps,
+  contextsCreate,
+  contextsList,
+  contextsDelete,
+  invoke,
+  watch,
+  status,
+  trace,
+];
