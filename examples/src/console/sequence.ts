@@ -37,7 +37,7 @@ export interface Step {
 const round = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms * 100) / 100);
 
 export function sequenceSteps(ctx: ContextTimings, inv: InvocationTimings, host: string): Step[] {
-  const when = `at context creation, ${ctx.at}`;
+  const when = 'once, when the context was created';
   const inside2 = 'inside step 2: the LCMP answers once the context is placed';
   const hostSide = (ms: number | undefined) =>
     ms === undefined ? { ms: null, note: 'not reported by the host; inside step 7' } : { ms: round(ms) };
