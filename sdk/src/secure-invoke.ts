@@ -14,6 +14,7 @@ import {
   responseHeader,
   seal,
 } from './envelope.ts';
+import type { Fetch } from './http.ts';
 import type { KeySupply } from './key-supply.ts';
 import type { ClientMetrics } from './metrics.ts';
 
@@ -43,6 +44,14 @@ export class ApplicationError extends Error {
   }
 }
 
+/** One invocation's answer with what it used and how long each step took (ms). */
+export interface InvokeOutcome {
+  result: unknown;
+  keyId: string;
+  seq: number;
+  timings: { key: number; seal: number; request: number; open: number; total: number };
+}
+
 export interface InvokeStats {
   failures: Partial<Record<RejectReason | string, number>>;
 }
@@ -52,7 +61,12 @@ export function actionOf(referenceURI: string): string {
   return decodeURIComponent(last.replace(/\.json$/, ''));
 }
 
-export function createSecureInvoker(target: SecureTarget, keys: KeySupply, metrics?: ClientMetrics) {
+export function createSecureInvoker(
+  target: SecureTarget,
+  keys: KeySupply,
+  metrics?: ClientMetrics,
+  fetchFn: Fetch = fetch,
+) {
   const action = actionOf(target.referenceURI);
   const stats: InvokeStats = { failures: {} };
   const fail = (reason: string) => {
@@ -60,8 +74,10 @@ export function createSecureInvoker(target: SecureTarget, keys: KeySupply, metri
     metrics?.failures.inc({ reason });
   };
 
-  async function invoke(args: Record<string, unknown>): Promise<unknown> {
+  async function invokeTimed(args: Record<string, unknown>): Promise<InvokeOutcome> {
+    const t0 = performance.now();
     const use = await keys.next();
+    const t1 = performance.now();
     const header: EnvelopeHeader = {
       v: ENVELOPE_VERSION,
       keyId: use.keyId,
@@ -75,10 +91,12 @@ export function createSecureInvoker(target: SecureTarget, keys: KeySupply, metri
     const resKey = deriveKey(use.key, responseHeader(header));
     use.key.fill(0);
     try {
-      const res = await fetch(target.referenceURI, {
+      const sealed = JSON.stringify(seal(reqKey, header, args));
+      const t2 = performance.now();
+      const res = await fetchFn(target.referenceURI, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(seal(reqKey, header, args)),
+        body: sealed,
       });
       const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
       if (res.status !== 200) {
@@ -92,6 +110,7 @@ export function createSecureInvoker(target: SecureTarget, keys: KeySupply, metri
               : '';
         throw new InvocationRefused(reason, message || `HTTP ${res.status}`, res.status);
       }
+      const t3 = performance.now();
       let payload: unknown;
       try {
         const e = parseEnvelope(body);
@@ -102,15 +121,25 @@ export function createSecureInvoker(target: SecureTarget, keys: KeySupply, metri
         if (err instanceof EnvelopeError) fail(err.reason);
         throw err;
       }
+      const t4 = performance.now();
       const p = (payload ?? {}) as { result?: unknown; error?: unknown };
       if ('error' in p) throw new ApplicationError(p.error);
-      return p.result;
+      return {
+        result: p.result,
+        keyId: use.keyId,
+        seq: use.seq,
+        timings: { key: t1 - t0, seal: t2 - t1, request: t3 - t2, open: t4 - t3, total: t4 - t0 },
+      };
     } finally {
       reqKey.fill(0);
       resKey.fill(0);
     }
   }
 
-  return { invoke, stats: () => ({ ...keys.stats(), failures: { ...stats.failures } }) };
+  return {
+    invokeTimed,
+    invoke: async (args: Record<string, unknown>) => (await invokeTimed(args)).result,
+    stats: () => ({ ...keys.stats(), failures: { ...stats.failures } }),
+  };
 }
 export type SecureInvoker = ReturnType<typeof createSecureInvoker>;

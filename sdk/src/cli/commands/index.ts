@@ -1,0 +1,10 @@
+// Every `mecqkd` command, in the order `mecqkd --help` lists them. A new command: one file, one line.
+import type { Command } from '../command.ts';
+import { apps } from './apps.ts';
+import { contextsCreate } from './contexts-create.ts';
+import { contextsDelete } from './contexts-delete.ts';
+import { contextsList } from './contexts-list.ts';
+import { invoke } from './invoke.ts';
+import { watch } from './watch.ts';
+
+export const COMMANDS: Command[] = [apps, contextsCreate, contextsList, contextsDelete, invoke, watch];
