@@ -130,6 +130,9 @@ describe('ward tablet console (chromium, real system)', function () {
     );
     expect(steps).to.have.length(12);
     expect(steps[6]).to.match(/^7Step 7: Invoke.*\d+\.\d ms$/);
+    // the host side's steps as its wrapper reports them
+    for (const [i, name] of ['Key from host KME', 'Decrypt', 'Run', 'Encrypt'].entries())
+      expect(steps[7 + i]).to.match(new RegExp(`^${8 + i}Step ${8 + i}: ${name}.*\\d+\\.\\d ms$`));
     const rows = await liveRows();
     expect(rows.map((r) => r[0])).to.deep.equal(['cardio-risk']);
     expect(rows[0]![2]).to.contain(shown['Served by']!.split(' ')[0]!);

@@ -15,7 +15,7 @@ export interface ContextTimings {
 export interface InvocationTimings {
   /** Waiting for a key of the client KME; 0 when a prefetched one was ready. */
   clientKeyMs: number;
-  /** Whether the key was fetched for this call (else it was a prefetched or already-held key). */
+  /** The call waited for the KME (else a key fetched ahead of time, or the current one, served it). */
   keyFetched: boolean;
   encryptMs: number;
   invokeMs: number;
@@ -66,7 +66,7 @@ export function sequenceSteps(ctx: ContextTimings, inv: InvocationTimings, host:
       name: 'Key from client KME',
       where: 'client SAE → client KME (QKD 014 enc_keys)',
       ms: round(inv.clientKeyMs),
-      ...(inv.keyFetched ? {} : { note: 'a key fetched ahead of time' }),
+      ...(inv.keyFetched ? {} : { note: 'no wait: a key fetched ahead of time, or the current one' }),
     },
     {
       n: 6,

@@ -1,26 +1,30 @@
-// Starts the ward tablet console on a running system: the device app's Mx2 session with the LCMP,
-// its notification receiver, the client SAE's QKD 014 client, and the console's HTTP server.
+// Starts the ward tablet console on a running system, on the SDK: the device app's Mx2 client (client
+// credentials from the LCMP's token endpoint), one notification receiver for the tablet's contexts,
+// the client SAE's QKD 014 client, an offload session per model, and the console's HTTP server.
 // `make demo KEEP=1` calls startWardConsole with the system it started.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createQkd014Client } from '@mecqkd/kme-sim/client';
-import { createKeySupply, type KeySupply } from '@mecqkd/sdk/key-supply';
-import { createSecureInvoker } from '@mecqkd/sdk/secure-invoke';
+import { createMx2Client } from '@mecqkd/sdk/mx2-client';
+import type { Notification } from '@mecqkd/sdk/mx2-schemas';
+import { startNotificationReceiver } from '@mecqkd/sdk/notification-receiver';
+import { instanceOf, openOffloadSession } from '@mecqkd/sdk/offload-session';
+import { clientCredentials } from '@mecqkd/sdk/token';
+import { parse } from 'yaml';
 import { type ConsoleCore, createConsoleCore, type Placement, type Session } from './core.ts';
 import { serveConsole } from './server.ts';
 import { createWards } from './wards.ts';
 
 export interface WardConsoleOptions {
-  /** Mx2 base URL of the LCMP (its /dev_app/v1 and /oauth2/token live under it). */
+  /** The LCMP's apiRoot (Mx2 under /dev_app/v1, the token endpoint at /oauth2/token). */
   lcmpUrl: string;
   clientId: string;
   clientSecret: string;
-  /** associateDevAppId of the contexts; must be one the client registration allows. */
+  /** associateDevAppId of the contexts; one the client registration allows. */
   devAppId: string;
   /** The client perimeter's SAE: its ID, its KME's URL and its mTLS files (PEM paths). */
   clientSae: { id: string; url: string; ca: string; cert: string; key: string };
-  /** Where the console listens (loopback by default). */
+  /** Where the console listens (loopback by default; port 0 = any free one). */
   host?: string;
   port?: number;
   /** Seed of the simulated patients. */
@@ -28,160 +32,113 @@ export interface WardConsoleOptions {
 }
 
 export interface RunningWardConsole {
+  /** The page, e.g. http://127.0.0.1:41234/ */
   url: string;
   core: ConsoleCore;
+  /** Deletes the tablet's contexts over Mx2 and stops its servers. */
   stop(): Promise<void>;
 }
 
-const ms = (t0: number) => performance.now() - t0;
+const MANIFESTS = join(import.meta.dirname, '..', '..', 'manifests');
+
+/**
+ * N of the key-use policy: Mx2 does not carry it, so the tablet takes it from the catalog entries
+ * it ships with (examples/manifests), the ones the hospital applied.
+ */
+function invocationsPerKey(app: string): number {
+  const doc = parse(readFileSync(join(MANIFESTS, `mecapp-${app.replace(/-risk$/, '')}.yaml`), 'utf8'));
+  return doc.spec.placement?.invocationsPerKey ?? 1;
+}
+
+/** appInstanceId is "<host>/<action>" (operator/src/controllers/context-index.ts). */
+const placementOf = (
+  contextId: string,
+  t: { appInstanceId: string; referenceURI: string; hostSaeId: string },
+): Placement => ({
+  contextId,
+  host: t.appInstanceId.split('/')[0] ?? t.appInstanceId,
+  hostSaeId: t.hostSaeId,
+  referenceURI: t.referenceURI,
+});
 
 export async function startWardConsole(opts: WardConsoleOptions): Promise<RunningWardConsole> {
+  const apiRoot = opts.lcmpUrl.replace(/\/+$/, '');
   const kme = createQkd014Client({
     url: opts.clientSae.url,
     ca: readFileSync(opts.clientSae.ca),
     cert: readFileSync(opts.clientSae.cert),
     key: readFileSync(opts.clientSae.key),
   });
-  const mx2 = `${opts.lcmpUrl.replace(/\/+$/, '')}/dev_app/v1`;
-  const tokenRes = await fetch(`${opts.lcmpUrl.replace(/\/+$/, '')}/oauth2/token`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${opts.clientId}:${opts.clientSecret}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: 'grant_type=client_credentials',
+  const mx2 = createMx2Client({
+    url: apiRoot,
+    token: clientCredentials(
+      { tokenUrl: `${apiRoot}/oauth2/token`, clientId: opts.clientId, clientSecret: opts.clientSecret },
+      fetch,
+    ),
   });
-  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
-  const auth = { authorization: `Bearer ${token}` };
-
+  const receiver = await startNotificationReceiver();
   let core: ConsoleCore | undefined;
-  const receiver = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => {
-      data += c;
-    });
-    req.on('end', () => {
-      res.writeHead(204).end();
-      const n = JSON.parse(data) as {
-        notificationType: string;
-        contextId: string;
-        referenceURI?: string;
-        appInstanceId?: string;
-        vendorSpecificExt?: { hostSaeId: string };
-      };
-      const placement =
-        n.referenceURI && n.appInstanceId && n.vendorSpecificExt
-          ? {
-              contextId: n.contextId,
-              host: n.appInstanceId.split('/')[0]!,
-              hostSaeId: n.vendorSpecificExt.hostSaeId,
-              referenceURI: n.referenceURI,
-            }
-          : undefined;
-      for (const l of moved) l(n.contextId, placement);
-      core?.notified({
-        type: n.notificationType,
-        contextId: n.contextId,
-        ...(placement ? { placement } : {}),
-      });
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const callback = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/notify`;
-  const moved = new Set<(id: string, p: Placement | undefined) => void>();
 
-  async function open(app: string): Promise<Session> {
+  async function open(appName: string): Promise<Session> {
     const at = new Date().toISOString();
     let t0 = performance.now();
-    const list = await fetch(`${mx2}/app_list?appName=${app}`, { headers: auth });
-    if (!list.ok) throw new Error(`app_list: ${list.status}`);
-    const listAppsMs = ms(t0);
+    const [listed] = await mx2.listApps({ appName: [appName] });
+    if (!listed) throw new Error(`the LCMP lists no app ${appName}`);
+    const listAppsMs = performance.now() - t0;
     t0 = performance.now();
-    const created = await fetch(`${mx2}/app_contexts`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        associateDevAppId: opts.devAppId,
-        callbackReference: callback,
-        appInfo: { appName: app, appProvider: 'hospital-it', appDVersion: '1.0', userAppInstanceInfo: [{}] },
-      }),
+    const { appProvider, appDVersion, appDId, appSoftVersion } = listed.appInfo;
+    const s = await openOffloadSession({
+      mx2,
+      app: { appName, appProvider, appDVersion, appDId, appSoftVersion },
+      associateDevAppId: opts.devAppId,
+      kme,
+      clientSaeId: opts.clientSae.id,
+      invocationsPerKey: invocationsPerKey(appName),
+      receiver,
     });
-    const body = (await created.json()) as {
-      contextId: string;
-      appInfo: {
-        userAppInstanceInfo: {
-          appInstanceId: string;
-          referenceURI: string;
-          vendorSpecificExt: { hostSaeId: string };
-        }[];
-      };
-    };
-    if (created.status !== 201) throw new Error(`create context: ${created.status} ${JSON.stringify(body)}`);
-    const createContextMs = ms(t0);
-    const inst = body.appInfo.userAppInstanceInfo[0]!;
-    let placement: Placement = {
-      contextId: body.contextId,
-      host: inst.appInstanceId.split('/')[0]!,
-      hostSaeId: inst.vendorSpecificExt.hostSaeId,
-      referenceURI: inst.referenceURI,
-    };
-    const n = app === 'covid-risk' ? 10 : 1;
-    let keys: KeySupply;
-    let invoker: ReturnType<typeof createSecureInvoker>;
-    let last = { keyId: '', seq: 0, ms: 0 };
-    const connect = () => {
-      const supply = createKeySupply({ kme, hostSaeId: placement.hostSaeId, invocationsPerKey: n });
-      keys = {
-        ...supply,
-        async next() {
-          const t = performance.now();
-          const u = await supply.next();
-          last = { keyId: u.keyId, seq: u.seq, ms: ms(t) };
-          return u;
-        },
-      };
-      invoker = createSecureInvoker(
-        {
-          referenceURI: placement.referenceURI,
-          contextId: placement.contextId,
-          clientSaeId: opts.clientSae.id,
-          invocationsPerKey: n,
-        },
-        keys,
-      );
-    };
-    connect();
-    moved.add((id, p) => {
-      if (id !== placement.contextId || !p) return;
-      keys.close();
-      placement = p;
-      connect();
+    const createContextMs = performance.now() - t0;
+    // the session emits only its own context's notifications
+    s.on('notification', (n: Notification) => {
+      const i = instanceOf(n);
+      const hostSaeId = i?.vendorSpecificExt?.hostSaeId;
+      core?.notified({
+        type: n.notificationType,
+        contextId: s.contextId,
+        ...(i && hostSaeId ? { placement: placementOf(s.contextId, { ...i, hostSaeId }) } : {}),
+      });
     });
     return {
-      placement: () => placement,
+      placement: () => placementOf(s.contextId, s.target()),
       timings: { at, listAppsMs, createContextMs },
       async invoke(args) {
-        const t = performance.now();
-        const result = await invoker.invoke(args as Record<string, unknown>);
-        const total = ms(t);
+        const waits = s.stats().waits;
+        const o = await s.invoke(args as Record<string, unknown>);
         return {
-          result,
-          keyId: last.keyId,
-          seq: last.seq,
-          placement,
+          result: o.result,
+          keyId: o.keyId,
+          seq: o.seq,
+          placement: placementOf(s.contextId, o.instance),
           timings: {
-            clientKeyMs: last.ms,
-            keyFetched: last.ms > 1,
-            encryptMs: 0,
-            invokeMs: total - last.ms,
-            decryptMs: 0,
+            clientKeyMs: o.timings.key,
+            // the key supply counts the invocations that had to wait for the KME
+            keyFetched: s.stats().waits > waits,
+            encryptMs: o.timings.seal,
+            invokeMs: o.timings.request,
+            decryptMs: o.timings.open,
+            ...(o.hostTimings
+              ? {
+                  host: {
+                    keyMs: o.hostTimings.key,
+                    decryptMs: o.hostTimings.open,
+                    runMs: o.hostTimings.run,
+                    encryptMs: o.hostTimings.seal,
+                  },
+                }
+              : {}),
           },
         };
       },
-      async close() {
-        keys.close();
-        await fetch(`${mx2}/app_contexts/${placement.contextId}`, { method: 'DELETE', headers: auth });
-      },
+      close: () => s.close(),
     };
   }
 
@@ -193,7 +150,8 @@ export async function startWardConsole(opts: WardConsoleOptions): Promise<Runnin
     async stop() {
       await server.close();
       await core.close();
-      receiver.close();
+      await receiver.close();
+      await mx2.close();
       kme.close();
     },
   };
