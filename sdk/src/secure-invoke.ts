@@ -60,6 +60,25 @@ export interface InvokeOutcome {
   keyId: string;
   seq: number;
   timings: { key: number; seal: number; request: number; open: number; total: number };
+  /** The host's own durations (ms) as its wrapper reports them beside the envelope; shown, never trusted. */
+  hostTimings?: HostTimings;
+}
+
+export interface HostTimings {
+  /** Derived keys from the host SAE (dec_keys at the host KME on a key's first use). */
+  key: number;
+  open: number;
+  run: number;
+  seal: number;
+}
+
+function hostTimingsOf(v: unknown): HostTimings | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const t = v as Record<string, unknown>;
+  const ok = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  return ok(t.key) && ok(t.open) && ok(t.run) && ok(t.seal)
+    ? { key: t.key, open: t.open, run: t.run, seal: t.seal }
+    : undefined;
 }
 
 export interface InvokeStats {
@@ -141,11 +160,13 @@ export function createSecureInvoker(
       const t4 = performance.now();
       const p = (payload ?? {}) as { result?: unknown; error?: unknown };
       if ('error' in p) throw new ApplicationError(p.error);
+      const hostTimings = hostTimingsOf(body?.timings);
       return {
         result: p.result,
         keyId: use.keyId,
         seq: use.seq,
         timings: { key: t1 - t0, seal: t2 - t1, request: t3 - t2, open: t4 - t3, total: t4 - t0 },
+        ...(hostTimings ? { hostTimings } : {}),
       };
     } finally {
       reqKey.fill(0);

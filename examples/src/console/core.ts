@@ -1,12 +1,12 @@
 // What the tablet's page sees of the device-app side: wards and patients, one offload session per
 // model (opened at its first assessment: list apps, create the context), the assessments run, and
 // the live view — this tablet's contexts, their hosts, and the notifications as they arrive.
-import { cardioArgs, covidArgs, type PatientRecord } from '../patients.ts';
+import { cardioArgs, covidArgs, type Patient } from '../patients.ts';
 import { type ContextTimings, type InvocationTimings, type Step, sequenceSteps } from './sequence.ts';
-import type { createWards, Patient, Ward } from './wards.ts';
+import type { ListedPatient, Ward, Wards } from './wards.ts';
 
 export type Model = 'cardio' | 'covid';
-export const MODELS: Record<Model, { app: string; args: (p: PatientRecord) => Record<string, unknown> }> = {
+export const MODELS: Record<Model, { app: string; args: (p: Patient) => object }> = {
   cardio: { app: 'cardio-risk', args: cardioArgs },
   covid: { app: 'covid-risk', args: covidArgs },
 };
@@ -32,7 +32,7 @@ export interface Invocation {
 export interface Session {
   placement(): Placement;
   timings: ContextTimings;
-  invoke(args: Record<string, unknown>): Promise<Invocation>;
+  invoke(args: object): Promise<Invocation>;
   close(): Promise<void>;
 }
 
@@ -67,6 +67,7 @@ export interface Assessment {
   patientId: string;
   result: unknown;
   contextId: string;
+  contextCreatedAt: string;
   host: string;
   hostSaeId: string;
   keyId: string;
@@ -78,7 +79,7 @@ export type LiveEvent = { type: 'contexts'; data: LiveContext[] } | { type: 'not
 
 export interface ConsoleCore {
   wards(): Ward[];
-  addPatient(wardId: string): Patient;
+  addPatient(wardId: string): ListedPatient;
   assess(req: { model: Model; ward: string; patientId: string }): Promise<Assessment>;
   assessments(): Assessment[];
   contexts(): LiveContext[];
@@ -92,7 +93,7 @@ export interface ConsoleCore {
 const KEEP = 50;
 
 export function createConsoleCore(deps: {
-  wards: ReturnType<typeof createWards>;
+  wards: Wards;
   open: (app: string) => Promise<Session>;
   now?: () => Date;
 }): ConsoleCore {
@@ -151,6 +152,7 @@ export function createConsoleCore(deps: {
         patientId,
         result: inv.result,
         contextId: inv.placement.contextId,
+        contextCreatedAt: s.timings.at,
         host: inv.placement.host,
         hostSaeId: inv.placement.hostSaeId,
         keyId: inv.keyId,

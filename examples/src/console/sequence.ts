@@ -15,7 +15,7 @@ export interface ContextTimings {
 export interface InvocationTimings {
   /** Waiting for a key of the client KME; 0 when a prefetched one was ready. */
   clientKeyMs: number;
-  /** Whether the key was fetched for this call (else it was a prefetched or already-held key). */
+  /** The call waited for the KME (else a key fetched ahead of time, or the current one, served it). */
   keyFetched: boolean;
   encryptMs: number;
   invokeMs: number;
@@ -37,7 +37,7 @@ export interface Step {
 const round = (ms: number | undefined) => (ms === undefined ? null : Math.round(ms * 100) / 100);
 
 export function sequenceSteps(ctx: ContextTimings, inv: InvocationTimings, host: string): Step[] {
-  const when = `at context creation, ${ctx.at}`;
+  const when = 'once, when the context was created';
   const inside2 = 'inside step 2: the LCMP answers once the context is placed';
   const hostSide = (ms: number | undefined) =>
     ms === undefined ? { ms: null, note: 'not reported by the host; inside step 7' } : { ms: round(ms) };
@@ -66,7 +66,7 @@ export function sequenceSteps(ctx: ContextTimings, inv: InvocationTimings, host:
       name: 'Key from client KME',
       where: 'client SAE → client KME (QKD 014 enc_keys)',
       ms: round(inv.clientKeyMs),
-      ...(inv.keyFetched ? {} : { note: 'a key fetched ahead of time' }),
+      ...(inv.keyFetched ? {} : { note: 'no wait: a key fetched ahead of time, or the current one' }),
     },
     {
       n: 6,

@@ -157,11 +157,19 @@ export async function run(app: AppBundle, params: Record<string, unknown>): Prom
     // Only sealed arguments reach `main`: a request may not smuggle plaintext fields beside them.
     if (extra.length > 0) throw new EnvelopeError('malformed', `unexpected fields ${extra.join(', ')}`);
     checkHeader(e, { direction: 'request', invocationsPerKey, binding: { action } });
+    const t0 = performance.now();
     keys = await derivedKeys(e, invocationsPerKey, trace?.header);
+    const t1 = performance.now();
     const args = open(keys.req, e);
+    const t2 = performance.now();
     const outcome = await runApp(app, args);
+    const t3 = performance.now();
     logInvocation(trace, e, isRecord(outcome) && 'error' in outcome ? 'app-error' : 'ok');
-    return seal(keys.res, responseHeader(e), outcome);
+    const sealed = seal(keys.res, responseHeader(e), outcome);
+    // Durations beside the envelope, for a client to show the host's steps: not secret, and not
+    // authenticated either (only shown, never acted on).
+    const timings = { key: t1 - t0, open: t2 - t1, run: t3 - t2, seal: performance.now() - t3 };
+    return { ...sealed, timings };
   } catch (err) {
     if (err instanceof EnvelopeError) {
       report(err.reason);

@@ -118,7 +118,8 @@ function bar(percent) {
 function showSteps(a) {
   const max = Math.max(1, ...a.steps.map((s) => s.ms ?? 0));
   $('#seq-of').textContent =
-    `Invocation ${a.seq} of context ${a.contextId.slice(0, 8)}… on ${a.host}, ${new Date(a.at).toLocaleTimeString()}`;
+    `${a.app}, invocation ${a.seq} under key ${a.keyId.slice(0, 8)}… on ${a.host} at ${new Date(a.at).toLocaleTimeString()}; ` +
+    `context ${a.contextId.slice(0, 8)}… created at ${new Date(a.contextCreatedAt).toLocaleTimeString()}`;
   $('#steps').replaceChildren(
     ...a.steps.map((s) =>
       el(
@@ -170,7 +171,14 @@ function showContexts(list) {
         { class: c.migrations > 0 ? 'moved' : '' },
         el('td', {}, c.app),
         el('td', { class: 'mono', title: c.contextId }, `${c.contextId.slice(0, 8)}…`),
-        el('td', {}, c.host, el('br'), el('span', { class: 'muted mono' }, c.hostSaeId)),
+        el(
+          'td',
+          {},
+          c.host,
+          c.migrations > 0 ? ` (moved ${c.migrations}×)` : '',
+          el('br'),
+          el('span', { class: 'muted mono' }, c.hostSaeId),
+        ),
         el('td', {}, c.invocations),
       ),
     ),
