@@ -13,7 +13,7 @@ export MECQKD_ROOT := $(CURDIR)
 APT_PACKAGES := redis-server prometheus python3-venv chromium
 NODE := node --import tsx
 
-.PHONY: help deps node-deps system-deps control-plane helm fuzz-deps crds crds-check dashboards dashboards-check build typecheck lint test test-unit bench lab demo clean
+.PHONY: help deps node-deps system-deps control-plane helm fuzz-deps crds crds-check dashboards dashboards-check dashboard-pictures image-deps images kind-up build typecheck lint test test-unit bench lab demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -59,11 +59,28 @@ crds: node-deps ## regenerate crds/*.yaml and the TS types from the zod schemas
 crds-check: node-deps ## fail when the committed CRD YAML (crds/ and the chart's crds/) is stale
 	$(NODE) crds/src/generate.ts --check
 
+IMAGE_PACKAGES := buildah skopeo umoci
+image-deps: ## Debian packages make images needs (buildah, skopeo, umoci), installed only when missing
+	@missing=""; for p in $(IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+images: image-deps ## build every component's Dockerfile with buildah on a local Node base (OCI archives in the cache)
+	@bash hack/images.sh
+
+kind-up: ## with Docker and kind (not runnable here): cluster, images, helm install of the lab profile
+	@bash hack/kind-up.sh
+
 dashboards: node-deps ## regenerate the chart's Grafana dashboards (charts/mecqkd/dashboards) from charts/src/dashboards
 	$(NODE) charts/src/dashboards/generate.ts
 
 dashboards-check: node-deps ## fail when the committed dashboard JSON is stale
 	$(NODE) charts/src/dashboards/generate.ts --check
+
+dashboard-pictures: deps build ## redraw docs/dashboards/*.svg from a demo-like run scraped by Prometheus
+	MECQKD_DASHBOARD_SVG_DIR=$(CURDIR)/docs/dashboards npx mocha charts/test/dashboards.test.ts
 
 typecheck: node-deps
 	npx tsc -p tsconfig.json --noEmit
