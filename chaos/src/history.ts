@@ -61,16 +61,19 @@ export interface Violation {
 
 export const CONVERGENCE_TARGET_MS = 30_000;
 
-/** The contexts the device apps were promised (201) and not yet told were deleted (204). */
+/**
+ * The contexts the device apps were promised (201) and not yet told were deleted (204). A DELETE
+ * whose answer never came (or was a 5xx) may have taken effect: its context is neither promised
+ * alive nor known deleted.
+ */
 export function promisedContexts(history: HistoryEvent[]): { live: Set<string>; deleted: Set<string> } {
   const live = new Set<string>();
   const deleted = new Set<string>();
   for (const e of history) {
     if (e.type === 'create' && e.status === 201 && e.contextId) live.add(e.contextId);
-    if (e.type === 'delete' && e.status === 204) {
-      live.delete(e.contextId);
-      deleted.add(e.contextId);
-    }
+    if (e.type !== 'delete') continue;
+    if (e.status === 204) deleted.add(e.contextId);
+    if (e.status === 204 || e.status === 0 || e.status >= 500) live.delete(e.contextId);
   }
   return { live, deleted };
 }

@@ -52,6 +52,13 @@ describe('chaos history checker', () => {
     ]);
   });
 
+  it('does not count a context whose DELETE went unanswered as lost', () => {
+    const h = [created('a'), { t: 2, type: 'delete', status: 0, contextId: 'a' } as const];
+    expect(invariants(h, world([], {}))).to.deep.equal([]);
+    const refused = [created('a'), { t: 2, type: 'delete', status: 403, contextId: 'a' } as const];
+    expect(invariants(refused, world([], {}))).to.deep.equal(['lost-context']);
+  });
+
   it('finds a duplicate create, an unplaced context without a reason and an infeasible host', () => {
     const h = [created('a'), created('a', 2), created('b'), created('c')];
     const s = world([ctx('a'), ctx('b', { phase: 'Pending', host: undefined }), ctx('c', { host: 'gone' })]);
