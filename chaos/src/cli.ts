@@ -1,0 +1,26 @@
+// `make chaos`: the long profile (CHAOS_MINUTES, default 20; CHAOS_SEED; CHAOS_PROFILE=short for
+// one fault of each kind). Prints the fault table, writes .chaos/chaos-<profile>-<seed>.json, and
+// exits non-zero on any invariant violation.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stopAll } from '@mecqkd/common/process';
+import { runChaos } from './run.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const report = await runChaos({
+  seed: Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000),
+  profile: process.env.CHAOS_PROFILE === 'short' ? 'short' : 'long',
+  minutes: Number(process.env.CHAOS_MINUTES ?? 20),
+  dir: mkdtempSync(join(tmpdir(), 'mecqkd-chaos-')),
+  reportDir: join(root, '.chaos'),
+});
+console.log(report.table);
+console.log(
+  `faults ${report.faults}, converged ${report.convergedAfterMs ?? '—'} ms after the last, ${JSON.stringify(report.counts)}, duplicate notifications ${report.duplicateNotifications}`,
+);
+for (const v of report.violations) console.log(`VIOLATION ${v.invariant}: ${v.detail}`);
+console.log(`report: ${report.reportFile}; logs: ${report.world.tb.dir}`);
+await report.world.stop();
+await stopAll();
+process.exit(report.violations.length === 0 ? 0 : 1);

@@ -1,0 +1,233 @@
+// One chaos run: the world, the workload, the faults of the schedule one after the other (each held,
+// healed, and the time until the system is whole again measured), then the invariants over the
+// whole history and the final state, a table per fault kind and a JSON report.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MecHost } from '@mecqkd/crds';
+import { contexts, getJson, managedActions } from '../../operator/test/e2e/support.ts';
+import {
+  checkHistory,
+  duplicateNotifications,
+  type FaultRow,
+  type FinalState,
+  faultTable,
+  formatTable,
+  type HistoryEvent,
+  type Violation,
+} from './history.ts';
+import { inject } from './injector.ts';
+import { seeded } from './rng.ts';
+import { FAULT_KINDS, type FaultKind, planFaults } from './schedule.ts';
+import { startWorkload, type Workload } from './workload.ts';
+import { type ChaosWorld, startChaosWorld } from './world.ts';
+
+export interface ChaosOptions {
+  seed: number;
+  /** Every kind once (short) or random kinds for `minutes` (long). */
+  profile: 'short' | 'long';
+  minutes: number;
+  dir: string;
+  /** Where the JSON report goes. */
+  reportDir: string;
+  kinds?: readonly FaultKind[];
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  seed: number;
+  profile: string;
+  faults: number;
+  rows: FaultRow[];
+  violations: Violation[];
+  convergedAfterMs?: number;
+  counts: { creates: number; deletes: number; invocations: number; correct: number; errors: number };
+  duplicateNotifications: number;
+  table: string;
+  reportFile: string;
+  workload: Workload;
+  world: ChaosWorld;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const STATE_INVARIANTS = new Set([
+  'unplaced-without-reason',
+  'infeasible-host',
+  'orphan-action',
+  'missing-action',
+]);
+
+/** Hosts each context was seen on, sampled while the run goes (migrations). */
+function trackHosts(world: ChaosWorld) {
+  const seen = new Map<string, string[]>();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try {
+        for (const c of await contexts(world.tb)) {
+          const host = c.status?.phase === 'Placed' ? c.status.host : undefined;
+          const hosts = seen.get(c.metadata.name) ?? [];
+          if (host && hosts[hosts.length - 1] !== host) hosts.push(host);
+          seen.set(c.metadata.name, hosts);
+        }
+      } catch {
+        /* the apiserver is paused */
+      }
+      await sleep(1000);
+    }
+  })();
+  return {
+    seen,
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+export async function observe(world: ChaosWorld, seen: Map<string, string[]>): Promise<FinalState> {
+  const all = await contexts(world.tb);
+  const hosts = (await getJson<{ items: MecHost[] }>(world.tb, 'mechosts')).items;
+  const actions: Record<string, string[]> = {};
+  for (const h of world.tb.hosts) actions[h.name] = await managedActions(world.tb, h.name);
+  const actionOf: Record<string, string> = {};
+  for (const c of all) {
+    const action = c.status?.appInstanceId?.split('/')[1];
+    if (action) actionOf[c.spec.appName] = action;
+  }
+  return {
+    contexts: all.map((c) => ({
+      id: c.metadata.name,
+      app: c.spec.appName,
+      phase: c.status?.phase,
+      host: c.status?.host,
+      reason: c.status?.conditions?.find((x) => x.type === 'Ready')?.reason,
+      hosts: seen.get(c.metadata.name) ?? [],
+    })),
+    actions,
+    actionOf,
+    feasibleHosts: hosts
+      .filter((h) => h.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
+      .map((h) => h.metadata.name),
+  };
+}
+
+/** Time until the observed state keeps every state invariant (undefined: not within `limitMs`). */
+async function convergence(world: ChaosWorld, seen: Map<string, string[]>, limitMs: number) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < limitMs) {
+    try {
+      const state = await observe(world, seen);
+      const broken = checkHistory([], state, 0, Date.now()).filter((v) => STATE_INVARIANTS.has(v.invariant));
+      if (broken.length === 0) return Date.now() - t0;
+    } catch {
+      /* a part is still coming back */
+    }
+    await sleep(500);
+  }
+  return undefined;
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  // the schedule draws from a generator of its own, so the workload's timing cannot change it
+  const rng = seeded(o.seed);
+  const planRng = seeded(o.seed ^ 0x5eed);
+  log(`chaos: seed ${o.seed}, ${o.profile} profile; starting the system in ${o.dir}`);
+  const world = await startChaosWorld(o.dir);
+  const tracker = trackHosts(world);
+  const workload = startWorkload(world, rng, {
+    devices: 2,
+    contextsPerDevice: 3,
+    mx2PeriodMs: [300, 1500],
+    invokePeriodMs: 150,
+  });
+  const history = workload.history;
+  const convergeMsByFault = new Map<number, number>();
+  let lastHeal = Date.now();
+  try {
+    const warm = await convergence(world, tracker.seen, 120_000);
+    log(`chaos: workload running, system whole after ${warm} ms`);
+    const plan = planFaults(planRng, {
+      kinds: o.kinds ?? FAULT_KINDS,
+      hosts: world.tb.hosts.map((h) => h.name),
+      durationMs: o.minutes * 60_000,
+      holdMs: [2000, 6000],
+      gapMs: [2000, 5000],
+      eachOnce: o.profile === 'short',
+    });
+    const started = Date.now();
+    for (const [i, f] of plan.entries()) {
+      if (o.profile === 'long' && Date.now() - started > o.minutes * 60_000) break;
+      const prevEnd = i === 0 ? 0 : plan[i - 1]!.at + plan[i - 1]!.holdMs;
+      await sleep(f.at - prevEnd);
+      history.push({ t: Date.now(), type: 'fault', kind: f.kind, phase: 'inject', host: f.host });
+      let heal: (() => Promise<void>) | undefined;
+      try {
+        heal = await inject(world, f);
+      } catch (err) {
+        log(`chaos: injecting ${f.kind} failed: ${(err as Error).message}`);
+      }
+      await sleep(f.holdMs);
+      try {
+        await heal?.();
+      } catch (err) {
+        log(`chaos: healing ${f.kind} failed: ${(err as Error).message}`);
+      }
+      lastHeal = Date.now();
+      history.push({ t: lastHeal, type: 'fault', kind: f.kind, phase: 'heal', host: f.host });
+      const ms = await convergence(world, tracker.seen, 90_000);
+      if (ms !== undefined) convergeMsByFault.set(i, ms);
+      log(
+        `chaos: ${i + 1}/${plan.length} ${f.kind} on ${f.host}: held ${f.holdMs} ms, whole again after ${ms ?? '—'} ms`,
+      );
+    }
+  } finally {
+    await workload.stop();
+  }
+  // counted from the last fault's healing, not from the end of the workload
+  const convergedAfterMs = await convergence(world, tracker.seen, 120_000).then((ms) =>
+    ms === undefined ? undefined : Date.now() - lastHeal,
+  );
+  await tracker.stop();
+  for (const n of world.receiver.received)
+    history.push({
+      t: n.at,
+      type: 'notification',
+      contextId: String(n.body.contextId),
+      notificationType: String(n.body.notificationType),
+    } as HistoryEvent);
+  history.sort((a, b) => a.t - b.t);
+  const final = await observe(world, tracker.seen);
+  const violations = checkHistory(history, final, convergedAfterMs, Date.now());
+  const rows = faultTable(history, violations, convergeMsByFault);
+  const invokes = history.filter((e) => e.type === 'invoke') as Extract<HistoryEvent, { type: 'invoke' }>[];
+  const counts = {
+    creates: history.filter((e) => e.type === 'create' && e.status === 201).length,
+    deletes: history.filter((e) => e.type === 'delete' && e.status === 204).length,
+    invocations: invokes.length,
+    correct: invokes.filter((e) => e.outcome === 'correct').length,
+    errors: invokes.filter((e) => e.outcome === 'error').length,
+  };
+  const table = formatTable(rows);
+  mkdirSync(o.reportDir, { recursive: true });
+  const reportFile = join(o.reportDir, `chaos-${o.profile}-${o.seed}.json`);
+  const dup = duplicateNotifications(history);
+  writeFileSync(
+    reportFile,
+    `${JSON.stringify({ seed: o.seed, profile: o.profile, rows, violations, convergedAfterMs, counts, duplicateNotifications: dup, history }, null, 1)}\n`,
+  );
+  return {
+    seed: o.seed,
+    profile: o.profile,
+    faults: rows.reduce((s, r) => s + r.injected, 0),
+    rows,
+    violations,
+    convergedAfterMs,
+    counts,
+    duplicateNotifications: dup,
+    table,
+    reportFile,
+    workload,
+    world,
+  };
+}
