@@ -181,7 +181,7 @@ async function main(): Promise<void> {
         ...['--kubeconfig', tb.cp.kubeconfigPath, '--namespace', NS, '--token-endpoint', 'true'],
         ...['--port', String(lcmpPort), '--health-port', String(lcmpHealth), '--kube-connections', '32'],
         // a loaded machine may take seconds to place: the bench measures cost, not the deadline
-        ...['--place-timeout', '30'],
+        ...['--place-timeout', '30', '--rate-limit', '0'],
       ],
       env: { ...process.env, LOG_LEVEL: 'warn' },
       logFile: join(tb.dir, 'logs', 'lcmp.log'),

@@ -32,6 +32,24 @@ export const lcmpConfigSchema = z.object({
     .default(8082)
     .describe('/healthz, /readyz and /metrics; 0 = any free port'),
   bodyLimit: num.pipe(z.int().min(1024)).default(65_536).describe('largest request body in bytes'),
+  rateLimit: num
+    .pipe(z.number().min(0))
+    .default(50)
+    .describe('Mx2 requests per second per client (429 beyond); 0 = no limit'),
+  rateBurst: num.pipe(z.int().min(1)).default(100).describe('requests a quiet client may make at once'),
+  headersTimeout: num
+    .pipe(z.number().min(0.1))
+    .default(10)
+    .describe('seconds a connection may take to send its request headers'),
+  requestTimeout: num
+    .pipe(z.number().min(0.1))
+    .default(30)
+    .describe('seconds a connection may take to send a whole request'),
+  maxConnections: num.pipe(z.int().min(1)).default(1024).describe('open Mx2 connections in all'),
+  maxConnectionsPerAddress: num
+    .pipe(z.int().min(1))
+    .default(256)
+    .describe('open Mx2 connections from one remote address'),
   placeTimeout: num
     .pipe(z.number().min(0.1))
     .default(5)

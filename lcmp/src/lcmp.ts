@@ -35,6 +35,7 @@ import { PlacementWaiter } from './mx2/placement-wait.ts';
 import { decide as decideNotification } from './notify/decide.ts';
 import { notificationReconciler } from './notify/notifier.ts';
 import { openapiDocument } from './openapi.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { buildServer, TOKEN_PATH } from './server.ts';
 import { type Endpoint, SsrfPolicy } from './ssrf.ts';
 
@@ -166,6 +167,13 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
     ),
     ...(cfg.publicUrl ? { publicUrl: cfg.publicUrl } : {}),
     bodyLimit: cfg.bodyLimit,
+    limits: {
+      rate: new RateLimiter({ perSecond: cfg.rateLimit, burst: cfg.rateBurst }),
+      headersTimeoutMs: cfg.headersTimeout * 1000,
+      requestTimeoutMs: cfg.requestTimeout * 1000,
+      maxConnections: cfg.maxConnections,
+      maxConnectionsPerAddress: cfg.maxConnectionsPerAddress,
+    },
     ...(cfg.tlsCert && cfg.tlsKey
       ? {
           https: {

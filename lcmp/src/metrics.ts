@@ -49,4 +49,9 @@ export const lcmpMetrics = {
     labelNames: ['type'],
     registers,
   }),
+  connectionsRefused: new Counter({
+    name: 'mecqkd_lcmp_connections_refused_total',
+    help: 'Mx2 connections closed at once: too many open from their remote address',
+    registers,
+  }),
 };

@@ -3,7 +3,8 @@
 // unknown paths (404), methods (405 + Allow), oversize bodies (413), other media types (415) — and
 // never lets a stack trace out.
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from '@mecqkd/common/logger';
 import { childTraceparent, parseTraceparent } from '@mecqkd/common/trace';
 import { KubeApiError } from '@mecqkd/kube/kube-errors';
@@ -22,7 +23,8 @@ import {
   obtainLocations,
   updateContext,
 } from './mx2/routes.ts';
-import { PROBLEM_JSON, type Problem, ProblemError, problem } from './problem.ts';
+import { fail, PROBLEM_JSON, type Problem, ProblemError, problem } from './problem.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 export const API_BASE = '/dev_app/v1';
 export const OPENAPI_PATH = '/openapi/dev_app.json';
@@ -37,6 +39,13 @@ export interface ServerDeps {
   openapi: (apiRoot: string) => unknown;
   publicUrl?: string;
   bodyLimit: number;
+  limits: {
+    rate: RateLimiter;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+  };
   https?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert: boolean };
   log: Logger;
 }
@@ -88,27 +97,57 @@ function asProblem(err: unknown): { p: Problem; headers?: Record<string, string>
   return { p: problem(500, 'internal error'), internal: true };
 }
 
+/** Closes connections beyond `max` from one remote address, before they cost a request. */
+function guardConnections(app: FastifyInstance, max: number): void {
+  const open = new Map<string, number>();
+  app.server.on('connection', (socket) => {
+    const from = socket.remoteAddress ?? '';
+    const n = (open.get(from) ?? 0) + 1;
+    if (n > max) {
+      lcmpMetrics.connectionsRefused.inc();
+      socket.destroy();
+      return;
+    }
+    open.set(from, n);
+    socket.once('close', () => {
+      const left = (open.get(from) ?? 1) - 1;
+      if (left > 0) open.set(from, left);
+      else open.delete(from);
+    });
+  });
+}
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
+  const { limits } = deps;
+  // Node enforces these deadlines only every connectionsCheckingInterval (30 s by default): checked
+  // each second, a slow client (slowloris) loses its connection about when its deadline passes
+  const timeouts = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    keepAliveTimeout: 5_000,
+  };
+  const tls = deps.https && {
+    key: deps.https.key,
+    cert: deps.https.cert,
+    ...(deps.https.ca ? { ca: deps.https.ca } : {}),
+    requestCert: deps.https.requestCert,
+    rejectUnauthorized: deps.https.requestCert,
+    minVersion: 'TLSv1.2' as const,
+  };
   const app = Fastify({
     logger: false,
     bodyLimit: deps.bodyLimit,
+    requestTimeout: limits.requestTimeoutMs,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ...(deps.https
-      ? {
-          https: {
-            key: deps.https.key,
-            cert: deps.https.cert,
-            ...(deps.https.ca ? { ca: deps.https.ca } : {}),
-            requestCert: deps.https.requestCert,
-            rejectUnauthorized: deps.https.requestCert,
-            minVersion: 'TLSv1.2' as const,
-          },
-        }
-      : {}),
+    serverFactory: (handler) =>
+      tls ? createHttpsServer({ ...tls, ...timeouts }, handler) : createHttpServer(timeouts, handler),
   });
+  app.server.maxConnections = limits.maxConnections;
+  guardConnections(app, limits.maxConnectionsPerAddress);
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('client', null);
 
@@ -155,9 +194,24 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     sendProblem(reply, problem(404, `no resource at ${req.url.split('?')[0]}`)),
   );
 
+  const overBudget = (who: string, what: string) => {
+    const wait = limits.rate.take(who);
+    if (wait > 0)
+      throw fail(429, `too many requests from ${what}; try again in ${wait} s`, {
+        'retry-after': String(wait),
+      });
+  };
   const client = async (req: FastifyRequest) => {
-    const c = await authenticate(req.headers.authorization, deps.verify, deps.registry);
+    let c: ClientRegistration;
+    try {
+      c = await authenticate(req.headers.authorization, deps.verify, deps.registry);
+    } catch (err) {
+      // failed attempts are paid for by the address they come from
+      overBudget(`address ${req.ip}`, 'this address');
+      throw err;
+    }
     (req as FastifyRequest & { client?: ClientRegistration }).client = c;
+    overBudget(`client ${c.clientId}`, 'this client');
     return c;
   };
 
