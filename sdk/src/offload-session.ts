@@ -117,16 +117,25 @@ interface Live {
   invoker: SecureInvoker;
 }
 
-const targetOf = (i: PlacedInstance, generation: number): InstanceTarget | undefined =>
-  i.vendorSpecificExt
-    ? {
-        generation,
-        appInstanceId: i.appInstanceId,
-        referenceURI: i.referenceURI,
-        hostSaeId: i.vendorSpecificExt.hostSaeId,
-        hostKmeId: i.vendorSpecificExt.hostKmeId,
-      }
-    : undefined;
+/** The instance as an invocation target, or why it cannot be one. */
+export function instanceTarget(
+  i: PlacedInstance,
+  generation: number,
+): { target: InstanceTarget } | { reason: string } {
+  if (!i.vendorSpecificExt) return { reason: 'the instance names no host SAE (vendorSpecificExt)' };
+  // envelopes go to web actions only: a notification cannot point invocations at file: or the like
+  if (!/^https?:$/.test(new URL(i.referenceURI).protocol))
+    return { reason: 'the referenceURI is not http(s)' };
+  return {
+    target: {
+      generation,
+      appInstanceId: i.appInstanceId,
+      referenceURI: i.referenceURI,
+      hostSaeId: i.vendorSpecificExt.hostSaeId,
+      hostKmeId: i.vendorSpecificExt.hostKmeId,
+    },
+  };
+}
 
 const sameInstance = (a: InstanceTarget, b: InstanceTarget) =>
   a.referenceURI === b.referenceURI && a.hostSaeId === b.hostSaeId && a.appInstanceId === b.appInstanceId;
@@ -209,11 +218,12 @@ export async function openOffloadSession(opts: OffloadSessionOptions): Promise<O
     }
     const instance = instanceOf(note);
     if (!instance || !live) return;
-    const next = targetOf(instance, live.target.generation + 1);
-    if (!next) {
-      emitter.emit('ignored', { notification: note, reason: 'the notification names no host SAE' });
+    const t = instanceTarget(instance, live.target.generation + 1);
+    if ('reason' in t) {
+      emitter.emit('ignored', { notification: note, reason: t.reason });
       return;
     }
+    const next = t.target;
     if (sameInstance(next, live.target)) return;
     const from = live;
     live = connect(next);
@@ -254,15 +264,13 @@ export async function openOffloadSession(opts: OffloadSessionOptions): Promise<O
     throw err;
   }
   contextId = created.context.contextId;
-  const first = targetOf(created.context.appInfo.userAppInstanceInfo[0]!, 0);
-  if (!first) {
+  const first = instanceTarget(created.context.appInfo.userAppInstanceInfo[0]!, 0);
+  if ('reason' in first) {
     await opts.mx2.deleteContext(contextId).catch(() => undefined);
     await release();
-    throw new Error(
-      `context ${contextId}: the LCMP named no host SAE (vendorSpecificExt), so no QKD key can be requested`,
-    );
+    throw new Error(`context ${contextId} cannot be invoked: ${first.reason}`);
   }
-  live = connect(first);
+  live = connect(first.target);
   for (const note of early.splice(0)) apply(note);
 
   /** Resolves true once the address generation passes `generation` (or the context ended). */

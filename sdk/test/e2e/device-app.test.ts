@@ -92,6 +92,33 @@ describe('sdk device app (e2e: LCMP over HTTPS → operator → whisk-sim, kme-s
     expect((denied as Mx2Error).detail).to.contain('not in the application list');
     const missing = await mx2.deleteContext('0'.repeat(32)).catch((e: unknown) => e);
     expect(missing).to.be.instanceOf(Mx2Error).and.include({ status: 404 });
+    // a refused token is replaced once: the call goes through with the provider's next one
+    const real = clientCredentials(
+      {
+        tokenUrl: `${w.lcmp.url}/oauth2/token`,
+        clientId: CLIENTS.ward.clientId,
+        clientSecret: CLIENTS.ward.secret,
+      },
+      http.fetch,
+    );
+    let stale = true;
+    const given: string[] = [];
+    const rotating = createMx2Client({
+      url: w.lcmp.url,
+      http,
+      token: {
+        token: async () => {
+          const t = stale ? 'expired-token' : await real.token();
+          given.push(t === 'expired-token' ? t : 'fresh');
+          return t;
+        },
+        invalidate: () => {
+          stale = false;
+        },
+      },
+    });
+    expect(await rotating.listApps({ appName: ['square'] })).to.have.length(1);
+    expect(given).to.deep.equal(['expired-token', 'fresh']);
     const badToken = createMx2Client({ url: w.lcmp.url, http, token: staticToken('not-a-token') });
     expect(await badToken.listApps().catch((e: unknown) => e))
       .to.be.instanceOf(Mx2Error)

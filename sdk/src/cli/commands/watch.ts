@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Notification } from '../../mx2-schemas.ts';
 import { startNotificationReceiver } from '../../notification-receiver.ts';
-import { instanceOf } from '../../offload-session.ts';
+import { instanceOf, instanceTarget } from '../../offload-session.ts';
 import type { Command } from '../command.ts';
 import { int, str, UsageError } from '../command.ts';
 
@@ -73,14 +73,15 @@ export const watch: Command = {
         receiver.on('notification', (n) => {
           const c = n.contextId ? store.get(n.contextId) : undefined;
           const i = instanceOf(n);
+          const t = i ? instanceTarget(i, 0) : undefined;
           if (c && n.notificationType === 'ApplicationContextDeleteNotification') store.remove(c.contextId);
-          else if (c && i?.vendorSpecificExt)
+          else if (c && t && 'target' in t)
             store.put({
               ...c,
-              appInstanceId: i.appInstanceId,
-              referenceURI: i.referenceURI,
-              hostSaeId: i.vendorSpecificExt.hostSaeId,
-              hostKmeId: i.vendorSpecificExt.hostKmeId,
+              appInstanceId: t.target.appInstanceId,
+              referenceURI: t.target.referenceURI,
+              hostSaeId: t.target.hostSaeId,
+              hostKmeId: t.target.hostKmeId,
               movedAt: new Date().toISOString(),
             });
           out.event(
