@@ -3,6 +3,7 @@
 // none crashes the wrapper, the host SAE or the whisk-sim, and no error carries the plaintext or
 // the key; a valid invocation still works afterwards.
 import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import type { AppContext } from '@mecqkd/crds';
 import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import type { RunningOperator } from '@mecqkd/operator/operator';
@@ -21,6 +22,34 @@ import {
 } from '../../operator/test/e2e/support.ts';
 import { mutateEnvelope } from '../src/envelope-mutants.ts';
 import { seeded } from '../src/rng.ts';
+
+/** POST over HTTPS verified against the host SAE's CA, as the wrapper does. */
+function postTls(
+  url: string,
+  ca: string,
+  secret: string,
+  body: unknown,
+): Promise<{ status: number; text(): Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        ca,
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => {
+          data += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: async () => data }));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
 
 const CASES = Number(process.env.ENVELOPE_FUZZ_CASES ?? 60);
 const PLAINTEXT = 'envelope-fuzz-plaintext-7f3a';
@@ -56,6 +85,7 @@ describe('malformed envelopes at the action wrapper and the host SAE', function 
     const host = ctx.status!.host!;
     const sae = tb.secure.hostSaes[host]!;
     const secret = readFileSync(tb.secure.wrapperSecretFile, 'utf8').trim();
+    const ca = readFileSync(tb.secure.hostSaeCaFile, 'utf8');
     for (let i = 0; i < CASES; i++) {
       const use = await keys.next();
       const header: EnvelopeHeader = {
@@ -76,11 +106,7 @@ describe('malformed envelopes at the action wrapper and the host SAE', function 
       // half at the web action (through the wrapper), half straight at the host SAE
       const atSae = i % 2 === 1;
       const res = atSae
-        ? await fetch(`${sae.url}/v1/derive`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ header: m.body, invocationsPerKey: 1 }),
-          }).catch((err: Error) => ({ status: 0, text: async () => err.message }))
+        ? await postTls(`${sae.url}/v1/derive`, ca, secret, { header: m.body, invocationsPerKey: 1 })
         : await fetch(ctx.status!.referenceURI!, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
