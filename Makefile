@@ -110,3 +110,12 @@ demo: deps build ## the hospital scenario on a local MEC system (KEEP=1 leaves i
 
 clean: ## remove build outputs (not the control-plane cache)
 	rm -rf .bench .run
+
+.PHONY: chaos soak
+CHAOS_MINUTES ?= 20
+SOAK_MINUTES ?= 30
+chaos: deps build ## long chaos profile (CHAOS_MINUTES=20, CHAOS_SEED): fault table, .chaos/*.json
+	CHAOS_MINUTES=$(CHAOS_MINUTES) $(NODE) chaos/src/cli.ts
+
+soak: deps build ## steady workload for SOAK_MINUTES=30: RSS, heap, fds, p99 slopes, .bench/soak.json
+	SOAK_MINUTES=$(SOAK_MINUTES) $(NODE) chaos/src/soak.ts
