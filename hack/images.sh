@@ -17,6 +17,9 @@ COMPONENTS=("$@")
 say() { printf '[images %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 for tool in buildah skopeo; do command -v $tool >/dev/null || { say "$tool is missing: run make image-deps"; exit 1; }; done
 mkdir -p "$OUT"
+# buildah keeps a blob-info cache in /var/lib/containers/cache whatever --root says: undo it on exit
+# when this run is what made it
+[ -e /var/lib/containers ] || trap 'rm -rf /var/lib/containers' EXIT
 
 # A long build says every 30 s what it is doing.
 with_progress() {
@@ -62,7 +65,7 @@ for c in "${COMPONENTS[@]}"; do
   image=localhost/mecqkd/$c:$TAG
   say "building $image from $c/Dockerfile"
   t1=$SECONDS
-  with_progress "$c" buildah "${STORE[@]}" bud --quiet --isolation chroot --pull=never \
+  with_progress "$c" buildah "${STORE[@]}" bud --quiet --layers --isolation chroot --pull=never \
     --build-arg "NODE_BASE=$BASE" -f "$ROOT/$c/Dockerfile" -t "$image" "$ROOT" >/dev/null
   skopeo copy --quiet "containers-storage:[vfs@$CACHE/containers/storage+$CACHE/containers/run]$image" \
     "oci-archive:$OUT/$c.tar:$image"

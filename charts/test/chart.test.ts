@@ -13,7 +13,9 @@ import { lcmpPermissions, operatorPermissions, type Permission } from '../src/rb
 
 const RELEASE = 'lab';
 const FULLNAME = 'lab-mecqkd';
-const LAB = ['lab.enabled=true'];
+const LAB = ['lab.enabled=true', 'lcmp.tokenEndpoint=true'];
+/** Every test of the lab profile reads one rendering: each makes a dozen RSA keys (slow on 2 cores). */
+const LAB_NS = 'chart-lab';
 
 interface Obj {
   apiVersion: string;
@@ -35,6 +37,12 @@ interface PodSpec {
     readinessProbe?: unknown;
     resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   }[];
+}
+
+interface Volume {
+  name: string;
+  secret?: { secretName: string };
+  configMap?: { name: string };
 }
 
 const parse = (yaml: string): Obj[] =>
@@ -87,8 +95,10 @@ async function canI(cp: ControlPlane, ns: string, sa: string, args: string[]): P
 describe('charts/mecqkd', function () {
   this.timeout(240_000);
   let cp: ControlPlane;
+  let labYaml: string;
   before(async () => {
-    cp = await sharedControlPlane();
+    [cp, labYaml] = await Promise.all([sharedControlPlane(), renderChart(RELEASE, LAB_NS, LAB)]);
+    await kubectl(cp, ['create', 'namespace', LAB_NS]);
   });
 
   it('passes helm lint with the defaults and with the lab profile', async () => {
@@ -109,19 +119,18 @@ describe('charts/mecqkd', function () {
   });
 
   it('renders objects the apiserver accepts (kubectl apply --dry-run=server)', async () => {
-    for (const [ns, set] of [
-      ['chart-dry-default', []],
-      ['chart-dry-lab', [...LAB, 'lcmp.tokenEndpoint=true', 'metrics.serviceMonitor.enabled=false']],
+    await kubectl(cp, ['create', 'namespace', 'chart-dry-default']);
+    for (const [ns, yaml] of [
+      ['chart-dry-default', await renderChart(RELEASE, 'chart-dry-default')],
+      [LAB_NS, labYaml],
     ] as const) {
-      await kubectl(cp, ['create', 'namespace', ns]);
-      const yaml = await renderChart(RELEASE, ns, [...set]);
       const out = await kubectl(cp, ['apply', '--dry-run=server', '-n', ns, '-f', '-'], yaml);
       expect(out.trim().split('\n')).to.have.length(parse(yaml).length);
     }
   });
 
   it("writes lab configs that kme-sim, whisk-sim and host-sae accept, wired to the chart's Services", async () => {
-    const objs = parse(await renderChart(RELEASE, 'lab-ns', LAB));
+    const objs = parse(labYaml);
     const file = (kind: string, name: string, key: string) => {
       const o = objs.find((x) => x.kind === kind && x.metadata.name === name) as unknown as
         | { data?: Record<string, string>; stringData?: Record<string, string> }
@@ -131,7 +140,7 @@ describe('charts/mecqkd', function () {
       return parseYaml(text) as unknown;
     };
     const services = new Set(
-      objs.filter((o) => o.kind === 'Service').map((o) => `${o.metadata.name}.lab-ns.svc`),
+      objs.filter((o) => o.kind === 'Service').map((o) => `${o.metadata.name}.${LAB_NS}.svc`),
     );
     const kmes = parseKmeConfig(file('Secret', `${FULLNAME}-kme-config`, 'kme-sim.yaml'), '/');
     expect(kmes.kmes.map((k) => k.id)).to.deep.equal(['KME_CLIENT', 'KME_HOST_1', 'KME_HOST_2']);
@@ -150,8 +159,39 @@ describe('charts/mecqkd', function () {
     }
   });
 
+  it('refers only to objects it renders, and to credentials labelled for their use', async () => {
+    const objs = parse(labYaml);
+    const named = (kind: string) => new Set(objs.filter((o) => o.kind === kind).map((o) => o.metadata.name));
+    const [secrets, configMaps, accounts] = [named('Secret'), named('ConfigMap'), named('ServiceAccount')];
+    for (const w of objs.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
+      const pod = (w.spec as { template: { spec: PodSpec & { volumes?: Volume[] } } }).template.spec;
+      expect(accounts, w.metadata.name).to.include(pod.serviceAccountName);
+      for (const v of pod.volumes ?? []) {
+        if (v.secret) expect(secrets, `${w.metadata.name} volume ${v.name}`).to.include(v.secret.secretName);
+        if (v.configMap)
+          expect(configMaps, `${w.metadata.name} volume ${v.name}`).to.include(v.configMap.name);
+      }
+    }
+    const label = (name: string) =>
+      objs.find((o) => o.kind === 'Secret' && o.metadata.name === name)?.metadata.labels?.[
+        'mecqkd.io/credentials'
+      ];
+    for (const h of objs.filter((o) => o.kind === 'MecHost')) {
+      const spec = h.spec as {
+        openwhisk: { credentialsSecret: { name: string } };
+        kme: { credentialsSecret: { name: string } };
+      };
+      expect(label(spec.openwhisk.credentialsSecret.name), h.metadata.name).to.equal('openwhisk');
+      expect(label(spec.kme.credentialsSecret.name), h.metadata.name).to.equal('kme');
+    }
+    for (const l of objs.filter((o) => o.kind === 'QkdLink')) {
+      const spec = l.spec as { credentialsSecret: { name: string } };
+      expect(label(spec.credentialsSecret.name), l.metadata.name).to.equal('kme');
+    }
+  });
+
   it('hardens every pod: non-root, read-only root fs, no capabilities, RuntimeDefault seccomp, probes, resources', async () => {
-    const objs = parse(await renderChart(RELEASE, 'default', LAB));
+    const objs = parse(labYaml);
     const workloads = objs.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
     expect(workloads.map((w) => w.metadata.labels?.['app.kubernetes.io/component'])).to.include.members([
       'operator',
@@ -182,9 +222,8 @@ describe('charts/mecqkd', function () {
   });
 
   it('gives each ServiceAccount exactly what its component uses (kubectl auth can-i, both ways)', async () => {
-    const ns = 'chart-rbac';
-    await kubectl(cp, ['create', 'namespace', ns]);
-    const objs = parse(await renderChart(RELEASE, ns, [...LAB, 'lcmp.tokenEndpoint=true']));
+    const ns = LAB_NS;
+    const objs = parse(labYaml);
     const rbac = objs.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind));
     await kubectl(cp, ['apply', '-n', ns, '-f', '-'], rbac.map((o) => JSON.stringify(o)).join('\n'));
     expect(await grantedTo(cp, ns, `${FULLNAME}-operator`)).to.deep.equal(
