@@ -2,6 +2,7 @@
 // narrated as a timeline with a step counter and elapsed times. `make demo KEEP=1` (--keep) leaves
 // the system running afterwards and prints what to try; Ctrl-C stops everything either way.
 import { stopAll } from '@mecqkd/common/process';
+import { controlPlaneBinaries } from '@mecqkd/localenv/binaries';
 import { stopShared } from '@mecqkd/localenv/shared';
 import { formatStatus } from '@mecqkd/sdk/observe/status-view';
 import { contextStory, formatStory, readRunLogs } from '@mecqkd/sdk/observe/trace-story';
@@ -10,6 +11,7 @@ import { type Narrator, runScenario } from './scenario.ts';
 import { type DemoSystem, newRunDir, startDemoSystem, writeConnectionFile } from './system.ts';
 
 const STEPS = 9;
+const INVOCATION_LINES = new Set(['Derived keys for an invocation', 'Invocation', 'Invocation answered']);
 const t0 = Date.now();
 const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s`;
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
@@ -27,7 +29,7 @@ const narrator: Narrator = {
 
 function whatToTry(sys: DemoSystem, connection: string): string {
   const kc = `KUBECONFIG=${sys.kubeconfig}`;
-  const kubectl = `${kc} ~/.cache/mecqkd/bin/kubectl -n ${sys.namespace}`;
+  const kubectl = `${kc} ${controlPlaneBinaries().kubectl} -n ${sys.namespace}`;
   const cli = `node sdk/bin/mecqkd.mjs`;
   return [
     'The MEC system keeps running. Try:',
@@ -62,10 +64,11 @@ async function main(keep: boolean): Promise<void> {
     );
     await exportActivationLogs(sys);
     const story = contextStory(readRunLogs(runDir), outcome.contexts[0]!.contextId);
-    const lines = formatStory(story).trimEnd().split('\n');
-    narrator.say(
-      [...lines.slice(0, 14), ...(lines.length > 14 ? [`… ${lines.length - 14} more`] : [])].join('\n'),
-    );
+    // the first invocation's lines and every decision; the other invocations repeat the first
+    const perInvocation = story.lines.filter((l) => INVOCATION_LINES.has(l.message));
+    const shown = story.lines.filter((l) => !INVOCATION_LINES.has(l.message) || perInvocation.indexOf(l) < 3);
+    narrator.say(formatStory({ ...story, lines: shown }).trimEnd());
+    narrator.say(`(${perInvocation.length - 3} more lines of later invocations: mecqkd trace shows all)`);
     const lost = outcome.streams.reduce((a, s) => a + s.lost, 0);
     if (lost > 0 || outcome.leaked.length > 0)
       throw new Error(`${lost} invocations lost, ${outcome.leaked.length} leaks`);
