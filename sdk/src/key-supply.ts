@@ -133,7 +133,9 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
     stats: () => ({ ...stats }),
     close() {
       closed = true;
-      for (const h of [...spares, ...(current ? [current] : [])]) wipe(h);
+      // the key in use still counts for invocations per key
+      if (current) retire(current);
+      for (const h of spares) wipe(h);
       spares.length = 0;
       current = undefined;
     },

@@ -9,13 +9,15 @@
 // once (the next attempt is sealed after the previous one's answer), and is lost only with an error
 // saying it did not run (NotExecuted), so the caller may send it again.
 import { neverSent } from './http.ts';
-import { ApplicationError, InvocationRefused } from './secure-invoke.ts';
+import { ApplicationError, InvocationRefused, KeyUnavailable } from './secure-invoke.ts';
 
 export type FailureKind =
   /** 404 at the referenceURI: the action is not (any more) on that host; nothing ran. */
   | 'not-here'
   /** The connection was never established; nothing was sent. */
   | 'not-delivered'
+  /** The client KME gave no key: nothing was sealed. */
+  | 'no-key'
   /** The wrapper, host SAE or OpenWhisk refused before the app ran (envelope reason, throttling). */
   | 'refused'
   /** The app ran and answered an error (sealed). */
@@ -28,6 +30,7 @@ const BEFORE_ACTIVATION = new Set([429, 503]);
 
 export function classifyFailure(err: unknown): FailureKind {
   if (err instanceof ApplicationError) return 'app-error';
+  if (err instanceof KeyUnavailable) return 'no-key';
   if (err instanceof InvocationRefused) {
     if (err.status === 404) return 'not-here';
     // the wrapper's refusals carry a reason and come before `main`; a 400 without one may be the

@@ -37,6 +37,13 @@ export class InvocationRefused extends Error {
   }
 }
 
+/** The client KME gave no key (refused or unreachable): nothing was sealed or sent. */
+export class KeyUnavailable extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`no QKD key from the client KME: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
 /** The app's own error, delivered sealed like a result. */
 export class ApplicationError extends Error {
   constructor(readonly error: unknown) {
@@ -95,7 +102,10 @@ export function createSecureInvoker(
 
   async function invokeTimed(args: Record<string, unknown>): Promise<InvokeOutcome> {
     const t0 = performance.now();
-    const use = await keys.next();
+    const use = await keys.next().catch((err: unknown) => {
+      fail('no-key');
+      throw new KeyUnavailable(err);
+    });
     const t1 = performance.now();
     const header: EnvelopeHeader = {
       v: ENVELOPE_VERSION,

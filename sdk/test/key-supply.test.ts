@@ -65,6 +65,16 @@ describe('sdk key supply (N invocations or T per key, prefetched)', function () 
     );
   });
 
+  it('counts the invocations of the key in use when the supply closes', async () => {
+    const metrics = createClientMetrics();
+    const s = supply({ invocationsPerKey: 10, spares: 0, metrics });
+    for (let i = 0; i < 4; i++) await s.next();
+    s.close();
+    const text = await metrics.registry.getSingleMetricAsString('mecqkd_client_invocations_per_key');
+    expect(text).to.match(/mecqkd_client_invocations_per_key_count 1$/m);
+    expect(text).to.match(/mecqkd_client_invocations_per_key_sum 4$/m);
+  });
+
   it('keeps a spare ready, so only the first invocation waits on the KME', async () => {
     const s = supply({ spares: 1 });
     for (let i = 0; i < 9; i++) {

@@ -1,10 +1,11 @@
 // The transparent-migration decisions: which failures prove the payload did not run, and when an
 // invocation is sealed again (only for a newer address, within the attempt bound).
 
+import { Qkd014Error } from '@mecqkd/kme-sim/client';
 import { expect } from 'chai';
 import { EnvelopeError } from '../src/envelope.ts';
 import { classifyFailure, nextStep } from '../src/migration.ts';
-import { ApplicationError, InvocationRefused } from '../src/secure-invoke.ts';
+import { ApplicationError, InvocationRefused, KeyUnavailable } from '../src/secure-invoke.ts';
 
 const netError = (code: string) =>
   Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(code), { code }) });
@@ -25,6 +26,10 @@ describe('sdk migration decisions', () => {
     expect(classifyFailure(netError('ECONNRESET'))).to.equal('unknown');
     expect(classifyFailure(netError('UND_ERR_HEADERS_TIMEOUT'))).to.equal('unknown');
     expect(classifyFailure(new EnvelopeError('authentication-failed', 'x'))).to.equal('unknown');
+    // the client KME gave no key: nothing was sealed, let alone sent
+    expect(classifyFailure(new KeyUnavailable(new Qkd014Error('no keys', 503, undefined, 1)))).to.equal(
+      'no-key',
+    );
   });
 
   it('retries only what did not run, on a newer address, within the bound', () => {
@@ -33,7 +38,7 @@ describe('sdk migration decisions', () => {
     expect(nextStep({ ...s, kind: 'not-here', currentGeneration: 1 })).to.equal('retry');
     expect(nextStep({ ...s, kind: 'not-delivered', currentGeneration: 1 })).to.equal('retry');
     expect(nextStep({ ...s, kind: 'not-here', attempts: 4, currentGeneration: 1 })).to.equal('fail');
-    for (const kind of ['refused', 'app-error', 'unknown'] as const)
+    for (const kind of ['no-key', 'refused', 'app-error', 'unknown'] as const)
       expect(nextStep({ ...s, kind, currentGeneration: 1 }), kind).to.equal('fail');
   });
 });

@@ -8,7 +8,7 @@ import { networkCode, neverSent } from '../http.ts';
 import { classifyFailure } from '../migration.ts';
 import { Mx2Error, Mx2ProtocolError, Mx2RequestError } from '../mx2-client.ts';
 import { ContextDeleted, NotExecuted, OutcomeUnknown } from '../offload-session.ts';
-import { ApplicationError, InvocationRefused } from '../secure-invoke.ts';
+import { ApplicationError, InvocationRefused, KeyUnavailable } from '../secure-invoke.ts';
 import { TokenError } from '../token.ts';
 import { UsageError } from './command.ts';
 
@@ -51,6 +51,14 @@ export function failureOf(err: unknown): Failure {
       message: `the client KME refused: ${message}`,
       detail: { ...base, status: err.status },
     };
+  if (err instanceof KeyUnavailable) {
+    const inner = failureOf(err.cause);
+    return {
+      code: inner.code === EXIT.refused ? EXIT.refused : EXIT.unreachable,
+      message,
+      detail: { ...base, cause: inner.detail },
+    };
+  }
   if (err instanceof ApplicationError)
     return { code: EXIT.appError, message, detail: { ...base, appError: err.error } };
   if (err instanceof OutcomeUnknown)

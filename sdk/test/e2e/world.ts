@@ -1,6 +1,7 @@
 // The device app's world for the SDK's end-to-end tests: the real control plane, Redis, two MEC hosts
-// (whisk-sim with a host SAE each, 512 MB so a few burners overload one), kme-sim over mutual TLS,
-// the operator, and the LCMP serving Mx2 over HTTPS with a CA of the test's own.
+// (whisk-sim with a host SAE each, 1 GB: eight 128 MB burners overload one, a stream's four busy
+// containers do not), kme-sim over mutual TLS, the operator, and the LCMP serving Mx2 over HTTPS
+// with a CA of the test's own.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
@@ -50,8 +51,8 @@ export async function startWorld(prefix: string, apps: unknown[]): Promise<World
   const tb = await startMecTestbed({
     namespace: `${prefix}-${Date.now().toString(36)}`,
     hosts: [
-      { name: 'host-1', capacityMb: 512 },
-      { name: 'host-2', capacityMb: 512 },
+      { name: 'host-1', capacityMb: 1024 },
+      { name: 'host-2', capacityMb: 1024 },
     ],
   });
   // a moved context stays where it went: the burners' end must not pull it back
