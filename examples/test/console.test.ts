@@ -47,7 +47,7 @@ describe('ward tablet console (chromium, real system)', function () {
       clientId: CLIENT.clientId,
       clientSecret: CLIENT.secret,
       devAppId: CLIENT.devAppIds,
-      clientSae: world.tb.clientSae,
+      clientSae: { ...world.tb.clientSae, kmeUrl: world.tb.clientSae.url },
       seed: 11,
     });
     browser = await launchChromium();
