@@ -2,6 +2,7 @@
 // against the real system: both assessments over Mx2 and sealed invocations, the follow-the-sequence
 // view, a migration arriving in the live view, axe-core, no console errors, tablet screenshots.
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'puppeteer-core';
@@ -46,7 +47,7 @@ describe('ward tablet console (chromium, real system)', function () {
       clientId: CLIENT.clientId,
       clientSecret: CLIENT.secret,
       devAppId: CLIENT.devAppIds,
-      clientSae: world.tb.clientSae,
+      clientSae: { ...world.tb.clientSae, kmeUrl: world.tb.clientSae.url },
       seed: 11,
     });
     browser = await launchChromium();
@@ -195,6 +196,16 @@ describe('ward tablet console (chromium, real system)', function () {
     const portrait = await openPage(browser, con.url, TABLET.portrait);
     pages.push(portrait);
     await portrait.page.waitForSelector('#notifications li');
+    await portrait.page.waitForSelector('#steps li');
+    // newest first, also when the stream replays what came before the page opened
+    const replayed = await portrait.page.$$eval('#notifications li', (li) =>
+      li.map((x) => (x as { textContent: string }).textContent),
+    );
+    expect(replayed).to.deep.equal(
+      await page.$$eval('#notifications li', (li) =>
+        li.map((x) => (x as { textContent: string }).textContent),
+      ),
+    );
     await screenshot(portrait.page, 'console-portrait');
     const serious = (await axeViolations(page)).filter(
       (v) => v.impact === 'serious' || v.impact === 'critical',
@@ -219,6 +230,16 @@ describe('ward tablet console (chromium, real system)', function () {
     expect(missing.status).to.equal(404);
     const plain = await post('model=cardio', { 'content-type': 'text/plain' });
     expect(plain.status).to.equal(415);
+    // a name that resolves here by DNS rebinding: fetch cannot set Host, node:http can
+    const rebound = await new Promise<number>((resolve, reject) =>
+      request(`${con.url}api/wards`, { headers: { host: 'evil.example' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end(),
+    );
+    expect(rebound).to.equal(421);
   });
 
   it('logged no console error, exception or failed request in any page', () => {

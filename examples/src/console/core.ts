@@ -83,6 +83,7 @@ export interface ConsoleCore {
   assess(req: { model: Model; ward: string; patientId: string }): Promise<Assessment>;
   assessments(): Assessment[];
   contexts(): LiveContext[];
+  /** Oldest first, as they arrived. */
   notifications(): Notice[];
   subscribe(listener: (e: LiveEvent) => void): () => void;
   /** Called by the notification receiver for every notification of this tablet's contexts. */
@@ -165,7 +166,7 @@ export function createConsoleCore(deps: {
     },
     assessments: () => [...done],
     contexts,
-    notifications: () => [...notices].reverse(),
+    notifications: () => [...notices],
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -22,8 +22,8 @@ export interface WardConsoleOptions {
   clientSecret: string;
   /** associateDevAppId of the contexts; one the client registration allows. */
   devAppId: string;
-  /** The client perimeter's SAE: its ID, its KME's URL and its mTLS files (PEM paths). */
-  clientSae: { id: string; url: string; ca: string; cert: string; key: string };
+  /** The client perimeter's SAE: its ID, its KME's URL and its mTLS files (PEM paths); DemoSystem.clientSae. */
+  clientSae: { id: string; kmeUrl: string; ca: string; cert: string; key: string };
   /** Where the console listens (loopback by default; port 0 = any free one). */
   host?: string;
   port?: number;
@@ -64,7 +64,7 @@ const placementOf = (
 export async function startWardConsole(opts: WardConsoleOptions): Promise<RunningWardConsole> {
   const apiRoot = opts.lcmpUrl.replace(/\/+$/, '');
   const kme = createQkd014Client({
-    url: opts.clientSae.url,
+    url: opts.clientSae.kmeUrl,
     ca: readFileSync(opts.clientSae.ca),
     cert: readFileSync(opts.clientSae.cert),
     key: readFileSync(opts.clientSae.key),

@@ -226,4 +226,10 @@ addEventListener('DOMContentLoaded', async () => {
     b.addEventListener('click', () => run(b.dataset.model));
   connectLive();
   await loadWards();
+  // a page opened later (another tablet orientation, a reload) shows the last assessment too
+  const [last] = await api('/api/assessments');
+  if (last) {
+    showResult(last);
+    showSteps(last);
+  }
 });
