@@ -7,6 +7,7 @@ import { stopShared } from '@mecqkd/localenv/shared';
 import { formatStatus } from '@mecqkd/sdk/observe/status-view';
 import { contextStory, formatStory, readRunLogs } from '@mecqkd/sdk/observe/trace-story';
 import { exportActivationLogs } from './activation-logs.ts';
+import { startWardConsole } from './console/start.ts';
 import { type Narrator, runScenario } from './scenario.ts';
 import { type DemoSystem, newRunDir, startDemoSystem, writeConnectionFile } from './system.ts';
 
@@ -27,12 +28,13 @@ const narrator: Narrator = {
   },
 };
 
-function whatToTry(sys: DemoSystem, connection: string): string {
+function whatToTry(sys: DemoSystem, connection: string, consoleUrl: string): string {
   const kc = `KUBECONFIG=${sys.kubeconfig}`;
   const kubectl = `${kc} ${controlPlaneBinaries().kubectl} -n ${sys.namespace}`;
   const cli = `node sdk/bin/mecqkd.mjs`;
   return [
     'The MEC system keeps running. Try:',
+    `  the ward tablet console: ${consoleUrl}`,
     `  ${kubectl} get mec                    # hosts, links, apps, contexts`,
     `  ${kc} ${cli} status --namespace ${sys.namespace}`,
     `  ${cli} trace <contextId> --run-dir ${sys.runDir}`,
@@ -76,11 +78,19 @@ async function main(keep: boolean): Promise<void> {
       `\n${bold(`demo done in ${elapsed()}`)}: no invocation lost, ciphertext only on the wire and at the host.`,
     );
     if (keep) {
-      console.log(`\n${whatToTry(sys, writeConnectionFile(sys))}`);
+      const tablet = await startWardConsole({
+        lcmpUrl: sys.lcmpUrl,
+        clientId: sys.client.clientId,
+        clientSecret: sys.client.secret,
+        devAppId: 'console',
+        clientSae: sys.clientSae,
+      });
+      console.log(`\n${whatToTry(sys, writeConnectionFile(sys), tablet.url)}`);
       // the wrapper's lines reach the run directory for `mecqkd trace` while people try things
       const timer = setInterval(() => void exportActivationLogs(sys).catch(() => undefined), 5000);
       await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
       clearInterval(timer);
+      await tablet.stop();
     }
   } finally {
     console.log(`\n${elapsed()}  stopping everything`);
