@@ -1,7 +1,12 @@
 // The chart against the real local apiserver: lint, server-side dry run of everything it renders,
 // pod hardening, and RBAC that grants each component exactly what its code uses.
 
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hostSaeConfigSchema } from '@mecqkd/host-sae/config';
+import { hostWrapperSecret } from '@mecqkd/host-sae/wrapper-secret';
 import { parseConfig as parseKmeConfig } from '@mecqkd/kme-sim/config';
 import type { ControlPlane } from '@mecqkd/localenv/control-plane';
 import { sharedControlPlane } from '@mecqkd/localenv/shared';
@@ -16,6 +21,7 @@ const FULLNAME = 'lab-mecqkd';
 const LAB = ['lab.enabled=true', 'lcmp.tokenEndpoint=true'];
 /** Every test of the lab profile reads one rendering: each makes a dozen RSA keys (slow on 2 cores). */
 const LAB_NS = 'chart-lab';
+const REPO = join(CHART_DIR, '..', '..');
 
 interface Obj {
   apiVersion: string;
@@ -24,25 +30,34 @@ interface Obj {
   spec?: Record<string, unknown>;
 }
 
+interface Container {
+  name: string;
+  command?: string[];
+  args?: string[];
+  securityContext?: {
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: unknown;
+  };
+  livenessProbe?: unknown;
+  readinessProbe?: unknown;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+
 interface PodSpec {
   securityContext?: { runAsNonRoot?: boolean; seccompProfile?: unknown };
   serviceAccountName?: string;
-  containers: {
-    securityContext?: {
-      readOnlyRootFilesystem?: boolean;
-      allowPrivilegeEscalation?: boolean;
-      capabilities?: unknown;
-    };
-    livenessProbe?: unknown;
-    readinessProbe?: unknown;
-    resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  }[];
+  initContainers?: Container[];
+  containers: Container[];
+  volumes?: Volume[];
 }
 
 interface Volume {
   name: string;
-  secret?: { secretName: string };
+  secret?: { secretName: string; items?: { key: string; path: string }[] };
   configMap?: { name: string };
+  emptyDir?: { medium?: string };
 }
 
 const parse = (yaml: string): Obj[] =>
@@ -207,16 +222,97 @@ describe('charts/mecqkd', function () {
       expect(pod.securityContext, where).to.include({ runAsNonRoot: true });
       expect(pod.securityContext?.seccompProfile, where).to.deep.equal({ type: 'RuntimeDefault' });
       expect(pod.serviceAccountName, where).to.be.a('string');
-      for (const c of pod.containers) {
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
         expect(c.securityContext, where).to.include({
           readOnlyRootFilesystem: true,
           allowPrivilegeEscalation: false,
         });
         expect(c.securityContext?.capabilities, where).to.deep.equal({ drop: ['ALL'] });
-        expect(c.livenessProbe, where).to.be.an('object');
-        expect(c.readinessProbe, where).to.be.an('object');
         expect(c.resources?.requests, where).to.have.keys('cpu', 'memory');
         expect(c.resources?.limits, where).to.have.key('memory');
+      }
+      for (const c of pod.containers) {
+        expect(c.livenessProbe, where).to.be.an('object');
+        expect(c.readinessProbe, where).to.be.an('object');
+      }
+    }
+  });
+
+  it("gives each host SAE only its own wrapper secret: the master stays out of the SAE's container", async () => {
+    const objs = parse(labYaml);
+    const secretData = (name: string) =>
+      (
+        objs.find((o) => o.kind === 'Secret' && o.metadata.name === name) as unknown as {
+          data: Record<string, string>;
+        }
+      ).data;
+    const master = secretData(`${FULLNAME}-lab-pki`)['wrapper-secret'];
+    expect(master).to.be.a('string');
+    for (const h of ['host-1', 'host-2']) {
+      const name = `${FULLNAME}-host-sae-${h}`;
+      const deployment = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+      const pod = (deployment!.spec as { template: { spec: PodSpec } }).template.spec;
+      const sae = pod.containers.find((c) => c.name === 'host-sae')!;
+      // no Secret the SAE's container mounts holds the master, under any key
+      for (const m of sae.volumeMounts ?? []) {
+        const v = pod.volumes?.find((x) => x.name === m.name);
+        if (!v?.secret) continue;
+        const data = secretData(v.secret.secretName);
+        const keys = v.secret.items?.map((i) => i.key) ?? Object.keys(data);
+        for (const k of keys)
+          expect(data[k], `${name} mounts ${v.secret.secretName}/${k}`).to.not.equal(master);
+      }
+      // its wrapperSecretFile is the derived one, on a read-only in-memory volume the init container fills
+      const config = hostSaeConfigSchema.parse(
+        parseYaml(
+          (
+            objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name) as unknown as {
+              data: Record<string, string>;
+            }
+          ).data['host-sae.yaml']!,
+        ),
+      );
+      const file = config.wrapperSecretFile;
+      const seen = sae.volumeMounts?.find((m) => file.startsWith(`${m.mountPath}/`));
+      expect(seen, `${name}: no mount for ${file}`).to.be.an('object');
+      expect(seen?.readOnly, name).to.equal(true);
+      expect(pod.volumes?.find((v) => v.name === seen?.name)?.emptyDir, name).to.include({
+        medium: 'Memory',
+      });
+      const init = pod.initContainers?.find((c) => c.args?.[0] === 'wrapper-secret');
+      expect(init, `${name}: no init container deriving the wrapper secret`).to.be.an('object');
+      const flag = (f: string) => init?.args?.[init.args.indexOf(f) + 1];
+      expect(flag('--namespace'), name).to.equal(LAB_NS);
+      expect(flag('--sae-id'), name).to.equal(config.saeId);
+      const out = init?.volumeMounts?.find((m) => m.name === seen?.name);
+      expect(flag('--out'), name).to.equal(`${out?.mountPath}${file.slice(seen!.mountPath.length)}`);
+      const masterMount = init?.volumeMounts?.find((m) =>
+        flag('--master-file')?.startsWith(`${m.mountPath}/`),
+      );
+      const masterVolume = pod.volumes?.find((v) => v.name === masterMount?.name)?.secret;
+      const masterKey = masterVolume?.items?.find(
+        (i) => `${masterMount?.mountPath}/${i.path}` === flag('--master-file'),
+      )?.key;
+      expect(masterVolume && secretData(masterVolume.secretName)[masterKey ?? ''], name).to.equal(master);
+      // the init container's args, run through the image's ENTRYPOINT (its WORKDIR mirrors the
+      // repository), write what the operator gives this host's actions
+      expect(init?.command, `${name}: the image's ENTRYPOINT must run`).to.equal(undefined);
+      const entrypoint = JSON.parse(
+        /^ENTRYPOINT (.*)$/m.exec(readFileSync(join(REPO, 'host-sae/Dockerfile'), 'utf8'))![1]!,
+      ) as string[];
+      const dir = mkdtempSync(join(tmpdir(), 'chart-wrapper-'));
+      try {
+        const local = { [flag('--master-file')!]: join(dir, 'master'), [flag('--out')!]: join(dir, 'out') };
+        writeFileSync(join(dir, 'master'), Buffer.from(master!, 'base64'));
+        const args = init!.args!.map((a) => local[a] ?? a);
+        execFileSync(entrypoint[0]!, [...entrypoint.slice(1), ...args], { cwd: REPO, stdio: 'pipe' });
+        const derived = hostWrapperSecret(Buffer.from(master!, 'base64').toString(), {
+          namespace: LAB_NS,
+          saeId: config.saeId,
+        });
+        expect(readFileSync(join(dir, 'out'), 'utf8').trim(), name).to.equal(derived);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     }
   });

@@ -1,6 +1,6 @@
 // `host-sae --config FILE`: runs one host SAE (see host-sae/README.md for the file).
 // `host-sae wrapper-secret …`: prints a host's wrapper secret, for provisioning its SAE.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadHostSaeConfig } from './config.ts';
 import { startHostSae } from './server.ts';
@@ -9,7 +9,7 @@ import { hostWrapperSecret } from './wrapper-secret.ts';
 const HELP = `host-sae: the host perimeter's SAE for secure invocation (one per MEC host)
 
 Usage: host-sae --config FILE
-       host-sae wrapper-secret --master-file FILE --namespace NS --sae-id ID
+       host-sae wrapper-secret --master-file FILE --namespace NS --sae-id ID [--out FILE]
 
   --config FILE   YAML or JSON: saeId, host, port, opsPort, tls {cert,key}, kme {url,ca,cert,key},
                   wrapperSecretFile, keyLifetimeSeconds, logLevel
@@ -20,7 +20,8 @@ Serves the action wrapper's channel (TLS, ALPN mecqkd-sae/1, JSON lines) on port
 
 wrapper-secret prints the secret the operator gives the actions of the MecHost in namespace NS whose
 spec.kme.saeId is ID, derived from the operator's --wrapper-secret-file (the master); put it in that
-host SAE's wrapperSecretFile. The master itself belongs to the operator only.`;
+host SAE's wrapperSecretFile (--out writes it there, mode 0600, instead of printing it). The master
+itself belongs to the operator only.`;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       'master-file': { type: 'string' },
       namespace: { type: 'string' },
       'sae-id': { type: 'string' },
+      out: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -39,7 +41,11 @@ async function main(): Promise<void> {
     if (!masterFile || !namespace || !saeId)
       throw new Error(`wrapper-secret needs --master-file, --namespace and --sae-id\n\n${HELP}`);
     const master = readFileSync(masterFile, 'utf8').trim();
-    return void process.stdout.write(`${hostWrapperSecret(master, { namespace, saeId })}\n`);
+    const secret = `${hostWrapperSecret(master, { namespace, saeId })}\n`;
+    // --out lets a container write it without a shell (the chart's init container)
+    return void (values.out
+      ? writeFileSync(values.out, secret, { mode: 0o600 })
+      : process.stdout.write(secret));
   }
   if (positionals.length > 0) throw new Error(`unknown command ${positionals[0]}\n\n${HELP}`);
   if (!values.config) throw new Error(`--config FILE is required\n\n${HELP}`);
