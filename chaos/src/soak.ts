@@ -88,7 +88,9 @@ const series: { rss: Series; fds: Series; heap: Series; p99: Series } = {
   p99: {},
 };
 const add = (s: Series, k: string, t: number, y: number | undefined) => {
-  if (y !== undefined) (s[k] ??= []).push({ t, y });
+  if (y === undefined) return;
+  s[k] ??= [];
+  s[k].push({ t, y });
 };
 const t0 = Date.now();
 let last = t0;
