@@ -1,10 +1,11 @@
 // Malformed envelopes at a placed context's web action (the action wrapper) and at the host SAE's
-// derive endpoint, from a seeded generator: every one refused with a clear 4xx naming a reason,
+// wrapper channel, from a seeded generator: every one refused with a clear 4xx naming a reason,
 // none crashes the wrapper, the host SAE or the whisk-sim, and no error carries the plaintext or
 // the key; a valid invocation still works afterwards.
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { connect } from 'node:tls';
 import type { AppContext } from '@mecqkd/crds';
+import { CHANNEL_ALPN, readFrames, writeFrame } from '@mecqkd/host-sae/frames';
 import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import type { RunningOperator } from '@mecqkd/operator/operator';
 import { deriveKey, ENVELOPE_VERSION, type EnvelopeHeader, seal } from '@mecqkd/sdk/envelope';
@@ -23,31 +24,33 @@ import {
 import { mutateEnvelope } from '../src/envelope-mutants.ts';
 import { seeded } from '../src/rng.ts';
 
-/** POST over HTTPS verified against the host SAE's CA, as the wrapper does. */
-function postTls(
-  url: string,
+/**
+ * One derive frame on a fresh wrapper channel (hello with the host's wrapper secret, then the frame),
+ * answered like an HTTP status: the SAE's first reply frame, whether it answers the frame (with its
+ * id) or refuses the connection (an oversized frame) — so every refusal's status is seen.
+ */
+function deriveAtSae(
+  sae: { host: string; port: number },
   ca: string,
   secret: string,
-  body: unknown,
+  header: unknown,
 ): Promise<{ status: number; text(): Promise<string> }> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        ca,
-        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    const socket = connect({ host: sae.host, port: sae.port, ca, ALPNProtocols: [CHANNEL_ALPN] });
+    socket.setEncoding('utf8');
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error('the host SAE closed the channel without an answer')));
+    writeFrame(socket, { op: 'hello', secret });
+    writeFrame(socket, { id: 1, op: 'derive', header, invocationsPerKey: 1 });
+    readFrames(
+      socket,
+      (text) => {
+        const reply = JSON.parse(text) as { error?: { status?: number } };
+        socket.destroy();
+        resolve({ status: reply.error ? (reply.error.status ?? 0) : 200, text: async () => text });
       },
-      (res) => {
-        let data = '';
-        res.on('data', (c) => {
-          data += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: async () => data }));
-      },
+      () => reject(new Error('the host SAE sent an oversized frame')),
     );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
   });
 }
 
@@ -84,7 +87,7 @@ describe('malformed envelopes at the action wrapper and the host SAE', function 
     const statuses: Record<number, number> = {};
     const host = ctx.status!.host!;
     const sae = tb.secure.hostSaes[host]!;
-    const secret = readFileSync(tb.secure.wrapperSecretFile, 'utf8').trim();
+    const secret = readFileSync(sae.wrapperSecretFile, 'utf8').trim();
     const ca = readFileSync(tb.secure.hostSaeCaFile, 'utf8');
     for (let i = 0; i < CASES; i++) {
       const use = await keys.next();
@@ -106,7 +109,7 @@ describe('malformed envelopes at the action wrapper and the host SAE', function 
       // half at the web action (through the wrapper), half straight at the host SAE
       const atSae = i % 2 === 1;
       const res = atSae
-        ? await postTls(`${sae.url}/v1/derive`, ca, secret, { header: m.body, invocationsPerKey: 1 })
+        ? await deriveAtSae(sae, ca, secret, m.body)
         : await fetch(ctx.status!.referenceURI!, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
