@@ -110,10 +110,10 @@ describe('CRDs on the apiserver', function () {
     );
     expect((await ok(['get', 'appcontexts', '-o', 'wide'])).split('\n')[0]).to.match(/READY\s+REASON\s+AGE$/);
     expect((await ok(['get', 'mechosts'])).split('\n')[0]).to.match(
-      /^NAME\s+LOAD\s+KEYS\s+CONTEXTS\s+READY\s+AGE$/,
+      /^NAME\s+LOAD%\s+KEYS%\s+CONTEXTS\s+READY\s+AGE$/,
     );
     expect((await ok(['get', 'qkdlinks'])).split('\n')[0]).to.match(
-      /^NAME\s+FROM\s+TO\s+STATE\s+KEYRATE\s+KEYS\s+READY\s+AGE$/,
+      /^NAME\s+FROM\s+TO\s+STATE\s+KEYRATE\s+STORED\s+KEYS%\s+READY\s+AGE$/,
     );
     expect((await ok(['get', 'mecapps'])).split('\n')[0]).to.match(
       /^NAME\s+APPNAME\s+VERSION\s+PROVIDER\s+READY\s+AGE$/,
