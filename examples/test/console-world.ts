@@ -27,8 +27,18 @@ export async function startConsoleWorld(prefix: string): Promise<ConsoleWorld> {
   const tb = await startMecTestbed({
     namespace: `${prefix}-${Date.now().toString(36)}`,
     hosts: [
-      { name: 'host-1', capacityMb: 1024, labels: { 'mecqkd.io/zone': 'east-wing' }, fibreKm: 10 },
-      { name: 'host-2', capacityMb: 1024, labels: { 'mecqkd.io/zone': 'west-wing' }, fibreKm: 25 },
+      {
+        name: 'host-1',
+        capacityMb: 1024,
+        labels: { 'mecqkd.io/zone': 'east-wing', 'mecqkd.io/site': 'pisa-hospital' },
+        fibreKm: 10,
+      },
+      {
+        name: 'host-2',
+        capacityMb: 1024,
+        labels: { 'mecqkd.io/zone': 'west-wing', 'mecqkd.io/site': 'pisa-hospital' },
+        fibreKm: 25,
+      },
     ],
   });
   const stops: (() => Promise<void>)[] = [() => tb.stop()];
