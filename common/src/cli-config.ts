@@ -1,7 +1,12 @@
 // Settings of a mecqkd binary: flags (--name value or --name=value) override environment variables
 // (MECQKD_NAME), which override the schema's defaults. A zod object validates them; a bad value stops
 // the program with the flag named.
-import type { z } from 'zod';
+import { z } from 'zod';
+
+/** A boolean setting: true/false from a flag or the environment; the flag alone means true. */
+export const booleanFlag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const isBooleanFlag = (s: unknown) =>
+  s === booleanFlag || (s as z.ZodType).def?.['innerType' as never] === booleanFlag;
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -24,7 +29,9 @@ export function parseSettings<S extends z.ZodObject>(
     const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     const key = camel(flag);
     if (!(key in schema.shape)) throw new Error(`unknown flag --${flag} (see --help)`);
-    raw[key] = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+    const next = argv[i + 1];
+    const bare = eq < 0 && isBooleanFlag(schema.shape[key]) && (next === undefined || next.startsWith('--'));
+    raw[key] = bare ? 'true' : eq < 0 ? argv[++i] : arg.slice(eq + 1);
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -1,9 +1,8 @@
 // LCMP settings: flags override MECQKD_* environment variables, which override these defaults.
-import { parseSettings, settingsHelp } from '@mecqkd/common/cli-config';
+import { booleanFlag as bool, parseSettings, settingsHelp } from '@mecqkd/common/cli-config';
 import { z } from 'zod';
 
 const num = z.coerce.number();
-const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 const list = z
   .string()
   .transform((s) =>

@@ -1,10 +1,10 @@
 // Operator settings: flags (--name value) override environment variables (MECQKD_NAME), which
 // override defaults. Validated by zod; a bad value stops the operator with the field named.
+import { booleanFlag as bool, parseSettings, settingsHelp } from '@mecqkd/common/cli-config';
 import { z } from 'zod';
 import { DEFAULT_WEIGHTS } from './placement/score.ts';
 
 const num = z.coerce.number();
-const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
 export const operatorConfigSchema = z.object({
   kubeconfig: z.string().optional().describe('kubeconfig file; in-cluster or ~/.kube/config when absent'),
@@ -88,42 +88,9 @@ export const operatorConfigSchema = z.object({
 
 export type OperatorConfig = z.output<typeof operatorConfigSchema>;
 
-const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const isBoolean = (key: string) =>
-  (operatorConfigSchema.shape[key as keyof OperatorConfig].def as { innerType?: unknown }).innerType === bool;
-const envName = (key: string) => `MECQKD_${kebab(key).replace(/-/g, '_').toUpperCase()}`;
-
-export function parseOperatorConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
-  const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(operatorConfigSchema.shape)) {
-    const v = env[envName(key)];
-    if (v !== undefined) raw[key] = v;
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
-    const [flag, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    const key = camel(flag);
-    if (!(key in operatorConfigSchema.shape)) throw new Error(`unknown flag --${flag} (see --help)`);
-    const next = argv[i + 1];
-    // a boolean flag may stand alone: `--allow-insecure-hosts`
-    const bare = inline === undefined && isBoolean(key) && (next === undefined || next.startsWith('--'));
-    raw[key] = bare ? 'true' : (inline ?? argv[++i]);
-  }
-  const parsed = operatorConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `--${kebab(String(i.path[0]))}: ${i.message}`);
-    throw new Error(`invalid configuration: ${issues.join('; ')}`);
-  }
-  return parsed.data;
-}
+export const parseOperatorConfig = (argv: string[], env: NodeJS.ProcessEnv): OperatorConfig =>
+  parseSettings(operatorConfigSchema, argv, env);
 
 export function helpText(): string {
-  const lines = Object.entries(operatorConfigSchema.shape).map(([key, schema]) => {
-    const def = (schema as z.ZodType).def as { defaultValue?: unknown };
-    const d = def.defaultValue === undefined ? '' : ` (default ${JSON.stringify(def.defaultValue)})`;
-    return `  --${kebab(key).padEnd(26)} ${(schema as z.ZodType).description ?? ''}${d}  [${envName(key)}]`;
-  });
-  return `Usage: operator [flags]\n\nThe mecqkd MEC Orchestrator: reconciles MecHost, MecApp, AppContext and QkdLink.\n\nFlags:\n${lines.join('\n')}\n  --help                     this text\n`;
+  return `Usage: operator [flags]\n\nThe mecqkd MEC Orchestrator: reconciles MecHost, MecApp, AppContext and QkdLink.\n\nFlags:\n${settingsHelp(operatorConfigSchema)}\n  --help                     this text\n`;
 }

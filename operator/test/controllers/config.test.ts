@@ -17,6 +17,10 @@ describe('operator configuration', () => {
 
   it('names the flag of a bad value', () => {
     expect(() => parseOperatorConfig(['--max-load-typo', '1'], {})).to.throw('unknown flag --max-load-typo');
+    // a value that itself holds '=' (a query string) is kept whole
+    expect(
+      parseOperatorConfig(['--prometheus-url=http://127.0.0.1:9090/p?a=b&c=d'], {}).prometheusUrl,
+    ).to.equal('http://127.0.0.1:9090/p?a=b&c=d');
     expect(() => parseOperatorConfig(['--workers', '0'], {})).to.throw(/--workers: Too small/);
     expect(() => parseOperatorConfig(['--telemetry', 'carrier-pigeon'], {})).to.throw(/--telemetry/);
   });
