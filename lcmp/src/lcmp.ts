@@ -22,7 +22,7 @@ import { type HealthServer, startHealthServer } from '@mecqkd/kube/health';
 import { Informer } from '@mecqkd/kube/informer';
 import { createKubeClient, type KubeClient } from '@mecqkd/kube/kube-client';
 import { collectionPath, objectKey } from '@mecqkd/kube/kube-paths';
-import { LeaderElector } from '@mecqkd/kube/leader-election';
+import { LeaderElector, LeadershipEndedError } from '@mecqkd/kube/leader-election';
 import type { KubeObject } from '@mecqkd/kube/types';
 import type { JWK } from 'jose';
 import { z } from 'zod';
@@ -274,7 +274,16 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
             },
             log.child({ component: 'leader-election' }),
           );
-          await elector.run();
+          try {
+            await elector.run();
+          } catch (err) {
+            // Mx2 is served by every replica whoever leads: only the notifier stops with the Lease
+            if (!(err instanceof LeadershipEndedError)) throw err;
+            log.warn('Lost the notifier Lease; campaigning again', {
+              reason: err.reason,
+              error: err.message,
+            });
+          }
           if (!stopping) await new Promise((r) => setTimeout(r, cfg.retryPeriod * 1000));
         }
       })()

@@ -397,6 +397,53 @@ describe('Mx2 notifications (e2e)', function () {
       await b.proc.stop();
     });
 
+    it('keeps serving Mx2 when it loses the notifier Lease, and leads again once the Lease is free', async () => {
+      const lease = 'mecqkd-lcmp-lease-loss';
+      const p = await runLcmpProcess(w.tb, 'lcmp-f', { leaseName: lease });
+      let exitCode: number | null | undefined;
+      void p.proc.exited.then((c) => {
+        exitCode = c;
+      });
+      const holder = async () =>
+        JSON.parse(
+          (await w.tb.cp.kubectl(['get', 'lease', lease, '-n', w.tb.namespace, '-o', 'json'])).stdout || '{}',
+        )?.spec?.holderIdentity as string | undefined;
+      await eventually('lcmp-f leads', async () => (await holder()) === 'lcmp-f');
+      const stolen = JSON.stringify({
+        spec: {
+          holderIdentity: 'intruder',
+          leaseDurationSeconds: 3600,
+          renewTime: new Date().toISOString().replace('Z', '000Z'),
+        },
+      });
+      const patch = await w.tb.cp.kubectl([
+        'patch',
+        'lease',
+        lease,
+        '-n',
+        w.tb.namespace,
+        '--type',
+        'merge',
+        '-p',
+        stolen,
+      ]);
+      expect(patch.code, patch.stderr).to.equal(0);
+      await eventually(
+        'lcmp-f noticed',
+        async () =>
+          exitCode !== undefined ||
+          readFileSync(p.proc.logFile, 'utf8').includes('"Lost the notifier Lease; campaigning again"'),
+      );
+      expect(exitCode, readFileSync(p.proc.logFile, 'utf8').slice(-2000)).to.equal(undefined);
+      const token = await tokenFor(p.url, CLIENTS.ward);
+      const r = await call(`${p.url}/dev_app/v1`, 'GET', '/app_list', { token });
+      expect(r.status, r.text).to.equal(200);
+      await w.tb.cp.kubectl(['delete', 'lease', lease, '-n', w.tb.namespace]);
+      await eventually('lcmp-f leads again', async () => (await holder()) === 'lcmp-f', 30_000);
+      expect(readFileSync(p.proc.logFile, 'utf8')).to.not.contain('LeadershipEndedError:');
+      await p.proc.stop();
+    });
+
     it('`lcmp token` gets a token a lab can use', async () => {
       const p = await runLcmpProcess(w.tb, 'lcmp-e');
       const file = join(w.tb.dir, 'ward-secret');
