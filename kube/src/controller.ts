@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, type Logger } from '@mecqkd/common/logger';
 import type { Informer } from './informer.ts';
+import { isCancelled } from './kube-errors.ts';
 import { objectKey } from './kube-paths.ts';
 import { controllerMetrics } from './metrics.ts';
 import type { KubeObject, ObjectKey, ReconcileResult, Reconciler } from './types.ts';
@@ -153,7 +154,12 @@ export class Controller<T extends KubeObject> {
       end();
       controllerMetrics.activeWorkers.labels(this.name).set(--this.active);
     }
-    if (error !== undefined) {
+    if (isCancelled(error)) {
+      // the scope (a leadership term) ended mid-reconcile: the next leader does this key again
+      controllerMetrics.reconcileTotal.labels(this.name, 'cancelled').inc();
+      this.queue.addRateLimited(key);
+      this.log.info('Reconcile cancelled', { controller: this.name, key, reconcileID });
+    } else if (error !== undefined) {
       controllerMetrics.reconcileTotal.labels(this.name, 'error').inc();
       controllerMetrics.reconcileErrors.labels(this.name).inc();
       this.queue.addRateLimited(key);

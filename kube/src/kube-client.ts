@@ -373,8 +373,7 @@ export class KubeClient {
   }
 
   private refuseIfAborted(method: string, path: string): void {
-    if (this.scope?.aborted)
-      throw KubeApiError.network(method, path, new Error('the client scope has ended'));
+    if (this.scope?.aborted) throw KubeApiError.cancelled(method, path);
   }
 
   private async headers(contentType?: string): Promise<Record<string, string>> {
@@ -426,6 +425,7 @@ export class KubeClient {
       retryAfter = Array.isArray(ra) ? ra[0] : ra;
     } catch (err) {
       this.count(method, 0);
+      if (this.scope?.aborted) throw KubeApiError.cancelled(method, path, err);
       throw KubeApiError.network(method, path, err);
     }
     this.count(method, status);

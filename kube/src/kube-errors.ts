@@ -76,10 +76,17 @@ export class KubeApiError extends Error {
     const message = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     return new KubeApiError({ status: 0, reason: 'NetworkError', message, method, path, cause });
   }
+
+  /** The caller's scope (e.g. a leadership term) ended: not a failure of the apiserver or the network. */
+  static cancelled(method: string, path: string, cause?: unknown): KubeApiError {
+    const message = 'the client scope has ended';
+    return new KubeApiError({ status: 0, reason: 'Cancelled', message, method, path, cause });
+  }
 }
 
 const hasStatus = (err: unknown, status: number) => err instanceof KubeApiError && err.status === status;
 
+export const isCancelled = (err: unknown) => err instanceof KubeApiError && err.reason === 'Cancelled';
 export const isNotFound = (err: unknown) => hasStatus(err, 404);
 export const isConflict = (err: unknown) => hasStatus(err, 409);
 export const isAlreadyExists = (err: unknown) =>

@@ -1,6 +1,8 @@
+import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect } from 'chai';
+import winston from 'winston';
 import { Controller } from '../src/controller.ts';
 import { Informer } from '../src/informer.ts';
 import type { KubeClient } from '../src/kube-client.ts';
@@ -113,6 +115,64 @@ describe('runtime/controller (real apiserver)', function () {
     expect(text).to.include('controller_runtime_reconcile_total{controller="retry",result="success"} 1');
     expect(text).to.include('controller_runtime_reconcile_errors_total{controller="retry"} 4');
     expect(text).to.include('controller_runtime_max_concurrent_reconciles{controller="retry"} 1');
+  });
+
+  it('logs a reconcile cut short by the end of its client scope as cancelled, not as an error', async () => {
+    const lines: { level: string; message: string }[] = [];
+    const logger = winston.createLogger({
+      level: 'debug',
+      format: winston.format.json(),
+      transports: [
+        new winston.transports.Stream({
+          stream: new Writable({
+            write(chunk, _enc, done) {
+              lines.push(JSON.parse(String(chunk)));
+              done();
+            },
+          }),
+        }),
+      ],
+    });
+    const scope = new AbortController();
+    const scoped = client.withSignal(scope.signal);
+    let attempts = 0;
+    const informer = new Informer<Cm>({
+      name: 'cancel',
+      client,
+      path: collectionPath(configMaps, ns),
+      labelSelector: 'suite=cancel',
+    });
+    const controller = new Controller({
+      name: 'cancel',
+      informer,
+      logger,
+      reconciler: async (key) => {
+        attempts++;
+        scope.abort();
+        await scoped.get(objectPath(configMaps, ns, key.split('/')[1]!));
+        return undefined;
+      },
+      queue: { baseDelayMs: 20, maxDelayMs: 100 },
+    });
+    informer.start();
+    await controller.start();
+    cleanup.push(
+      () => informer.stop(),
+      () => controller.stop(),
+    );
+    await client.create(collectionPath(configMaps, ns), {
+      ...configMap(ns, 'cut'),
+      metadata: { name: 'cut', namespace: ns, labels: { suite: 'cancel' } },
+    });
+    await eventually(
+      'reconciled',
+      () => attempts > 0 && lines.some((l) => l.message.startsWith('Reconcile')),
+    );
+    expect(lines.filter((l) => l.level === 'error')).to.deep.equal([]);
+    expect(lines.find((l) => l.message === 'Reconcile cancelled')).to.include({ level: 'info' });
+    const text = await registry.metrics();
+    expect(text).to.include('controller_runtime_reconcile_total{controller="cancel",result="cancelled"} ');
+    expect(text).to.not.match(/controller_runtime_reconcile_errors_total\{controller="cancel"\} [1-9]/);
   });
 
   it('requeues after the asked delay, maps secondary objects to keys, and stops gracefully', async () => {
