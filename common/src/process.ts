@@ -39,6 +39,8 @@ function installExitHooks(): void {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
+      // a program with a handler of its own stops gracefully (and stops its children) itself
+      if (process.listenerCount(signal) > 0) return;
       void stopAll().finally(() =>
         process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1)),
       );
