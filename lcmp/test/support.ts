@@ -39,6 +39,7 @@ export function mecApp(
   name: string,
   info: Partial<Record<string, unknown>> = {},
   placement: Record<string, unknown> = {},
+  action: Record<string, unknown> = { code: CARDIO },
 ): unknown {
   return {
     apiVersion: 'mecqkd.io/v1alpha1',
@@ -54,7 +55,7 @@ export function mecApp(
         appDescription: `${name} model`,
         ...info,
       },
-      action: { code: CARDIO },
+      action,
       placement,
     },
   };

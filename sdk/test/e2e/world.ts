@@ -9,7 +9,7 @@ import { createCa, issueCertificate } from '@mecqkd/common/pki';
 import type { RunningLcmp } from '@mecqkd/lcmp/lcmp';
 import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import type { RunningOperator } from '@mecqkd/operator/operator';
-import { CLIENTS, registerClient, runLcmp } from '../../../lcmp/test/support.ts';
+import { CLIENTS, mecApp as lcmpMecApp, registerClient, runLcmp } from '../../../lcmp/test/support.ts';
 import { clientKme, runOperator, whisk } from '../../../operator/test/e2e/support.ts';
 
 export { CLIENTS, clientKme, whisk };
@@ -18,25 +18,9 @@ export { CLIENTS, clientKme, whisk };
 export const SQUARE = 'function main(p) { return { i: p.i, square: p.i * p.i, tag: p.tag }; }';
 const SLEEPER = 'function main(p) { return new Promise((r) => setTimeout(() => r({ slept: p.ms }), p.ms)); }';
 
-export function mecApp(name: string, code: string, invocationsPerKey: number) {
-  return {
-    apiVersion: 'mecqkd.io/v1alpha1',
-    kind: 'MecApp',
-    metadata: { name },
-    spec: {
-      appInfo: {
-        appDId: `did-${name}`,
-        appName: name,
-        appProvider: 'hospital-it',
-        appSoftVersion: '1.0',
-        appDVersion: '1',
-        appDescription: `${name} model`,
-      },
-      action: { code, limits: { memoryMb: 128 } },
-      placement: { invocationsPerKey },
-    },
-  };
-}
+/** A MecApp of the given action code, its contexts keyed every `invocationsPerKey` invocations. */
+export const mecApp = (name: string, code: string, invocationsPerKey: number) =>
+  lcmpMecApp(name, {}, { invocationsPerKey }, { code, limits: { memoryMb: 128 } });
 
 export interface World {
   tb: MecTestbed;
