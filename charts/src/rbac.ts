@@ -29,11 +29,18 @@ export function operatorPermissions(fullname: string): Permission[] {
   ];
 }
 
-export function lcmpPermissions(fullname: string, tokenEndpoint: boolean): Permission[] {
+export function lcmpPermissions(fullname: string): Permission[] {
   return [
     mecqkd('appcontexts', ['get', 'list', 'watch', 'create', 'patch', 'delete']),
     mecqkd('mecapps', ['list', 'watch']),
     mecqkd('mechosts', ['list', 'watch']),
+    ...lease(`${fullname}-lcmp-notifier`),
+  ];
+}
+
+/** The LCMP's rights in its credentials namespace: client registrations, JWKS, the signing key. */
+export function lcmpCredentialsPermissions(fullname: string, tokenEndpoint: boolean): Permission[] {
+  return [
     { group: '', resource: 'secrets', verbs: ['list', 'watch'] },
     ...(tokenEndpoint
       ? [
@@ -46,6 +53,5 @@ export function lcmpPermissions(fullname: string, tokenEndpoint: boolean): Permi
           },
         ]
       : []),
-    ...lease(`${fullname}-lcmp-notifier`),
   ];
 }

@@ -14,7 +14,12 @@ import { parseConfig as parseWhiskConfig } from '@mecqkd/whisk-sim/config';
 import { expect } from 'chai';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { CHART_DIR, helm, renderChart } from '../src/helm.ts';
-import { lcmpPermissions, operatorPermissions, type Permission } from '../src/rbac.ts';
+import {
+  lcmpCredentialsPermissions,
+  lcmpPermissions,
+  operatorPermissions,
+  type Permission,
+} from '../src/rbac.ts';
 
 const RELEASE = 'lab';
 const FULLNAME = 'lab-mecqkd';
@@ -26,7 +31,7 @@ const REPO = join(CHART_DIR, '..', '..');
 interface Obj {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   spec?: Record<string, unknown>;
 }
 
@@ -71,8 +76,31 @@ async function kubectl(cp: ControlPlane, args: string[], input?: string): Promis
   return r.stdout;
 }
 
+/** kubectl apply of rendered objects: those the chart places in a namespace of their own go there. */
+async function applyObjects(
+  cp: ControlPlane,
+  ns: string,
+  objs: Obj[],
+  extra: string[] = [],
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const own of [false, true]) {
+    const part = objs.filter((o) => (o.metadata.namespace !== undefined) === own);
+    if (part.length === 0) continue;
+    const input = part.map((o) => JSON.stringify(o)).join('\n');
+    const out = await kubectl(cp, ['apply', ...extra, ...(own ? [] : ['-n', ns]), '-f', '-'], input);
+    lines.push(...out.trim().split('\n'));
+  }
+  return lines;
+}
+
 /** `kubectl auth can-i --list` as rule keys "resource|names|verb", without what every user may do. */
-async function grantedTo(cp: ControlPlane, namespace: string, sa: string): Promise<string[]> {
+async function grantedTo(
+  cp: ControlPlane,
+  namespace: string,
+  sa: string,
+  saNamespace = namespace,
+): Promise<string[]> {
   const out = await kubectl(cp, [
     'auth',
     'can-i',
@@ -80,7 +108,7 @@ async function grantedTo(cp: ControlPlane, namespace: string, sa: string): Promi
     '--no-headers',
     '-n',
     namespace,
-    `--as=system:serviceaccount:${namespace}:${sa}`,
+    `--as=system:serviceaccount:${saNamespace}:${sa}`,
   ]);
   const keys: string[] = [];
   for (const line of out.split('\n')) {
@@ -139,8 +167,11 @@ describe('charts/mecqkd', function () {
       ['chart-dry-default', await renderChart(RELEASE, 'chart-dry-default')],
       [LAB_NS, labYaml],
     ] as const) {
-      const out = await kubectl(cp, ['apply', '--dry-run=server', '-n', ns, '-f', '-'], yaml);
-      expect(out.trim().split('\n')).to.have.length(parse(yaml).length);
+      // a server-side dry run creates no namespace, so the objects bound for the chart's own one
+      // need it to exist already
+      await kubectl(cp, ['create', 'namespace', `${ns}-lcmp-credentials`]);
+      const out = await applyObjects(cp, ns, parse(yaml), ['--dry-run=server']);
+      expect(out).to.have.length(parse(yaml).length);
     }
   });
 
@@ -321,12 +352,16 @@ describe('charts/mecqkd', function () {
     const ns = LAB_NS;
     const objs = parse(labYaml);
     const rbac = objs.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind));
-    await kubectl(cp, ['apply', '-n', ns, '-f', '-'], rbac.map((o) => JSON.stringify(o)).join('\n'));
+    await applyObjects(cp, ns, rbac);
+    const creds = `${ns}-lcmp-credentials`;
     expect(await grantedTo(cp, ns, `${FULLNAME}-operator`)).to.deep.equal(
       expectedKeys(operatorPermissions(FULLNAME)),
     );
     expect(await grantedTo(cp, ns, `${FULLNAME}-lcmp`)).to.deep.equal(
-      expectedKeys(lcmpPermissions(FULLNAME, true)),
+      expectedKeys(lcmpPermissions(FULLNAME)),
+    );
+    expect(await grantedTo(cp, creds, `${FULLNAME}-lcmp`, ns)).to.deep.equal(
+      expectedKeys(lcmpCredentialsPermissions(FULLNAME, true)),
     );
     for (const sa of ['kme-sim', 'whisk-sim', 'host-sae', 'redis'])
       expect(await grantedTo(cp, ns, `${FULLNAME}-${sa}`), sa).to.deep.equal([]);
@@ -346,15 +381,24 @@ describe('charts/mecqkd', function () {
       false,
     );
     expect(await canI(cp, ns, lcmp, ['get', 'secrets/other'])).to.equal(false);
+    // the KME and OpenWhisk credentials beside the MecHosts are out of the LCMP's reach
+    expect(await canI(cp, ns, lcmp, ['list', 'secrets'])).to.equal(false);
+    expect(await canI(cp, ns, lcmp, ['watch', 'secrets'])).to.equal(false);
     expect(await canI(cp, ns, lcmp, ['delete', 'mechosts.mecqkd.io'])).to.equal(false);
   });
 
   it('grants the LCMP no Secret writes without the token endpoint', async () => {
     const objs = parse(await renderChart(RELEASE, 'default'));
-    const role = objs.find((o) => o.kind === 'Role' && o.metadata.name === `${FULLNAME}-lcmp`) as unknown as {
+    const roles = objs.filter(
+      (o) => o.kind === 'Role' && o.metadata.name.startsWith(`${FULLNAME}-lcmp`),
+    ) as unknown as {
+      metadata: { namespace?: string };
       rules: { resources: string[]; verbs: string[] }[];
-    };
-    const secretVerbs = role.rules.filter((r) => r.resources.includes('secrets')).flatMap((r) => r.verbs);
+    }[];
+    expect(roles.map((r) => r.metadata.namespace)).to.deep.equal([undefined, 'default-lcmp-credentials']);
+    const secretVerbs = roles.flatMap((role) =>
+      role.rules.filter((r) => r.resources.includes('secrets')).flatMap((r) => r.verbs),
+    );
     expect(secretVerbs.sort()).to.deep.equal(['list', 'watch']);
   });
 });

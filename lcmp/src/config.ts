@@ -61,6 +61,12 @@ export const lcmpConfigSchema = z.object({
     .describe('expected (and, with the token endpoint, issued) iss'),
   audience: z.string().default('mecqkd-lcmp').describe('expected (and issued) aud'),
   jwksUrl: z.url().optional().describe('JWKS of an external OAuth 2.0 server (e.g. Keycloak)'),
+  credentialsNamespace: z
+    .string()
+    .optional()
+    .describe(
+      'namespace of the client registrations, the JWKS Secret and the token signing key (one of their own, so the LCMP reads no other Secret); --namespace when absent',
+    ),
   jwksSecret: z.string().optional().describe('Secret whose key jwks.json holds trusted public keys'),
   tokenEndpoint: bool.default(false).describe('serve POST /oauth2/token (client credentials)'),
   signingKeySecret: z

@@ -76,6 +76,7 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
     userAgent: 'mecqkd-lcmp',
   });
   const ns = cfg.namespace;
+  const credentialsNs = cfg.credentialsNamespace ?? ns;
   const informer = <T extends KubeObject>(
     name: string,
     path: string,
@@ -90,11 +91,11 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
   const hosts = informer<MecHost>('mechosts', collectionPath(MEC_HOSTS, ns), {
     parse: (v) => mecHostSchema.parse(v),
   });
-  const clients = informer<Secret>('client-secrets', collectionPath(SECRETS, ns), {
+  const clients = informer<Secret>('client-secrets', collectionPath(SECRETS, credentialsNs), {
     labelSelector: cfg.clientSelector,
   });
   const jwksSecrets = cfg.jwksSecret
-    ? informer<Secret>('jwks-secret', collectionPath(SECRETS, ns), {
+    ? informer<Secret>('jwks-secret', collectionPath(SECRETS, credentialsNs), {
         fieldSelector: `metadata.name=${cfg.jwksSecret}`,
       })
     : undefined;
@@ -110,7 +111,7 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
   await Promise.all(informers.map((i) => i.waitForSync(60_000)));
 
   const signing = cfg.tokenEndpoint
-    ? await loadOrCreateSigningKey(kube, ns, cfg.signingKeySecret)
+    ? await loadOrCreateSigningKey(kube, credentialsNs, cfg.signingKeySecret)
     : undefined;
   const trustedKeys = (): JWK[] => {
     const keys: JWK[] = signing ? [signing.publicJwk] : [];

@@ -8,7 +8,18 @@ import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { expect } from 'chai';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { getJson } from '../../operator/test/e2e/support.ts';
-import { CLIENTS, call, createBody, mecApp, type Reply, runLcmp, startWorld, type World } from './support.ts';
+import {
+  CLIENTS,
+  call,
+  createBody,
+  mecApp,
+  type Reply,
+  registerClient,
+  runLcmp,
+  startWorld,
+  tokenFor,
+  type World,
+} from './support.ts';
 
 function challenged(r: Reply, error?: string) {
   expect(r.status, r.text).to.equal(401);
@@ -225,6 +236,32 @@ describe('Mx2 AAA (e2e)', function () {
         expect((await call(`${lcmp.url}/dev_app/v1`, 'GET', '/app_list', { token: t })).status).to.equal(200);
       } finally {
         await lcmp.stop();
+      }
+    });
+  });
+
+  describe('credentials in a namespace of their own', () => {
+    it('reads client registrations and keeps its signing key only in --credentials-namespace', async () => {
+      const creds = `${w.tb.namespace}-creds`;
+      await w.tb.kubectl(['create', 'namespace', creds]);
+      await registerClient(w.tb, CLIENTS.ward, creds);
+      const lcmp = await runLcmp(w.tb, { credentialsNamespace: creds });
+      try {
+        const ward = await tokenFor(lcmp.url, CLIENTS.ward);
+        expect((await call(`${lcmp.url}/dev_app/v1`, 'GET', '/app_list', { token: ward })).status).to.equal(
+          200,
+        );
+        // registered beside the contexts only: unknown to this LCMP
+        const lab = await form(
+          lcmp.url,
+          'grant_type=client_credentials',
+          basic(CLIENTS.lab.clientId, CLIENTS.lab.secret),
+        );
+        expect(lab.status, lab.text).to.equal(401);
+        await w.tb.kubectl(['get', 'secret', 'lcmp-token-signing-key', '-n', creds]);
+      } finally {
+        await lcmp.stop();
+        await w.tb.kubectl(['delete', 'namespace', creds, '--wait=false']);
       }
     });
   });

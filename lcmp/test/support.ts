@@ -61,9 +61,9 @@ export function mecApp(
   };
 }
 
-export async function registerClient(tb: MecTestbed, c: TestClient): Promise<void> {
+export async function registerClient(tb: MecTestbed, c: TestClient, namespace = tb.namespace): Promise<void> {
   await tb.kubectl(
-    ['apply', '-f', '-'],
+    ['apply', '-n', namespace, '-f', '-'],
     toKubeYaml({
       apiVersion: 'v1',
       kind: 'Secret',

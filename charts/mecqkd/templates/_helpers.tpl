@@ -3,6 +3,11 @@
 {{- if contains "mecqkd" .Release.Name -}}{{ .Release.Name | trunc 40 | trimSuffix "-" }}{{- else -}}{{ printf "%s-mecqkd" .Release.Name | trunc 40 | trimSuffix "-" }}{{- end -}}
 {{- end -}}
 
+{{/* Namespace of the LCMP's client registrations, JWKS Secret and signing key. */}}
+{{- define "mecqkd.lcmpCredentialsNamespace" -}}
+{{- .Values.lcmp.credentialsNamespace.name | default (printf "%s-lcmp-credentials" .Release.Namespace) -}}
+{{- end -}}
+
 {{- define "mecqkd.labels" -}}
 app.kubernetes.io/name: mecqkd
 app.kubernetes.io/instance: {{ .Release.Name }}
