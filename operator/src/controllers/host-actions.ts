@@ -2,11 +2,13 @@
 // on first use from the MecHost and its Secret, refreshed by every host pass), the actions known to
 // exist there, and the only code that deploys or removes them (under a per-action lock).
 
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '@mecqkd/common/canonical-json';
 import { actionMetrics } from '@mecqkd/kube/metrics';
-import type { DesiredAction, HostBinder } from '../openwhisk/action.ts';
+import { BINDING_ANNOTATION, type DesiredAction, type HostBinder } from '../openwhisk/action.ts';
 import {
   ensureAction,
-  managedActions,
+  listManaged,
   removeAction,
   type Whisk,
   type WhiskEndpoint,
@@ -51,7 +53,13 @@ export class HostActions {
     const saeId = e.endpoint.hostSaeId;
     if (!saeId) throw new Error(`MecHost ${hostKey}: no host SAE ID to bind action ${action.name} to`);
     const namespace = hostKey.slice(0, hostKey.indexOf('/'));
-    return { ...action, body: this.bindHost(action.body, { namespace, saeId }) };
+    const body = this.bindHost(action.body, { namespace, saeId });
+    // a digest of the bound parameters, never the secret itself
+    const binding = createHash('sha256').update(canonicalJson(body.parameters)).digest('hex');
+    return {
+      ...action,
+      body: { ...body, annotations: [...body.annotations, { key: BINDING_ANNOTATION, value: binding }] },
+    };
   }
 
   /**
@@ -141,15 +149,23 @@ export class HostActions {
   ): Promise<Convergence> {
     const e = await this.entry(hostKey);
     if (!e) throw new Error(`MecHost ${hostKey} not found: cannot list its actions`);
-    const listed = new Set(await managedActions(e.client));
+    const managed = await listManaged(e.client);
+    const listed = new Set(managed.keys());
     e.known.clear();
-    for (const name of listed) e.known.add(name);
     const deployed: string[] = [];
     for (const [name, desired] of needed) {
-      if (listed.has(name) || !desired) continue;
+      if (!desired) continue;
+      const bound = this.forHost(hostKey, e, desired).body.annotations;
+      const binding = bound.find((a) => a.key === BINDING_ANNOTATION)?.value;
+      if (listed.has(name) && managed.get(name) === binding) {
+        e.known.add(name);
+        continue;
+      }
       await this.deployThen(hostKey, desired, async () => undefined);
       deployed.push(name);
     }
+    // listed but no longer built by their app: known, so that removal alone decides their fate
+    for (const name of listed) if (!needed.get(name)) e.known.add(name);
     const removed: string[] = [];
     for (const name of listed) {
       if (await this.removeIfUnused(hostKey, name, () => inUse(name))) removed.push(name);

@@ -9,6 +9,8 @@ import type { MecApp } from '@mecqkd/crds';
 export const MANAGED_ANNOTATION = 'mecqkd.io/managed';
 export const APP_ANNOTATION = 'mecqkd.io/app';
 export const DIGEST_ANNOTATION = 'mecqkd.io/digest';
+/** Digest of what a host's copy of an action got of its own (HostBinder): a change redeploys it there. */
+export const BINDING_ANNOTATION = 'mecqkd.io/host-binding';
 
 export interface ActionBody {
   exec: { kind: string; code: string; main: string };

@@ -1,7 +1,7 @@
 // Deploys and removes actions on a host's OpenWhisk through the `openwhisk` npm client — the same
 // code path against whisk-sim and a real OpenWhisk. Every operation is idempotent.
 import openwhisk from 'openwhisk';
-import { type DesiredAction, DIGEST_ANNOTATION, MANAGED_ANNOTATION } from './action.ts';
+import { BINDING_ANNOTATION, type DesiredAction, DIGEST_ANNOTATION, MANAGED_ANNOTATION } from './action.ts';
 
 export interface WhiskEndpoint {
   apiHost: string;
@@ -60,8 +60,11 @@ export async function ensureAction(ow: Whisk, action: DesiredAction): Promise<bo
     }
   }
   const existing = await ow.actions.get({ name: action.name });
-  if (annotation(existing, DIGEST_ANNOTATION) !== action.digest) {
-    // Same name, other content: only a hand-made action can collide with our digest-named ones.
+  if (
+    annotation(existing, DIGEST_ANNOTATION) !== action.digest ||
+    annotation(existing, BINDING_ANNOTATION) !== annotation(action.body, BINDING_ANNOTATION)
+  ) {
+    // Same name, other content: a hand-made action, or one bound to what the host was before
     await ow.actions.update({ name: action.name, action: action.body as unknown as openwhisk.Action });
     return true;
   }
@@ -79,13 +82,18 @@ export async function removeAction(ow: Whisk, name: string): Promise<boolean> {
   }
 }
 
-/** Names of the actions mecqkd deployed on the host (annotation mecqkd.io/managed). */
-export async function managedActions(ow: Whisk): Promise<string[]> {
-  const names: string[] = [];
+/** The actions mecqkd deployed on the host (annotation mecqkd.io/managed), with their host binding. */
+export async function listManaged(ow: Whisk): Promise<Map<string, unknown>> {
+  const managed = new Map<string, unknown>();
   const page = 200;
   for (let skip = 0; ; skip += page) {
     const batch = await ow.actions.list({ limit: page, skip });
-    for (const a of batch) if (annotation(a, MANAGED_ANNOTATION) === true) names.push(a.name as string);
-    if (batch.length < page) return names;
+    for (const a of batch)
+      if (annotation(a, MANAGED_ANNOTATION) === true)
+        managed.set(a.name as string, annotation(a, BINDING_ANNOTATION));
+    if (batch.length < page) return managed;
   }
 }
+
+/** Names of the actions mecqkd deployed on the host. */
+export const managedActions = async (ow: Whisk): Promise<string[]> => [...(await listManaged(ow)).keys()];

@@ -66,4 +66,33 @@ describe('HostActions (real whisk-sim)', function () {
     expect(await listed('a/edge-1')).to.deep.equal([echo.name]);
     expect(await listed('b/edge-1')).to.deep.equal([echo.name]);
   });
+
+  it("redeploys a host's actions when what is bound to the host changes (its SAE ID, so its wrapper secret)", async () => {
+    const key = 'a/edge-1';
+    const bound = desiredAction(app('bound'), 'function main(p) { return p; }');
+    const withSae = (saeId: string) => ({ ...endpoints[key]!, hostSaeId: saeId });
+    let current = withSae('SAE_OLD');
+    const bind = (body: typeof bound.body, host: { namespace: string; saeId: string }) => ({
+      ...body,
+      parameters: [
+        ...body.parameters,
+        { key: 'BOUND_TO', value: `${host.namespace}/${host.saeId}`, init: true },
+      ],
+    });
+    const hosts = new HostActions(async () => current, bind);
+    const boundTo = async () =>
+      (await whiskClient(endpoints[key]!).actions.get({ name: bound.name })).parameters?.find(
+        (p) => p.key === 'BOUND_TO',
+      )?.value;
+    await hosts.deployThen(key, bound, async () => undefined);
+    expect(await boundTo()).to.equal('a/SAE_OLD');
+    current = withSae('SAE_NEW');
+    await hosts.refresh(key);
+    const needed = new Map([[bound.name, bound]]);
+    const c = await hosts.converge(key, needed, (name) => needed.has(name));
+    expect(c.deployed).to.deep.equal([bound.name]);
+    expect(await boundTo()).to.equal('a/SAE_NEW');
+    // nothing changed since: the next pass leaves it alone
+    expect((await hosts.converge(key, needed, (name) => needed.has(name))).deployed).to.deep.equal([]);
+  });
 });
