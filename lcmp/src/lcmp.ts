@@ -210,6 +210,8 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
     kube,
     contexts,
     availableFor,
+    invocationsPerKeyOf: (c) =>
+      apps.get(`${c.metadata.namespace}/${c.spec.appName}`)?.spec.placement.invocationsPerKey,
     ssrf,
     vendorId: cfg.vendorId,
     timeoutMs: cfg.callbackTimeout * 1000,

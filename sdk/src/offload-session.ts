@@ -32,7 +32,10 @@ export interface OffloadSessionOptions {
   /** The client SAE's QKD 014 client (mutual TLS to the client KME) and its SAE ID. */
   kme: Qkd014Client;
   clientSaeId: string;
-  /** N of the MecApp's key-use policy (placement.invocationsPerKey); at most the host's. Default 1. */
+  /**
+   * N of the MecApp's key-use policy (placement.invocationsPerKey), for an LCMP that does not say it:
+   * the N the instance's QKD extension names wins (the host SAE enforces that one). Default 1.
+   */
   invocationsPerKey?: number;
   keyLifetimeMs?: number;
   spares?: number;
@@ -57,6 +60,8 @@ export interface InstanceTarget {
   referenceURI: string;
   hostSaeId: string;
   hostKmeId: string;
+  /** Invocations per key at this instance, when the LCMP names it. */
+  invocationsPerKey?: number;
 }
 
 export interface AttemptRecord {
@@ -133,6 +138,9 @@ export function instanceTarget(
       referenceURI: i.referenceURI,
       hostSaeId: i.vendorSpecificExt.hostSaeId,
       hostKmeId: i.vendorSpecificExt.hostKmeId,
+      ...(i.vendorSpecificExt.invocationsPerKey !== undefined
+        ? { invocationsPerKey: i.vendorSpecificExt.invocationsPerKey }
+        : {}),
     },
   };
 }
@@ -165,7 +173,6 @@ export interface OffloadSession extends EventEmitter<SessionEvents> {
 }
 
 export async function openOffloadSession(opts: OffloadSessionOptions): Promise<OffloadSession> {
-  const n = opts.invocationsPerKey ?? 1;
   const traceId = opts.traceId ?? newTraceId();
   const waitMs = opts.migrationWaitMs ?? 30_000;
   const maxAttempts = opts.maxAttempts ?? 4;
@@ -183,6 +190,7 @@ export async function openOffloadSession(opts: OffloadSessionOptions): Promise<O
   const retired: SecureInvoker[] = [];
 
   const connect = (target: InstanceTarget): Live => {
+    const n = target.invocationsPerKey ?? opts.invocationsPerKey ?? 1;
     const keys = createKeySupply({
       kme: opts.kme,
       hostSaeId: target.hostSaeId,

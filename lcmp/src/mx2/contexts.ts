@@ -90,16 +90,25 @@ export function ownedBy(ctx: AppContext, client: ClientRegistration): boolean {
   return ctx.metadata.annotations?.[OWNER_ANNOTATION] === client.clientId && !ctx.metadata.deletionTimestamp;
 }
 
-export function qkdExtension(ctx: AppContext, vendorId: string): QkdExtension | undefined {
+export function qkdExtension(
+  ctx: AppContext,
+  vendorId: string,
+  invocationsPerKey?: number,
+): QkdExtension | undefined {
   const s = ctx.status;
   return s?.hostSaeId && s.hostKmeId
-    ? { vendorId, hostSaeId: s.hostSaeId, hostKmeId: s.hostKmeId }
+    ? {
+        vendorId,
+        hostSaeId: s.hostSaeId,
+        hostKmeId: s.hostKmeId,
+        ...(invocationsPerKey !== undefined ? { invocationsPerKey } : {}),
+      }
     : undefined;
 }
 
 /** The one instance of a placed context, with the host's QKD identity as a vendor extension. */
-export function instanceInfo(ctx: AppContext, vendorId: string) {
-  const ext = qkdExtension(ctx, vendorId);
+export function instanceInfo(ctx: AppContext, vendorId: string, invocationsPerKey?: number) {
+  const ext = qkdExtension(ctx, vendorId, invocationsPerKey);
   return {
     appInstanceId: ctx.status?.appInstanceId ?? '',
     referenceURI: ctx.status?.referenceURI ?? '',
@@ -111,7 +120,7 @@ export function instanceInfo(ctx: AppContext, vendorId: string) {
 /** 201 body: every attribute of the request (NOTE 1), plus contextId and the instance reference. */
 export function createdBody(req: AppContextBody, ctx: AppContext, app: MecApp, vendorId: string) {
   const requested = req.appInfo.userAppInstanceInfo[0] ?? {};
-  const instance = instanceInfo(ctx, vendorId);
+  const instance = instanceInfo(ctx, vendorId, app.spec.placement.invocationsPerKey);
   return {
     ...req,
     contextId: ctx.metadata.name,

@@ -134,9 +134,14 @@ export const appListQuery = z.strictObject({
 
 export type AppListQuery = z.infer<typeof appListQuery>;
 
-/** The vendor extension carried next to a MEC 016 instance reference: the host's QKD identity. */
+/**
+ * The vendor extension carried next to a MEC 016 instance reference: the host's QKD identity, and how
+ * many invocations one key may serve (the MecApp's placement.invocationsPerKey, which the host SAE
+ * enforces), so a device app need not be told.
+ */
 export interface QkdExtension {
   vendorId: string;
   hostSaeId: string;
   hostKmeId: string;
+  invocationsPerKey?: number;
 }

@@ -51,7 +51,13 @@ export type Work =
  * `available`: where the app can run now within the context's requested location, for a context
  * with appLocationUpdates (undefined otherwise).
  */
-export function decide(ctx: AppContext, vendorId: string, available?: LocationConstraints[]): Work {
+export function decide(
+  ctx: AppContext,
+  vendorId: string,
+  available?: LocationConstraints[],
+  /** The context's MecApp's, for the QKD extension; absent when the app is gone. */
+  invocationsPerKey?: number,
+): Work {
   const contextId = ctx.metadata.name;
   const callback = ctx.spec.callbackReference;
   if (ctx.metadata.deletionTimestamp) {
@@ -70,18 +76,18 @@ export function decide(ctx: AppContext, vendorId: string, available?: LocationCo
     };
   }
   if (!callback) return { kind: 'none' };
-  return owedMigration(ctx, vendorId) ?? owedLocations(ctx, available) ?? { kind: 'none' };
+  return owedMigration(ctx, vendorId, invocationsPerKey) ?? owedLocations(ctx, available) ?? { kind: 'none' };
 }
 
-function owedMigration(ctx: AppContext, vendorId: string): Work | undefined {
+function owedMigration(ctx: AppContext, vendorId: string, invocationsPerKey?: number): Work | undefined {
   const contextId = ctx.metadata.name;
   const last = ctx.status?.migrations?.at(-1);
   // announce a move once it is complete: while Migrating the old host still serves
   if (!last || ctx.status?.phase !== 'Placed' || !ctx.status.referenceURI) return undefined;
   const notified = ctx.metadata.annotations?.[NOTIFIED_ANNOTATION];
   if (notified && Date.parse(notified) >= Date.parse(last.time)) return undefined;
-  const instance = instanceInfo(ctx, vendorId);
-  const ext = qkdExtension(ctx, vendorId);
+  const instance = instanceInfo(ctx, vendorId, invocationsPerKey);
+  const ext = qkdExtension(ctx, vendorId, invocationsPerKey);
   return {
     kind: 'deliver',
     what: 'migration',

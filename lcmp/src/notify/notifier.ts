@@ -23,6 +23,8 @@ export interface NotifierDeps {
   contexts: Cache<AppContext>;
   /** Where the context's app can run now within its requested location, when it asked to be told. */
   availableFor: (ctx: AppContext) => LocationConstraints[] | undefined;
+  /** The context's MecApp's placement.invocationsPerKey; undefined when the app is gone. */
+  invocationsPerKeyOf: (ctx: AppContext) => number | undefined;
   ssrf: SsrfPolicy;
   vendorId: string;
   timeoutMs: number;
@@ -48,7 +50,9 @@ export function notificationReconciler(d: NotifierDeps): Reconciler {
   const now = d.now ?? Date.now;
   return async (key) => {
     const ctx = d.contexts.get(key);
-    const work = ctx ? decide(ctx, d.vendorId, d.availableFor(ctx)) : ({ kind: 'none' } as const);
+    const work = ctx
+      ? decide(ctx, d.vendorId, d.availableFor(ctx), d.invocationsPerKeyOf(ctx))
+      : ({ kind: 'none' } as const);
     if (!ctx || work.kind === 'none') {
       recorded.delete(key);
       firstSeen.delete(key);

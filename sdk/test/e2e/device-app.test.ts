@@ -134,11 +134,30 @@ describe('sdk device app (e2e: LCMP over HTTPS → operator → whisk-sim, kme-s
     const instance = context.appInfo.userAppInstanceInfo[0]!;
     const host = instance.appInstanceId.split('/')[0]!;
     expect(instance.referenceURI).to.match(/\/api\/v1\/web\/.+\.json$/);
-    expect(instance.vendorSpecificExt).to.include({ hostSaeId: saeOf(host) });
+    expect(instance.vendorSpecificExt).to.include({ hostSaeId: saeOf(host), invocationsPerKey: 10 });
     const loc = await mx2.locationAvailability({ associateDevAppId: 'ward-7', appInfo: SQUARE_APP });
     expect(loc.appInfo.availableLocations).to.deep.equal([{ appLocation: { countryCode: 'IT' } }]);
     await mx2.deleteContext(context.contextId);
     expect(await mx2.deleteContext(context.contextId).catch((e: unknown) => e)).to.include({ status: 404 });
+  });
+
+  it('keys every N invocations as the LCMP says, without being told N', async () => {
+    const session = await openOffloadSession({
+      mx2,
+      app: SQUARE_APP,
+      associateDevAppId: 'ward-7',
+      kme,
+      clientSaeId: w.tb.clientSae.id,
+      http,
+      spares: 0,
+    });
+    try {
+      expect(session.target().invocationsPerKey).to.equal(10);
+      for (let i = 0; i < 20; i++) expect((await session.invoke({ i })).result).to.include({ square: i * i });
+      expect(session.stats().keysFetched).to.equal(2);
+    } finally {
+      await session.close();
+    }
   });
 
   it('an invocation the host does not serve ends NotExecuted when no new address comes, and never ran', async () => {
