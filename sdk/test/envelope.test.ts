@@ -221,6 +221,10 @@ describe('envelope (AES-256-GCM, HKDF-SHA-256 per key, sequence and direction)',
         { ...e, contextId: 'short' },
         { ...e, iv: 'AAAA' },
         { ...e, ct: 'not base64!' },
+        // what a lenient decoder would skip or repair: a line break, URL-safe letters, no padding
+        { ...e, ct: `${e.ct.slice(0, 8)}\n${e.ct.slice(8)}` },
+        { ...e, iv: e.iv.replace(/[A-Za-z0-9]/, '-') },
+        { ...e, tag: e.tag.replace(/=+$/, '') },
         { ...e, action: undefined },
       ];
       for (const c of cases) expectRejected(() => receive(c, qkdKey, asRequest), 'malformed');
