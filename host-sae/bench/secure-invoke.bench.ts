@@ -125,7 +125,12 @@ try {
   // Interleaved, so both see the same machine load. The secure calls also report their steps (the
   // client's, and the host's as its wrapper measured them): where the added time goes.
   const lat = { plain: [] as number[], secure: [] as number[] };
-  const steps: Record<string, number[]> = {};
+  const steps = new Map<string, number[]>();
+  const put = (k: string, v: number) => {
+    const list = steps.get(k);
+    if (list) list.push(v);
+    else steps.set(k, [v]);
+  };
   for (let i = 0; i < SEQUENTIAL; i++) {
     let t0 = performance.now();
     await plain();
@@ -137,12 +142,12 @@ try {
       ...Object.entries(o.timings).map(([k, v]) => [`client ${k}`, v] as const),
       ...Object.entries(o.hostTimings ?? {}).map(([k, v]) => [`host ${k}`, v] as const),
     ])
-      (steps[k] ??= []).push(v);
+      put(k, v);
     if (i % 200 === 0) process.stderr.write(`  sequential ${i}/${SEQUENTIAL}\n`);
   }
   const step = (k: string, label: string): BenchRow => ({
     metric: `  ${label}, median`,
-    value: median(steps[k] ?? []),
+    value: median(steps.get(k) ?? []),
     unit: 'ms',
   });
   const p = summarise(lat.plain);
