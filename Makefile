@@ -88,9 +88,10 @@ typecheck: node-deps
 lint: node-deps ## biome lint + format check
 	npx biome check .
 
-build: node-deps ## bundle the operator and LCMP binaries (operator/dist, lcmp/dist); the rest runs through tsx
+build: node-deps ## bundle the operator, LCMP and mecqkd CLI binaries (operator/dist, lcmp/dist, sdk/dist); the rest runs through tsx
 	$(NODE) operator/build.ts
 	$(NODE) lcmp/build.ts
+	$(NODE) sdk/build.ts
 
 TEST_SPEC ?= '*/test/**/*.test.ts'
 

@@ -11,14 +11,26 @@ const npmDeps = (dir: string): string[] =>
     (d) => !d.startsWith('@mecqkd/'),
   );
 
-/** `component` is the folder under the repository root; `workspaces` those whose npm deps it reaches. */
-export async function bundleBinary(component: string, outName: string, workspaces: string[]): Promise<void> {
+/**
+ * `component` is the folder under the repository root; `workspaces` those whose npm deps it reaches;
+ * `entry` the module bundled, relative to the component.
+ */
+export async function bundleBinary(
+  component: string,
+  outName: string,
+  workspaces: string[],
+  entry = join('src', 'main.ts'),
+): Promise<void> {
   const root = join(import.meta.dirname, '..');
   const dir = join(root, component);
   const external = [...new Set([dir, ...workspaces.map((w) => join(root, w))].flatMap(npmDeps))];
   await build({
-    entryPoints: [join(dir, 'src', 'main.ts')],
-    outfile: join(dir, 'dist', outName),
+    entryPoints: { [outName.replace(/\.mjs$/, '')]: join(dir, entry) },
+    outdir: join(dir, 'dist'),
+    outExtension: { '.js': '.mjs' },
+    // a dynamic import() becomes a chunk of its own, so what only one command needs loads only then
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -122,19 +122,34 @@ try {
     await plain();
     await secure();
   }
-  // Interleaved, so both see the same machine load.
+  // Interleaved, so both see the same machine load. The secure calls also report their steps (the
+  // client's, and the host's as its wrapper measured them): where the added time goes.
   const lat = { plain: [] as number[], secure: [] as number[] };
+  const steps = new Map<string, number[]>();
+  const put = (k: string, v: number) => {
+    const list = steps.get(k);
+    if (list) list.push(v);
+    else steps.set(k, [v]);
+  };
   for (let i = 0; i < SEQUENTIAL; i++) {
-    for (const [which, f] of [
-      ['plain', plain],
-      ['secure', secure],
-    ] as const) {
-      const t0 = performance.now();
-      await f();
-      lat[which].push(performance.now() - t0);
-    }
+    let t0 = performance.now();
+    await plain();
+    lat.plain.push(performance.now() - t0);
+    t0 = performance.now();
+    const o = await n100.invokeTimed(args);
+    lat.secure.push(performance.now() - t0);
+    for (const [k, v] of [
+      ...Object.entries(o.timings).map(([k, v]) => [`client ${k}`, v] as const),
+      ...Object.entries(o.hostTimings ?? {}).map(([k, v]) => [`host ${k}`, v] as const),
+    ])
+      put(k, v);
     if (i % 200 === 0) process.stderr.write(`  sequential ${i}/${SEQUENTIAL}\n`);
   }
+  const step = (k: string, label: string): BenchRow => ({
+    metric: `  ${label}, median`,
+    value: median(steps.get(k) ?? []),
+    unit: 'ms',
+  });
   const p = summarise(lat.plain);
   const s = summarise(lat.secure);
   // Paired: each secure call against the plain call just before it, so load swings cancel out.
@@ -214,6 +229,11 @@ try {
     { metric: 'added latency, median of paired differences', value: pairedAdded, unit: 'ms' },
     { metric: 'added latency p99', value: s.p99 - p.p99, unit: 'ms' },
     { metric: 'latency ratio p50 (secure / plain)', value: s.p50 / p.p50, unit: 'x' },
+    step('client seal', 'client: derive the keys, seal'),
+    step('client open', 'client: open the answer'),
+    step('host key', 'host: derived keys from the host SAE (round trip)'),
+    step('host open', 'host: open the arguments'),
+    step('host seal', 'host: seal the result'),
     { metric: `plain throughput (${CONCURRENCY} clients)`, value: plainTput.rate, unit: 'inv/s' },
     { metric: `secure throughput (${CONCURRENCY} clients)`, value: secureTput.rate, unit: 'inv/s' },
     { metric: 'CPU per plain invocation (all processes)', value: total(plainTput.cpu), unit: 'ms' },

@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '@mecqkd/common/logger';
 import { sameSecret } from '@mecqkd/common/same-secret';
 import { parseTraceparent } from '@mecqkd/common/trace';
 import { createQkd014Client, type Qkd014Client, Qkd014Error } from '@mecqkd/kme-sim/client';
-import { deriveKey, type EnvelopeHeader, type RejectReason, responseHeader } from '@mecqkd/sdk/envelope';
+import { deriveKeyPair, type EnvelopeHeader, type RejectReason } from '@mecqkd/sdk/envelope';
 import type { z } from 'zod';
 import type { HostSaeConfig } from './config.ts';
 import { CHANNEL_ALPN, MAX_FRAME_BYTES, readFrames, writeFrame } from './frames.ts';
@@ -134,10 +134,8 @@ export function createKeyService(
       if (!c.ok) throw refused(c.reason, c.message);
       try {
         metrics.invocations.inc();
-        return {
-          requestKey: deriveKey(c.material, header),
-          responseKey: deriveKey(c.material, responseHeader(header)),
-        };
+        const keys = deriveKeyPair(c.material, header);
+        return { requestKey: keys.request, responseKey: keys.response };
       } finally {
         c.material.fill(0);
       }

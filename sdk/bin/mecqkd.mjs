@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The `mecqkd` CLI: its TypeScript run through tsx's loader (registered here, so no flags needed).
-import { register } from 'tsx/esm/api';
+// The `mecqkd` CLI: the bundle `make build` writes (sdk/build.ts).
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const bundle = new URL('../dist/mecqkd.mjs', import.meta.url);
+if (!existsSync(bundle)) {
+  process.stderr.write('mecqkd: sdk/dist/mecqkd.mjs is missing; run `make build` first\n');
+  process.exit(1);
+}
+const { main } = await import(bundle.href);
 await main();

@@ -5,14 +5,13 @@
 import { childTraceparent } from '@mecqkd/common/trace';
 import {
   checkHeader,
-  deriveKey,
+  deriveKeyPair,
   ENVELOPE_VERSION,
   EnvelopeError,
   type EnvelopeHeader,
   open,
   parseEnvelope,
   type RejectReason,
-  responseHeader,
   seal,
 } from './envelope.ts';
 import type { Fetch } from './http.ts';
@@ -119,8 +118,7 @@ export function createSecureInvoker(
       clientSaeId: target.clientSaeId,
       direction: 'request',
     };
-    const reqKey = deriveKey(use.key, header);
-    const resKey = deriveKey(use.key, responseHeader(header));
+    const { request: reqKey, response: resKey } = deriveKeyPair(use.key, header);
     use.key.fill(0);
     try {
       const sealed = JSON.stringify(seal(reqKey, header, args));

@@ -1,12 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import {
   checkHeader,
   deriveKey,
+  deriveKeyPair,
   type Envelope,
   EnvelopeError,
   type EnvelopeHeader,
   type Expectation,
+  headerBytes,
   open,
   parseEnvelope,
   type RejectReason,
@@ -65,6 +67,11 @@ describe('envelope (AES-256-GCM, HKDF-SHA-256 per key, sequence and direction)',
   it('matches the committed test vector: derived keys, ciphertext and tag', () => {
     expect(deriveKey(qkdKey, header).toString('hex')).to.equal(VECTOR.requestKey);
     expect(deriveKey(qkdKey, responseHeader(header)).toString('hex')).to.equal(VECTOR.responseKey);
+    const pair = deriveKeyPair(qkdKey, header);
+    expect([pair.request.toString('hex'), pair.response.toString('hex')]).to.deep.equal([
+      VECTOR.requestKey,
+      VECTOR.responseKey,
+    ]);
     const e = seal(deriveKey(qkdKey, header), header, VECTOR.payload, Buffer.from(VECTOR.iv, 'hex'));
     expect(e).to.deep.equal({
       ...header,
@@ -73,6 +80,18 @@ describe('envelope (AES-256-GCM, HKDF-SHA-256 per key, sequence and direction)',
       tag: VECTOR.tag,
     });
     expect(receive(JSON.parse(JSON.stringify(e)), qkdKey, asRequest)).to.deep.equal(VECTOR.payload);
+  });
+
+  it('derives exactly what RFC 5869 HKDF-SHA-256 (node:crypto hkdfSync) gives, for any key and header', () => {
+    for (let i = 0; i < 20; i++) {
+      const key = randomBytes(16 + i);
+      const h = { ...header, seq: i, keyId: randomUUID() };
+      const info = headerBytes(h);
+      const salt = 'mecqkd secure invocation envelope v1';
+      expect(deriveKey(key, h).toString('hex')).to.equal(
+        Buffer.from(hkdfSync('sha256', key, salt, info, 32)).toString('hex'),
+      );
+    }
   });
 
   it('uses a fresh random 96-bit IV for every envelope', () => {
@@ -202,6 +221,10 @@ describe('envelope (AES-256-GCM, HKDF-SHA-256 per key, sequence and direction)',
         { ...e, contextId: 'short' },
         { ...e, iv: 'AAAA' },
         { ...e, ct: 'not base64!' },
+        // what a lenient decoder would skip or repair: a line break, URL-safe letters, no padding
+        { ...e, ct: `${e.ct.slice(0, 8)}\n${e.ct.slice(8)}` },
+        { ...e, iv: e.iv.replace(/[A-Za-z0-9]/, '-') },
+        { ...e, tag: e.tag.replace(/=+$/, '') },
         { ...e, action: undefined },
       ];
       for (const c of cases) expectRejected(() => receive(c, qkdKey, asRequest), 'malformed');

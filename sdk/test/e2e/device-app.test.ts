@@ -7,6 +7,7 @@ import { freePort } from '@mecqkd/common/ports';
 import type { AppContext } from '@mecqkd/crds';
 import type { Qkd014Client } from '@mecqkd/kme-sim/client';
 import { saeOf } from '@mecqkd/localenv/mec-testbed';
+import { invocationUrl } from '@mecqkd/operator/openwhisk/action';
 import { expect } from 'chai';
 import { getJson } from '../../../operator/test/e2e/support.ts';
 import { createHttpClient, type HttpClient } from '../../src/http.ts';
@@ -398,6 +399,36 @@ describe('sdk device app (e2e: LCMP over HTTPS → operator → whisk-sim, kme-s
       });
       expect((await watch.ended).code).to.equal(0);
       expect(ok(await mecqkd(['contexts', 'list', '-o', 'json'], env)).stdout).to.not.contain(id);
+    });
+
+    it('watch follows a migration (AddressChangeNotification) and the next invoke runs on the new host', async () => {
+      const created = json(ok(await mecqkd(['contexts', 'create', '--app', 'square', '-o', 'json'], env)));
+      const id = created.contextId as string;
+      const [from, action] = (created.appInstanceId as string).split('/') as [string, string];
+      const watch = mecqkdStream(['watch', '--context', id, '--count', '1', '--output', 'json'], env);
+      await watch.line((l) => l.includes('"listening"'));
+      // the MEC system moves the context (its host's QKD link drained: KeysLow), not the client
+      await w.tb.adjustLink(from, { storedBits: 0, enabled: false });
+      let to: string;
+      try {
+        const note = JSON.parse(await watch.line((l) => l.includes('"notification"'))).notification;
+        expect(note).to.include({ notificationType: 'AddressChangeNotification', contextId: id });
+        to = (note.appInstanceId as string).split('/')[0]!;
+        expect(to).to.not.equal(from);
+        const sim = w.tb.whisks[to]!;
+        expect(note.referenceURI).to.equal(invocationUrl(sim.apiHost, sim.namespace, action));
+        expect(note.vendorSpecificExt.hostSaeId).to.equal(saeOf(to));
+        expect((await watch.ended).code).to.equal(0);
+      } finally {
+        await w.tb.adjustLink(from, { enabled: true, storedBits: Number.MAX_SAFE_INTEGER });
+      }
+      // the state file now names the new host: the sealed call goes there and runs there once
+      const ranBefore = await successfulActivations(w.tb, to, action);
+      const r = json(ok(await mecqkd(['invoke', id, '--args', '{"i":11}', '-o', 'json'], env)));
+      expect(r).to.include({ contextId: id, hostSaeId: saeOf(to) });
+      expect(r.result).to.deep.equal({ i: 11, square: 121 });
+      expect(await successfulActivations(w.tb, to, action)).to.equal(ranBefore + 1);
+      ok(await mecqkd(['contexts', 'delete', id], env));
     });
 
     it('exit 3 when the LCMP cannot be reached, exit 2 when credentials are refused', async () => {

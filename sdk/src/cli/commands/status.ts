@@ -1,6 +1,5 @@
 // `mecqkd status`: the MEC system at a glance, read from the cluster through the kubeconfig (the
 // operator's view, not a device app's): hosts, QKD links, contexts, actions per host, keys left.
-import { createKubeClient } from '@mecqkd/kube/kube-client';
 import { collectionPath } from '@mecqkd/kube/kube-paths';
 import type { KubeObject } from '@mecqkd/kube/types';
 import { APP_CONTEXTS, MEC_HOSTS, QKD_LINKS } from '@mecqkd/operator/controllers/resources';
@@ -25,6 +24,8 @@ export const status: Command = {
   ],
   async run({ flags, out }) {
     const kubeconfig = str(flags, 'kubeconfig');
+    // Loaded here, not at start: the Kubernetes client is most of what every other command would load.
+    const { createKubeClient } = await import('@mecqkd/kube/kube-client');
     const kube = await createKubeClient({ ...(kubeconfig ? { kubeconfigPath: kubeconfig } : {}) });
     const ns = str(flags, 'namespace') ?? 'default';
     try {
