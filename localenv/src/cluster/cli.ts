@@ -5,7 +5,7 @@
 //   --no-images     import only the node's own images (pause, CoreDNS)
 //   --keep-logs     keep the run directory's logs after Ctrl-C
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { controlPlaneBinaries, imageArchiveDir } from '../binaries.ts';
 import { registeredClusters, unregisterCluster } from './host-changes.ts';
 import { startCluster } from './index.ts';
@@ -75,7 +75,7 @@ images: ${cluster.images.join(', ') || '(none)'}  (pods use them with imagePullP
 Everything runs in the network namespace ${cluster.netns} (node IP ${cluster.nodeIp}); run clients there:
   export KUBECONFIG=${cluster.kubeconfigPath}
   ${ns} ${kubectl} get pods -A
-  ${ns} bash        # a shell in which kubectl/helm reach the cluster
+  ${ns} env PATH=${dirname(kubectl)}:$PATH bash   # a shell in which kubectl reaches it
 Logs: ${cluster.runDir}/logs   Ctrl-C tears it all down.
 `);
 await new Promise(() => {});

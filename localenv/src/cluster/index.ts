@@ -114,6 +114,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const stop = (keepLogs = options.keepLogs ?? false): Promise<TeardownReport> => {
     stopping ??= (async () => {
       for (const s of SIGNALS) process.off(s, onSignal);
+      process.off('exit', killOnExit);
       const report = await teardownNode({ name, runDir, cgroupRoot: layout.cgroupRoot, net }, daemons);
       const { removed } = await unregisterCluster(name);
       if (removed.length > 0) log(`removed host paths no cluster had found: ${removed.join(', ')}`);
@@ -124,7 +125,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     })();
     return stopping;
   };
+  // exiting without stop() (nothing async can run then): at least no daemon outlives the program;
+  // `make cluster CLUSTER_ARGS=--clean-stale` undoes the rest (its registry entry is stale now)
+  const killOnExit = () => {
+    for (const d of daemons) if (!d.hasExited()) d.kill();
+  };
   for (const s of SIGNALS) process.on(s, onSignal);
+  process.on('exit', killOnExit);
 
   try {
     log(`node ${name}: netns ${net.netns}, node IP ${net.nodeIp}, run directory ${runDir}`);
