@@ -113,15 +113,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
   const stop = (keepLogs = options.keepLogs ?? false): Promise<TeardownReport> => {
     stopping ??= (async () => {
+      const tStop = Date.now();
       for (const s of SIGNALS) process.off(s, onSignal);
       process.off('exit', killOnExit);
       const report = await teardownNode({ name, runDir, cgroupRoot: layout.cgroupRoot, net }, daemons);
       const { removed } = await unregisterCluster(name);
       if (removed.length > 0) log(`removed host paths no cluster had found: ${removed.join(', ')}`);
-      if (!keepLogs) removeRunDir(runDir);
+      removeRunDir(runDir, keepLogs);
       for (const p of report.problems) log(`teardown: ${p}`);
-      log(`node ${name} torn down in ${report.ms} ms${keepLogs ? `; logs kept in ${runDir}/logs` : ''}`);
-      return report;
+      const ms = Date.now() - tStop;
+      log(
+        `node ${name} torn down in ${ms} ms (daemons, mounts, namespaces, cgroups: ${report.ms} ms)` +
+          (keepLogs ? `; logs kept in ${runDir}/logs` : ''),
+      );
+      return { ...report, ms };
     })();
     return stopping;
   };
