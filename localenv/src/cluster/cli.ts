@@ -11,7 +11,7 @@ import { registeredClusters, unregisterCluster } from './host-changes.ts';
 import { startCluster } from './index.ts';
 import { leftovers } from './leftovers.ts';
 import { nodeNetwork } from './netns.ts';
-import { teardownNode } from './teardown.ts';
+import { removeRunDir, teardownNode } from './teardown.ts';
 
 const say = (line: string) => console.log(`[cluster ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const args = new Set(process.argv.slice(2));
@@ -42,6 +42,7 @@ if (args.has('--clean-stale')) {
       [],
     );
     await unregisterCluster(c.name);
+    removeRunDir(c.runDir);
     say(
       `tore down stale node ${c.name} in ${report.ms} ms${report.problems.map((p) => `\n  ${p}`).join('')}`,
     );
@@ -62,7 +63,7 @@ say(
 const cluster = await startCluster({
   images,
   keepLogs: args.has('--keep-logs'),
-  exitCodeOnSignal: () => 0,
+  exitCodeOnSignal: (signal) => (signal === 'SIGINT' ? 0 : undefined),
   log: say,
 });
 const t = cluster.timings;

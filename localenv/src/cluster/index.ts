@@ -30,8 +30,8 @@ export interface ClusterOptions {
   coreDns?: boolean;
   /** Keep the run directory's logs after stop (default: only when the start failed). */
   keepLogs?: boolean;
-  /** Exit code after the teardown that a signal triggers (default 128 + signal number). */
-  exitCodeOnSignal?: (signal: NodeJS.Signals) => number;
+  /** Exit code after the teardown that a signal triggers (undefined: 128 + signal number). */
+  exitCodeOnSignal?: (signal: NodeJS.Signals) => number | undefined;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
