@@ -4,7 +4,7 @@
 //   --clean-stale   tear down nodes whose program was killed (registry entries without a process)
 //   --no-images     import only the node's own images (pause, CoreDNS)
 //   --keep-logs     keep the run directory's logs after Ctrl-C
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { controlPlaneBinaries, imageArchiveDir } from '../binaries.ts';
 import { registeredClusters, unregisterCluster } from './host-changes.ts';
@@ -79,4 +79,18 @@ Everything runs in the network namespace ${cluster.netns} (node IP ${cluster.nod
   ${ns} env PATH=${dirname(kubectl)}:$PATH bash   # a shell in which kubectl reaches it
 Logs: ${cluster.runDir}/logs   Ctrl-C tears it all down.
 `);
+say(
+  `daemons' resident memory (MB): ${Object.entries(cluster.pids)
+    .map(([n, pid]) => `${n} ${rssMb(pid)}`)
+    .join(', ')}`,
+);
 await new Promise(() => {});
+
+function rssMb(pid: number): string {
+  try {
+    const kb = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1];
+    return kb ? (Number(kb) / 1024).toFixed(0) : '?';
+  } catch {
+    return 'gone';
+  }
+}

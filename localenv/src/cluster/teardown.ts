@@ -159,7 +159,8 @@ export async function teardownNode(node: NodeIdentity, daemons: Daemon[]): Promi
 /** Removes the run directory (after teardownNode); with keepLogs, all of it but its logs. */
 export function removeRunDir(runDir: string, keepLogs = false): void {
   if (mountsUnder(runDir).length > 0) return; // never delete through a mount that did not go
-  if (!keepLogs) return rmSync(runDir, { recursive: true, force: true });
+  if (!existsSync(runDir)) return;
   for (const e of readdirSync(runDir))
-    if (e !== 'logs') rmSync(join(runDir, e), { recursive: true, force: true });
+    if (!keepLogs || e !== 'logs') rmSync(join(runDir, e), { recursive: true, force: true });
+  if (!keepLogs) rmSync(runDir, { recursive: true, force: true });
 }
