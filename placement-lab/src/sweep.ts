@@ -97,6 +97,10 @@ export interface Row {
   /** Migrations per hour by trigger reason. */
   keysLowMigrationsPerHour: number;
   overloadMigrationsPerHour: number;
+  /** Migrations per hour off a path that was in truth refilling (no drop to prevent). */
+  refillingMigrationsPerHour: number;
+  /** Migrations per hour off a draining path that would have recovered before running dry. */
+  outlastedMigrationsPerHour: number;
   failedMigrationsPerHour: number;
   notificationsPerHour: number;
   deploysPerHour: number;
@@ -136,6 +140,8 @@ function row(task: Task, policy: string, m: ReturnType<typeof simulate>): Row {
     refillingShare: m.migrations ? m.migrationsFromRefilling / m.migrations : 0,
     keysLowMigrationsPerHour: perHour(m.migrationReasons.KeysLow ?? 0),
     overloadMigrationsPerHour: perHour(m.migrationReasons.HostOverloaded ?? 0),
+    refillingMigrationsPerHour: perHour(m.migrationsFromRefilling),
+    outlastedMigrationsPerHour: perHour(m.migrationsOutlasted),
     failedMigrationsPerHour: perHour(m.failedMigrations),
     notificationsPerHour: perHour(m.notifications),
     deploysPerHour: perHour(m.deploys),
