@@ -191,6 +191,38 @@ describe('placement: optimise', () => {
     ]);
   });
 
+  it('over the rounds of a disturbance, sheds slice by slice and never lets the buffer run dry', () => {
+    /** Ten 300 b/s contexts on a hop cut to 2000 b/s for 150 s, rounds every 30 s: moves and the lowest buffer. */
+    const rounds = (over: Partial<OptimiseOptions>) => {
+      const capacity = 120_000;
+      let stored = capacity;
+      const { hosts, contexts, links } = keyPath(Array(10).fill(300), {});
+      let moves = 0;
+      let lowest = stored;
+      for (let t = 0; t <= 300; t += 30) {
+        const supply = t < 150 ? 2000 : 4000;
+        const l = links();
+        Object.assign(l[0]!, {
+          secretKeyRate: supply,
+          keyAvailability: stored / capacity,
+          storedKeyBits: stored,
+        });
+        const m = optimise(contexts, hosts, l, options({ now: NOW + t * 1000, ...over }));
+        apply(m, contexts, hosts, NOW + t * 1000);
+        moves += m.length;
+        const drawn = contexts.filter((c) => c.host === 'h1').reduce((sum, c) => sum + c.demand.keyRate, 0);
+        stored = Math.min(capacity, stored + (supply - drawn) * 30);
+        lowest = Math.min(lowest, stored);
+      }
+      return { moves, lowest };
+    };
+    const horizon = rounds({});
+    expect(horizon.lowest).to.be.greaterThan(0);
+    expect(horizon.moves).to.equal(3);
+    // the availability rule waits for 20% and finds the buffer already empty
+    expect(rounds({ drainHorizonMs: 0 }).lowest).to.equal(0);
+  });
+
   it('an over-committed path with availability above the minimum keeps its contexts (the buffer absorbs it)', () => {
     const { hosts, contexts, links } = keyPath([1000, 1500], { keyAvailability: 0.5, secretKeyRate: 2000 });
     expect(optimise(contexts, hosts, links(), options())).to.deep.equal([]);
