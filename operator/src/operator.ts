@@ -285,7 +285,7 @@ async function lead(
                 keyMargin: cfg.keyMargin,
                 keyRateMargin: cfg.keyRateMargin,
                 // the next round, on telemetry up to maxTelemetryAge old, must still come before a buffer runs dry
-                drainHorizonMs: (cfg.optimisePeriod + cfg.maxTelemetryAge) * 1000,
+                drainHorizonMs: (cfg.drainHorizon ?? cfg.optimisePeriod + cfg.maxTelemetryAge) * 1000,
                 weights,
               },
             });
