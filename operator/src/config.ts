@@ -39,6 +39,12 @@ export const operatorConfigSchema = z.object({
     .pipe(z.number().min(0).max(1))
     .default(0.1)
     .describe('an over-committed QKD hop sheds contexts until this fraction of its key rate is spare'),
+  drainHorizon: num
+    .pipe(z.number().min(0))
+    .optional()
+    .describe(
+      'seconds a draining QKD hop must hold out before its contexts move; 0 = availability rule; default optimise period + max telemetry age',
+    ),
   policy: z.enum(['best', 'weighted-random']).default('best').describe('choice among feasible hosts'),
   weightLoad: num.default(DEFAULT_WEIGHTS.load).describe('score weight of low load'),
   weightKeys: num.default(DEFAULT_WEIGHTS.keyAvailability).describe('score weight of key availability'),

@@ -284,6 +284,8 @@ async function lead(
                 loadMargin: cfg.loadMargin,
                 keyMargin: cfg.keyMargin,
                 keyRateMargin: cfg.keyRateMargin,
+                // the next round, on telemetry up to maxTelemetryAge old, must still come before a buffer runs dry
+                drainHorizonMs: (cfg.drainHorizon ?? cfg.optimisePeriod + cfg.maxTelemetryAge) * 1000,
                 weights,
               },
             });

@@ -306,6 +306,8 @@ export function report(
     }).length;
   const staticMet = metBy('static');
   const seedTriggerMet = metBy('ours+seed-trigger');
+  const noHorizonMet = metBy('ours-no-horizon');
+  const budgetMet = metBy('ours-1-per-round');
   const oursH = find(summaries, { ...head, policy: 'ours' });
   const staticH = find(summaries, { ...head, policy: 'static' });
   const seedH = find(summaries, { ...head, policy: 'seed' });
@@ -318,6 +320,24 @@ export function report(
       (t) => t.o.est.migrationsPerKiloAdmitted.mean <= t.seed.est.migrationsPerKiloAdmitted.mean,
     ).length,
     refillingShare: weightedByMigrations(oursAll, (o) => o.est.refillingShare.mean),
+    outlastedShare: weightedByMigrations(
+      oursAll,
+      (o) => o.est.outlastedMigrationsPerHour.mean / Math.max(1e-9, o.est.migrationsPerHour.mean),
+    ),
+    noHorizonMet,
+    budgetMet,
+    sums: Object.fromEntries(
+      ['ours', 'ours-no-horizon', 'seed', 'seed-static', 'static'].map((policy) => {
+        const at = targets.map((t) => find(summaries, { ...t.o, policy }).est);
+        const sum = (m: Metric) => at.reduce((a, e) => a + e[m].mean, 0);
+        return [policy, { migrations: sum('migrationsPerHour'), dropped: sum('droppedPerHour') }];
+      }),
+    ),
+    displacedNoMore: targets.filter((t) => {
+      const displaced = (e: Summary['est']) =>
+        (e.migrationsPerHour.mean + e.droppedPerHour.mean) / Math.max(1e-9, e.keyKbps.mean);
+      return displaced(t.o.est) <= displaced(t.seed.est);
+    }).length,
     keysLowShare: weightedByMigrations(
       oursAll,
       (o) => o.est.keysLowMigrationsPerHour.mean / Math.max(1e-9, o.est.migrationsPerHour.mean),
@@ -412,8 +432,10 @@ context stays), costs one client notification, one cold start and, when the targ
 one deploy. Triggers: *never*; *seed* — every 30 s each host over max load or under min key
 availability gives up one random context, re-placed by the seed's rule; *ours* — the operator's
 \`optimise()\` every 30 s with its defaults (≤ 5 moves per round, score gain ≥ 0.05, cool-down 60 s,
-load, key and key-rate margins 0.1): off a host over a context's maxLoad, and off a key path with a
-hop below the context's minimum availability that is still over-committed (below).
+load, key and key-rate margins 0.1, drain horizon 60 s): off a host over a context's maxLoad, and off
+a key path with a hop that is over-committed and whose stored key runs out within the horizon
+(below). The operator reads stored keys from the QkdLink status; the simulator gives it the buffer
+level of the last measurement.
 
 ## The policies
 
@@ -430,6 +452,8 @@ hop below the context's minimum availability that is still over-committed (below
 | static | ours | never |
 | ours+seed-trigger | ours | seed |
 | ours | \`placeContext(…, DEFAULT_WEIGHTS, 'best')\`: the operator's filter and score | ours |
+| ours-no-horizon | ours | ours with \`drainHorizonMs: 0\`: a draining hop is short of key when its availability is below the minimum, and sheds down to the key-rate margin (the rule before the horizon) |
+| ours-1-per-round | ours | ours with \`maxMigrationsPerRound: 1\` (a budget like the seed's) |
 
 "The operator's filter" is \`filterHosts\`: load + the context's estimate ≤ maxLoad, and a key path of
 at most 3 hops on which every hop has availability ≥ the minimum and spare rate ≥ the context's rate.
@@ -453,6 +477,8 @@ ${targets
   .join('\n')}
 
 ${MIGRATION_TARGET(targets.length, targets.filter(met).length, staticMet, seedTriggerMet, headStats)}
+
+${triggerTable(targets, summaries)}
 
 ${missedTable(
   targets.filter((t) => !met(t)),
@@ -541,6 +567,12 @@ interface HeadStats {
   fewerDropsThanStatic: number;
   perAdmittedMet: number;
   refillingShare: number;
+  outlastedShare: number;
+  noHorizonMet: number;
+  budgetMet: number;
+  /** Per policy, migrations and dropped contexts per hour summed over every scenario. */
+  sums: Record<string, { migrations: number; dropped: number }>;
+  displacedNoMore: number;
   keysLowShare: number;
   oursDropped: number;
   staticDropped: number;
@@ -549,29 +581,74 @@ interface HeadStats {
   seedBlocking: number;
 }
 
+const f1 = (x: { migrations: number } | undefined) => (x?.migrations ?? Number.NaN).toFixed(1);
+const d1 = (x: { dropped: number } | undefined) => (x?.dropped ?? Number.NaN).toFixed(1);
+function keptPerMove(h: HeadStats) {
+  const a = h.sums.ours;
+  const b = h.sums['ours-no-horizon'];
+  if (!a || !b || a.migrations <= b.migrations) return 'all the';
+  return ((b.dropped - a.dropped) / (a.migrations - b.migrations)).toFixed(1);
+}
+
 function MIGRATION_TARGET(all: number, met: number, staticMet: number, seedTriggerMet: number, h: HeadStats) {
-  return `**The migration half of the target holds in ${met} of ${all} scenarios.** Ours's KeysLow rule moves a
-context only off a key path with a hop that is both below the context's minimum availability and
-still **over-committed**: the committed key rate of the contexts routed over it above what the hop
-supplies now (its secret key rate; nothing if it is not ACTIVE). A hop whose buffer is low but
-refilling keeps its contexts. An over-committed hop sheds contexts heaviest key rate first until its
-committed rate is at most 90% of its secret key rate (\`keyRateMargin\` 0.1: the buffer then refills,
-and a wobble of the measured rate inside the margin does not trigger again). ${pct(h.keysLowShare, 0)} of ours's
-migrations (weighted over all scenarios) are KeysLow; ${pct(h.refillingShare, 0)} left a path whose buffer was
-already refilling in truth: the last moves down to the margin, and with stale telemetry moves decided
-on a key rate measured before the disturbance ended. In the headline scenario ours migrates
-${h.oursMigrations.toFixed(1)} times an hour and drops ${pct(h.oursDropped, 2)} of arrivals against ${pct(h.staticDropped, 2)} for the same
-placement without migration (static); over all scenarios ours drops fewer contexts than static in
-${h.fewerDropsThanStatic} of ${all}.
+  return `**The migration half of the target holds in ${met} of ${all} scenarios** (${h.noHorizonMet} of ${all} without the drain
+horizon, ${h.budgetMet} of ${all} with one move per round). Ours's KeysLow rule moves a context only off a key
+path with a hop that is **over-committed** (the committed key rate of the contexts routed over it
+above what the hop supplies now: its secret key rate, nothing if it is not ACTIVE) **and whose stored
+key runs out within the drain horizon** at that drain (60 s: the next round, on telemetry up to 30 s
+old, still comes first). A hop whose buffer is refilling, or lasts longer, keeps its contexts. A short
+hop sheds contexts heaviest key rate first only until its stored key lasts the horizon: while the
+buffer is still large that is one slice of its draw per round, and disturbances that end or contexts
+that leave make the rest unnecessary; the availability rule it replaces waited until the buffer was
+below the minimum (10%), when little key was left and nearly the whole excess had to go at once, and
+missed drains fast enough to empty a tenth of the buffer between two rounds. A context short of key
+needs no score gain to leave (any feasible target beats a drop). ${pct(h.keysLowShare, 0)} of ours's migrations
+(weighted over all scenarios) are KeysLow; ${pct(h.refillingShare, 0)} left a path whose buffer was in truth already
+refilling (stale telemetry: a rate measured before the disturbance ended) and ${pct(h.outlastedShare, 0)} left a
+draining path that would have recovered before running dry (the simulator knows when a disturbance
+ends; the operator cannot). In the headline scenario ours migrates ${h.oursMigrations.toFixed(1)} times an hour and drops
+${pct(h.oursDropped, 2)} of arrivals against ${pct(h.staticDropped, 2)} for the same placement without migration (static); over all
+scenarios ours drops fewer contexts than static in ${h.fewerDropsThanStatic} of ${all}. Summed over all ${all} scenarios ours
+migrates ${f1(h.sums.ours)} and drops ${d1(h.sums.ours)} contexts an hour; without the horizon ${f1(h.sums['ours-no-horizon'])} and
+${d1(h.sums['ours-no-horizon'])}; the seed ${f1(h.sums.seed)} and ${d1(h.sums.seed)}; static 0 and ${d1(h.sums.static)}: the horizon keeps
+${keptPerMove(h)} contexts for every migration it adds.
 
 The seed's trigger looks at one number per host (the key availability of its first context's path,
 measured every period), moves at most one context per host per period, and re-places it as blindly as
-it places, so many of its attempts fail (the count in brackets) and it migrates little. Ours admits
-far more contexts, so more of them sit on a link when it is disturbed: per 1000 admitted contexts ours
-migrates no more than the seed in ${h.perAdmittedMet} of ${all} scenarios (column "per 1000 admitted"). The
-operator's placement meets the whole target in ${staticMet} of ${all} scenarios with the optimiser off (static)
-and in ${seedTriggerMet} of ${all} with the seed's trigger, by giving up the contexts ours's migrations rescue;
-which to run is the operator's trade (\`--optimise-period 0\`, \`--max-migrations-per-round\`).`;
+it places, so many of its attempts fail (the count in brackets) and many of its moves leave a path
+that was refilling (table below); summed over all scenarios it drops ${d1(h.sums.seed)} contexts an hour against
+${d1(h.sums['seed-static'])} for the same placement without it: it rescues about nothing. Ours admits far more contexts and
+carries more key, so more of them sit on a link when it is disturbed: per 1000 admitted contexts ours
+migrates no more than the seed in ${h.perAdmittedMet} of ${all} scenarios (column "per 1000 admitted"), and per 100 kb/s
+of key carried a disturbance displaces (moves or drops) no more of ours's contexts than of the seed's
+in ${h.displacedNoMore} of ${all} (table below). The operator's placement meets the whole target in
+${staticMet} of ${all} scenarios with the optimiser off (static) and in ${seedTriggerMet} of ${all} with the seed's trigger, by giving
+up the contexts ours's migrations rescue; which to run is the operator's trade (\`--optimise-period 0\`,
+\`--drain-horizon 0\` for the availability rule, \`--max-migrations-per-round\`).`;
+}
+
+/** Every scenario's migrations by trigger and what became of the contexts on disturbed links. */
+function triggerTable(targets: readonly { o: Summary; seed: Summary }[], summaries: readonly Summary[]) {
+  const f = (x: number) => x.toFixed(2);
+  const lines = targets.map(({ o, seed }) => {
+    const st = find(summaries, { ...o, policy: 'static' });
+    const ss = find(summaries, { ...o, policy: 'seed-static' });
+    const nh = find(summaries, { ...o, policy: 'ours-no-horizon' });
+    const e = (s: Summary) => s.est;
+    // contexts a disturbance displaced (moved or dropped) per 100 kb/s of key carried
+    const displaced = (s: Summary) =>
+      (100 * (e(s).migrationsPerHour.mean + e(s).droppedPerHour.mean)) / Math.max(1e-9, e(s).keyKbps.mean);
+    return `| ${o.hosts} | ${o.topology} | ${o.telemetry} | ${o.load} | ${f(e(seed).keysLowMigrationsPerHour.mean)} / ${f(e(seed).overloadMigrationsPerHour.mean)} / ${f(e(seed).refillingMigrationsPerHour.mean)} | ${f(e(o).keysLowMigrationsPerHour.mean)} / ${f(e(o).overloadMigrationsPerHour.mean)} / ${f(e(o).refillingMigrationsPerHour.mean)} / ${f(e(o).outlastedMigrationsPerHour.mean)} | ${f(e(nh).migrationsPerHour.mean)} | ${f(e(ss).droppedPerHour.mean)} / ${f(e(seed).droppedPerHour.mean)} | ${f(e(st).droppedPerHour.mean)} / ${f(e(o).droppedPerHour.mean)} / ${f(e(nh).droppedPerHour.mean)} | ${e(seed).keyKbps.mean.toFixed(0)} / ${e(o).keyKbps.mean.toFixed(0)} | ${f(displaced(seed))} / ${f(displaced(st))} / ${f(displaced(o))} |`;
+  });
+  return `Migrations by trigger, per hour (mean over seeds): the seed's KeysLow / HostOverloaded / of those,
+moves off a path that was in truth refilling; ours's KeysLow / HostOverloaded / off a refilling path /
+off a draining path that would have recovered before running dry; dropped contexts per hour with and
+without each trigger; the key each carries; and the contexts displaced (moved + dropped per hour) per
+100 kb/s of key carried:
+
+| hosts | keys | telemetry | load | seed KeysLow / Overloaded / refilling | ours KeysLow / Overloaded / refilling / outlasted | ours-no-horizon migrations | dropped: seed-static / seed | dropped: static / ours / ours-no-horizon | key kb/s: seed / ours | displaced per 100 kb/s: seed / static / ours |
+|---|---|---|---|---|---|---|---|---|---|---|
+${lines.join('\n')}`;
 }
 
 /** The scenarios that miss the migration target: by how much, and what the migrations bought. */
@@ -580,33 +657,43 @@ function missedTable(missed: readonly { o: Summary }[], rows: readonly Row[], su
   const lines = missed.map(({ o }) => {
     const more = paired(rows, o, 'ours', 'seed', (x, y) => x.migrationsPerHour - y.migrationsPerHour);
     const rescued = paired(rows, o, 'static', 'ours', (x, y) => x.droppedPerHour - y.droppedPerHour);
+    const blockingVsStatic = paired(rows, o, 'static', 'ours', (x, y) => x.blocking - y.blocking);
     const st = find(summaries, { ...o, policy: 'static' });
+    const seed = find(summaries, { ...o, policy: 'seed' });
+    const budget = find(summaries, { ...o, policy: 'ours-1-per-round' });
+    const necessary = o.est.migrationsPerHour.mean - o.est.outlastedMigrationsPerHour.mean;
     return {
       o,
       noise: more.mean - more.half <= 0,
       staticLosesMore: st.est.droppedPerHour.mean >= o.est.migrationsPerHour.mean,
-      row: `| ${o.hosts} | ${o.topology} | ${o.telemetry} | ${o.load} | ${range(more, 1, 2)} | ${o.est.keysLowMigrationsPerHour.mean.toFixed(2)} | ${st.est.droppedPerHour.mean.toFixed(2)} | ${o.est.droppedPerHour.mean.toFixed(2)} | ${range(rescued, 1, 2)} |`,
+      necessaryAboveSeed: necessary > seed.est.migrationsPerHour.mean,
+      budgetMet: budget.est.migrationsPerHour.mean <= seed.est.migrationsPerHour.mean,
+      row: `| ${o.hosts} | ${o.topology} | ${o.telemetry} | ${o.load} | ${range(more, 1, 2)} | ${necessary.toFixed(2)} | ${st.est.droppedPerHour.mean.toFixed(2)} | ${o.est.droppedPerHour.mean.toFixed(2)} | ${range(rescued, 1, 2)} | ${budget.est.migrationsPerHour.mean.toFixed(2)} / ${budget.est.droppedPerHour.mean.toFixed(2)} | ${range(blockingVsStatic, 100, 2)} |`,
     };
   });
   const n = lines.length;
-  const noise = lines.filter((l) => l.noise).length;
-  const losesMore = lines.filter((l) => l.staticLosesMore).length;
-  const fresh = lines.filter((l) => l.o.telemetry === 'fresh').length;
-  return `Where ours migrates more than the seed, per hour, paired per seed; "rescued" is how many fewer
-contexts per hour ours drops than the same placement without migration (static), paired:
+  const count = (f: (l: (typeof lines)[number]) => boolean) => lines.filter(f).length;
+  return `Where ours migrates more than the seed, per hour, paired per seed. "Needed" are ours's migrations
+less those off a path that would have recovered before running dry (known only to the simulator);
+"rescued" is how many fewer contexts per hour ours drops than the same placement without migration
+(static), paired; the last column is what a strict "≤" by switching the optimiser off (static) costs
+in blocking, paired:
 
-| hosts | keys | telemetry | load | ours − seed migrations/h | ours KeysLow/h | static dropped/h | ours dropped/h | rescued/h |
-|---|---|---|---|---|---|---|---|---|
+| hosts | keys | telemetry | load | ours − seed migrations/h | ours needed/h | static dropped/h | ours dropped/h | rescued/h | one per round: migrations / dropped per h | static − ours blocking (points) |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${lines.map((l) => l.row).join('\n')}
 
-In ${noise} of these ${n} the excess is within its 95% CI of zero: ours and the seed differ by a few
-migrations per run, which five seeds cannot tell apart. ${fresh} of the ${n} have fresh telemetry:
-there the operator sees a buffer fall below the minimum before it runs dry and moves the contexts that
-a 30 s old view loses instead (compare the dropped columns with the stale rows above). In ${losesMore} of the
-${n} static, which keeps them in place, drops at least as many contexts an hour as ours migrates: fewer
-migrations there would mean dropped contexts, not fewer disturbances. Meeting the seed's count
-everywhere would take admitting fewer contexts (the seed's blocking) or keeping key headroom on every
-hop at placement, which costs blocking and the gap to the optimum below.`;
+In ${count((l) => l.noise)} of these ${n} the excess is within its 95% CI of zero: ours and the seed differ by a few
+migrations per run, which five seeds cannot tell apart. In ${count((l) => l.necessaryAboveSeed)} of the ${n} ours's needed migrations
+alone (each one a context that would otherwise have been dropped) outnumber all of the seed's, and in
+${count((l) => l.staticLosesMore)} of the ${n} static, which keeps those contexts in place, drops at least as many contexts an hour as
+ours migrates: fewer migrations there means dropped contexts, not fewer disturbances. The seed gets
+its lower count by carrying less key (it blocks a third of the arrivals) and by a trigger that rescues
+about nothing (seed-static drops as much as the seed; above). A strict "≤" costs no blocking
+(static blocks like ours, last column) but the rescued contexts, and a budget of one move per round
+meets it in ${count((l) => l.budgetMet)} of the ${n} at the dropped counts shown. Meeting the seed's count with the contexts kept
+would take admitting fewer of them (the seed's blocking) or keeping key headroom on every hop at
+placement, which costs blocking and the gap to the optimum below.`;
 }
 
 function interpretation(summaries: readonly Summary[], rows: readonly Row[]): string {

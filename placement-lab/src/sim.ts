@@ -23,7 +23,10 @@ import { type Arrival, type Disturbance, type DisturbanceModel, disturbanceTrace
 
 export type Trigger = 'never' | 'seed' | 'ours';
 
-/** The operator's defaults (operator/src/config.ts): optimisePeriod 30 s, 5 moves, gain 0.05, cool-down 60 s, margins 0.1. */
+/**
+ * The operator's defaults (operator/src/config.ts): optimisePeriod 30 s, 5 moves, gain 0.05, cool-down
+ * 60 s, margins 0.1, drain horizon optimisePeriod + maxTelemetryAge = 60 s.
+ */
 export const OPERATOR_OPTIMISER = {
   periodS: 30,
   maxMigrationsPerRound: 5,
@@ -32,6 +35,7 @@ export const OPERATOR_OPTIMISER = {
   loadMargin: 0.1,
   keyMargin: 0.1,
   keyRateMargin: 0.1,
+  drainHorizonMs: 60_000,
   weights: DEFAULT_WEIGHTS,
 };
 
@@ -52,6 +56,8 @@ export interface SimConfig {
   optimisePeriodS?: number;
   /** Score weights of our optimiser (the operator uses one set for placement and optimisation). */
   weights?: ScoreWeights;
+  /** Our optimiser's options other than the operator's defaults (for the lab's trade-off study). */
+  optimiser?: Partial<Omit<OptimiseOptions, 'now' | 'weights'>>;
 }
 
 export interface RunMetrics {
@@ -63,6 +69,12 @@ export interface RunMetrics {
   migrations: number;
   /** Migrations off a path whose buffer was refilling (no hop drawing more than its current rate). */
   migrationsFromRefilling: number;
+  /**
+   * Migrations off a draining path whose every draining hop would have recovered (its disturbance
+   * over) before its buffer ran dry at the draw of that moment: a drop they did not prevent. Known
+   * only to the simulator (it knows when a disturbance ends).
+   */
+  migrationsOutlasted: number;
   /** Migrations by the trigger's reason (KeysLow, HostOverloaded; the seed's as the operator would name them). */
   migrationReasons: Record<string, number>;
   failedMigrations: number;
@@ -137,6 +149,8 @@ export function simulate(cfg: SimConfig): RunMetrics {
   const levelAt = new Float64Array(L);
   const version = new Int32Array(L);
   const onLink: Set<Ctx>[] = instance.links.map(() => new Set());
+  /** When each link's current disturbance ends (now or earlier when it is not disturbed). */
+  const recoverAt = new Float64Array(L);
   const contexts = new Map<string, Ctx>();
 
   // telemetry snapshot
@@ -153,6 +167,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     dropped: 0,
     migrations: 0,
     migrationsFromRefilling: 0,
+    migrationsOutlasted: 0,
     migrationReasons: {},
     failedMigrations: 0,
     notifications: 0,
@@ -256,6 +271,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       keyAvailability: snapAvail[i] as number,
       secretKeyRate: snapSkr[i] as number,
       committedKeyRate: kind === 'projected' ? (draw[i] as number) : 0,
+      storedKeyBits: (snapAvail[i] as number) * (capacity[i] as number),
       fresh: true,
     }));
     return { hosts, links };
@@ -269,6 +285,14 @@ export function simulate(cfg: SimConfig): RunMetrics {
 
   const move = (c: Ctx, host: number, kmes: string[], reason: string): boolean => {
     const refilling = c.links.every((l) => (draw[l] as number) <= (skr[l] as number) + 1e-9);
+    const outlasted =
+      !refilling &&
+      c.links.every((l) => {
+        const net = (draw[l] as number) - (skr[l] as number);
+        if (net <= 1e-9) return true;
+        advance(l);
+        return (recoverAt[l] as number) <= now + (level[l] as number) / net;
+      });
     const links = linksOf(kmes);
     charge(c, -1);
     if (!links || !fits(c.app, host, links)) {
@@ -282,6 +306,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     if (measuring()) {
       m.migrations++;
       if (refilling) m.migrationsFromRefilling++;
+      if (outlasted) m.migrationsOutlasted++;
       m.migrationReasons[reason] = (m.migrationReasons[reason] ?? 0) + 1;
       m.notifications++;
       if (!deployed) m.deploys++;
@@ -301,6 +326,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
     }));
     const options: OptimiseOptions = {
       ...OPERATOR_OPTIMISER,
+      ...cfg.optimiser,
       weights: cfg.weights ?? OPERATOR_OPTIMISER.weights,
       now: now * 1000,
     };
@@ -399,9 +425,14 @@ export function simulate(cfg: SimConfig): RunMetrics {
   if (cfg.telemetryPeriodS > 0) q.push({ kind: 'telemetry', time: 0 });
   if (cfg.trigger !== 'never') q.push({ kind: 'optimise', time: period });
   q.push({ kind: 'sample', time: 0 });
-  if (cfg.disturbances)
-    for (const d of disturbanceTrace(cfg.seed, L, endAt, cfg.disturbances))
+  const ends = new Map<Disturbance, number>();
+  if (cfg.disturbances) {
+    const all = disturbanceTrace(cfg.seed, L, endAt, cfg.disturbances);
+    all.forEach((d, i) => {
+      if (d.factor < 1) ends.set(d, all.slice(i + 1).find((x) => x.link === d.link)?.time ?? endAt);
       q.push({ kind: 'disturbance', d, time: d.time });
+    });
+  }
 
   for (let e = q.pop(); e && e.time <= endAt; e = q.pop()) {
     now = e.time;
@@ -430,6 +461,7 @@ export function simulate(cfg: SimConfig): RunMetrics {
       case 'disturbance':
         advance(e.d.link);
         skr[e.d.link] = instance.links[e.d.link]!.secretKeyRate * e.d.factor;
+        recoverAt[e.d.link] = ends.get(e.d) ?? now;
         reschedule(e.d.link);
         break;
       case 'empty':

@@ -13,6 +13,8 @@ export const METRICS = [
   'refillingShare',
   'keysLowMigrationsPerHour',
   'overloadMigrationsPerHour',
+  'refillingMigrationsPerHour',
+  'outlastedMigrationsPerHour',
   'failedMigrationsPerHour',
   'notificationsPerHour',
   'deploysPerHour',

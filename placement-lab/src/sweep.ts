@@ -4,7 +4,7 @@ import { DEFAULT_WEIGHTS } from '@mecqkd/operator/placement/score';
 import type { ScoreWeights } from '@mecqkd/operator/placement/types';
 import { generateInstance, type Instance, type Topology } from './model.ts';
 import * as P from './policies.ts';
-import { simulate, type Trigger } from './sim.ts';
+import { type SimConfig, simulate, type Trigger } from './sim.ts';
 import { arrivalTrace, type DisturbanceModel } from './trace.ts';
 
 export const MEAN_HOLDING_S = 300;
@@ -25,6 +25,8 @@ export interface Config {
   name: string;
   policy: P.Policy;
   trigger: Trigger;
+  /** Our optimiser's options other than the operator's defaults. */
+  optimiser?: SimConfig['optimiser'];
 }
 
 export const CONFIGS: Config[] = [
@@ -39,6 +41,9 @@ export const CONFIGS: Config[] = [
   { name: 'static', policy: P.ours, trigger: 'never' },
   { name: 'ours+seed-trigger', policy: P.ours, trigger: 'seed' },
   { name: 'ours', policy: P.ours, trigger: 'ours' },
+  // the trade-offs: without the drain horizon (the availability rule alone), and one move per round
+  { name: 'ours-no-horizon', policy: P.ours, trigger: 'ours', optimiser: { drainHorizonMs: 0 } },
+  { name: 'ours-1-per-round', policy: P.ours, trigger: 'ours', optimiser: { maxMigrationsPerRound: 1 } },
 ];
 
 /** Weight vectors for the operator's score, compared on one scenario. */
@@ -97,6 +102,10 @@ export interface Row {
   /** Migrations per hour by trigger reason. */
   keysLowMigrationsPerHour: number;
   overloadMigrationsPerHour: number;
+  /** Migrations per hour off a path that was in truth refilling (no drop to prevent). */
+  refillingMigrationsPerHour: number;
+  /** Migrations per hour off a draining path that would have recovered before running dry. */
+  outlastedMigrationsPerHour: number;
   failedMigrationsPerHour: number;
   notificationsPerHour: number;
   deploysPerHour: number;
@@ -136,6 +145,8 @@ function row(task: Task, policy: string, m: ReturnType<typeof simulate>): Row {
     refillingShare: m.migrations ? m.migrationsFromRefilling / m.migrations : 0,
     keysLowMigrationsPerHour: perHour(m.migrationReasons.KeysLow ?? 0),
     overloadMigrationsPerHour: perHour(m.migrationReasons.HostOverloaded ?? 0),
+    refillingMigrationsPerHour: perHour(m.migrationsFromRefilling),
+    outlastedMigrationsPerHour: perHour(m.migrationsOutlasted),
     failedMigrationsPerHour: perHour(m.failedMigrations),
     notificationsPerHour: perHour(m.notifications),
     deploysPerHour: perHour(m.deploys),
@@ -162,7 +173,13 @@ export function runTask(task: Task): Row[] {
   };
   const rows: Row[] = [];
   for (const c of CONFIGS.filter((c) => task.configs?.includes(c.name) ?? !task.weights))
-    rows.push(row(task, c.name, simulate({ ...common, policy: c.policy, trigger: c.trigger })));
+    rows.push(
+      row(
+        task,
+        c.name,
+        simulate({ ...common, policy: c.policy, trigger: c.trigger, optimiser: c.optimiser }),
+      ),
+    );
   for (const w of WEIGHTS.filter((w) => task.weights?.includes(w.name))) {
     const policy = P.operatorPolicy(w.name, w.weights);
     rows.push(row(task, `w:${w.name}`, simulate({ ...common, policy, trigger: 'ours', weights: w.weights })));

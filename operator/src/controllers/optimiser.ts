@@ -25,6 +25,8 @@ export interface OptimiserSettings {
   loadMargin: number;
   keyMargin: number;
   keyRateMargin: number;
+  /** See OptimiseOptions.drainHorizonMs. */
+  drainHorizonMs?: number;
   weights: ScoreWeights;
 }
 

@@ -2,6 +2,7 @@
 // every input is passed in, including the clock.
 import type { MecApp, MecHost, QkdLink } from '@mecqkd/crds';
 import type { AppDemand, HostView, LinkView } from '../placement/types.ts';
+import { DEFAULT_KEY_SIZE_BITS } from '../telemetry/normalise.ts';
 import type { ContextIndex } from './context-index.ts';
 
 export interface ViewOptions {
@@ -125,6 +126,8 @@ export function linkViews(
       keyAvailability: s?.keyAvailability ?? 0,
       secretKeyRate: s?.secretKeyRate ?? 0,
       committedKeyRate: committed,
+      // telemetry counts stored keys of the default size (the KMEs report bits)
+      storedKeyBits: s?.storedKeys === undefined ? undefined : s.storedKeys * DEFAULT_KEY_SIZE_BITS,
       fresh: age(now, s?.probeTime) <= opts.maxTelemetryAgeMs && !l.metadata.deletionTimestamp,
     };
   });

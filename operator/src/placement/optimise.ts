@@ -1,16 +1,23 @@
 // Periodic optimisation: move contexts off hosts that are not ready, overloaded for them, or whose key
-// path is short of key: a hop below the context's minKeyAvailability that is also over-committed
-// (its contexts' committed key rate above what it supplies, so its buffer is still draining). A low
-// buffer that is refilling keeps its contexts: moving them would cost a notification and a cold start
-// for keys the path will have anyway. Anti-oscillation rules:
+// path is short of key: a hop that is over-committed (its contexts' committed key rate above what it
+// supplies, so its buffer is draining) and whose stored key runs out within drainHorizonMs at that
+// drain — or, when the stored key is not measured, whose availability is below the context's
+// minKeyAvailability. A buffer that is refilling, or that outlasts the horizon, keeps its contexts:
+// disturbances mostly end and contexts leave before it runs dry, and each move costs a notification
+// and a cold start. Anti-oscillation rules:
 // - hysteresis: a target must end at least loadMargin below the lowest maxLoad of the contexts it will
 //   hold, and its key path at least keyMargin above the context's minKeyAvailability with spare rate
 //   for the context, so the move itself can never re-trigger on the target with the same telemetry;
 // - an over-committed hop sheds contexts, heaviest key rate first, until its committed rate is at most
 //   (1 − keyRateMargin) × its secret key rate: the buffer then refills at a tenth of the rate or more,
 //   and a wobble of the measured rate inside the margin does not re-trigger;
-// - the target must beat the origin's score by minScoreGain (the origin scores −∞ when not ready or
-//   without a usable key path);
+// - with the stored key known, a hop sheds only until that key lasts the horizon: a slice per round
+//   while the buffer is still large, instead of everything once it is nearly empty, saves the moves a
+//   recovering link or a departure makes unnecessary; the horizon spans the next round and the
+//   telemetry's age, so the buffer does not run dry in between;
+// - the target must beat the origin's score by minScoreGain; the origin scores −∞ when not ready or
+//   short of key (the context must leave: any feasible target beats a drop, and waiting for a better
+//   one lets the buffer run dry);
 // - a context placed or moved within cooldownMs stays; at most maxMigrationsPerRound moves per call, and
 //   no context moves twice in one call.
 import { z } from 'zod';
@@ -42,6 +49,7 @@ export const optimiseOptionsSchema = z.object({
   keyMargin: z.number().min(0).max(1).default(0.1),
   keyRateMargin: z.number().min(0).max(1).default(0.1),
   maxHops: z.int().min(0).max(16).default(DEFAULT_MAX_HOPS),
+  drainHorizonMs: z.number().min(0).default(60_000),
 });
 
 const PRIORITY: Record<string, number> = { HostNotReady: 0, KeysLow: 1, HostOverloaded: 2 };
@@ -129,14 +137,16 @@ export function optimise(
   // telemetry as observed; moves within this call then relieve a hop down to the margin.
   const supply = (l: LinkView) => (linkUsable(l) ? l.secretKeyRate : 0);
   const overCommitted = new Set(graph.links.flatMap((l, i) => (l.committedKeyRate > supply(l) ? [i] : [])));
+  /** Whether the stored key runs out within the horizon; undefined when not known (or switched off). */
+  const runsDry = (l: LinkView): boolean | undefined => {
+    if (opts.drainHorizonMs === 0 || l.storedKeyBits === undefined || !linkUsable(l)) return undefined;
+    const drain = l.committedKeyRate - l.secretKeyRate;
+    return drain > 0 && (1000 * l.storedKeyBits) / drain < opts.drainHorizonMs;
+  };
   const hopShort = (i: number, minKeyAvailability: number) => {
     const l = graph.links[i] as LinkView;
-    const availability = linkUsable(l) ? l.keyAvailability : 0;
-    return (
-      availability < minKeyAvailability &&
-      overCommitted.has(i) &&
-      l.committedKeyRate > (1 - opts.keyRateMargin) * supply(l)
-    );
+    if (!overCommitted.has(i) || l.committedKeyRate <= (1 - opts.keyRateMargin) * supply(l)) return false;
+    return runsDry(l) ?? (linkUsable(l) ? l.keyAvailability : 0) < minKeyAvailability;
   };
 
   const trigger = (e: Entry): string | undefined => {
@@ -175,7 +185,7 @@ export function optimise(
     const { demand } = e.p;
     const origin = state.get(e.host);
     const originScore =
-      !origin?.ready || !e.path
+      !origin?.ready || reason === 'KeysLow' || !e.path
         ? Number.NEGATIVE_INFINITY
         : score(opts.weights, {
             load: origin.load,

@@ -29,6 +29,8 @@ export interface LinkView {
   secretKeyRate: number;
   /** Key rate already committed to placed contexts routed over this link, bits/s. */
   committedKeyRate: number;
+  /** Key stored for this link and ready to deliver, bits (QkdLink status); absent when not measured. */
+  storedKeyBits?: number;
   /** Telemetry of this link is fresh enough to trust. */
   fresh: boolean;
 }
@@ -112,6 +114,14 @@ export interface OptimiseOptions {
    * (1 − keyRateMargin) × its secret key rate (default 0.1).
    */
   keyRateMargin?: number;
+  /**
+   * A draining hop (over-committed) is short of key when its stored key runs out within this many ms
+   * at the current drain, and sheds contexts only until it lasts this long (default 60 s: one
+   * optimisation period plus the telemetry age, so the next round acts before the buffer runs dry).
+   * Needs LinkView.storedKeyBits; without it, or with 0, a draining hop is short when its availability
+   * is below the context's minKeyAvailability and sheds down to the keyRateMargin.
+   */
+  drainHorizonMs?: number;
   /** Most QKD hops of a key path (default 3). */
   maxHops?: number;
 }

@@ -134,6 +134,95 @@ describe('placement: optimise', () => {
     expect(noMargin.map((m) => m.context)).to.deep.equal(['c1']);
   });
 
+  it('a low, over-committed hop whose stored key outlasts the drain horizon keeps its contexts', () => {
+    // 3000 b/s committed on 2000 drains 1000 b/s: 60 000 stored bits last the default 60 s horizon
+    const rates = [600, 600, 600, 600, 600];
+    const lasting = keyPath(rates, { keyAvailability: 0.05, secretKeyRate: 2000, storedKeyBits: 60_000 });
+    expect(optimise(lasting.contexts, lasting.hosts, lasting.links(), options())).to.deep.equal([]);
+    // over a 120 s horizon one context goes (400 b/s left: 150 s); without a stored-key reading the
+    // margin rule sheds as before
+    const longer = optimise(
+      lasting.contexts,
+      lasting.hosts,
+      lasting.links(),
+      options({ drainHorizonMs: 120_000 }),
+    );
+    expect(longer).to.have.length(1);
+    const unknown = keyPath(rates, { keyAvailability: 0.05, secretKeyRate: 2000 });
+    expect(optimise(unknown.contexts, unknown.hosts, unknown.links(), options())).to.have.length(2);
+  });
+
+  it('sheds a draining hop only until its stored key lasts the drain horizon', () => {
+    // 30 000 bits last 30 s at 1000 b/s; one 600 b/s context off leaves 400 b/s: 75 s, enough
+    const { hosts, contexts, links } = keyPath([600, 600, 600, 600, 600], {
+      keyAvailability: 0.05,
+      secretKeyRate: 2000,
+      storedKeyBits: 30_000,
+    });
+    expect(optimise(contexts, hosts, links(), options())).to.have.length(1);
+    // a dead hop delivers nothing it stores: everything goes
+    const dead = keyPath([600, 600], { state: 'OFF', keyAvailability: 0, storedKeyBits: 1e9 });
+    expect(optimise(dead.contexts, dead.hosts, dead.links(), options())).to.have.length(2);
+  });
+
+  it('sheds a draining hop whose stored key runs out within the horizon, whatever its availability', () => {
+    // half full but draining 1000 b/s out of 30 000 bits: dry in 30 s, before the round after next
+    const { hosts, contexts, links } = keyPath([600, 600, 600, 600, 600], {
+      keyAvailability: 0.5,
+      secretKeyRate: 2000,
+      storedKeyBits: 30_000,
+    });
+    expect(optimise(contexts, hosts, links(), options()).map((m) => m.context)).to.deep.equal(['c0']);
+  });
+
+  it('moves a context off a path about to run dry even to a host that scores lower (no score gain needed)', () => {
+    const hosts = [host('h1', { load: 0.1, contexts: 2 }), host('h2', { load: 0.6 })];
+    const contexts = ['a', 'b'].map((c) => placed(c, 'h1', { demand: demand({ keyRate: 1500 }) }));
+    const links = withCommittedKeyRates(
+      [
+        link('kme-client', 'kme-h1', { keyAvailability: 0.5, secretKeyRate: 2000, storedKeyBits: 30_000 }),
+        link('kme-client', 'kme-h2'),
+      ],
+      contexts,
+      hosts,
+    );
+    expect(optimise(contexts, hosts, links, options()).map((m) => [m.context, m.to])).to.deep.equal([
+      ['a', 'h2'],
+    ]);
+  });
+
+  it('over the rounds of a disturbance, sheds slice by slice and never lets the buffer run dry', () => {
+    /** Ten 300 b/s contexts on a hop cut to 2000 b/s for 150 s, rounds every 30 s: moves and the lowest buffer. */
+    const rounds = (over: Partial<OptimiseOptions>) => {
+      const capacity = 120_000;
+      let stored = capacity;
+      const { hosts, contexts, links } = keyPath(Array(10).fill(300), {});
+      let moves = 0;
+      let lowest = stored;
+      for (let t = 0; t <= 300; t += 30) {
+        const supply = t < 150 ? 2000 : 4000;
+        const l = links();
+        Object.assign(l[0]!, {
+          secretKeyRate: supply,
+          keyAvailability: stored / capacity,
+          storedKeyBits: stored,
+        });
+        const m = optimise(contexts, hosts, l, options({ now: NOW + t * 1000, ...over }));
+        apply(m, contexts, hosts, NOW + t * 1000);
+        moves += m.length;
+        const drawn = contexts.filter((c) => c.host === 'h1').reduce((sum, c) => sum + c.demand.keyRate, 0);
+        stored = Math.min(capacity, stored + (supply - drawn) * 30);
+        lowest = Math.min(lowest, stored);
+      }
+      return { moves, lowest };
+    };
+    const horizon = rounds({});
+    expect(horizon.lowest).to.be.greaterThan(0);
+    expect(horizon.moves).to.equal(3);
+    // the availability rule waits for 20% and finds the buffer already empty
+    expect(rounds({ drainHorizonMs: 0 }).lowest).to.equal(0);
+  });
+
   it('an over-committed path with availability above the minimum keeps its contexts (the buffer absorbs it)', () => {
     const { hosts, contexts, links } = keyPath([1000, 1500], { keyAvailability: 0.5, secretKeyRate: 2000 });
     expect(optimise(contexts, hosts, links(), options())).to.deep.equal([]);

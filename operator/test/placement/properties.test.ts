@@ -99,6 +99,8 @@ describe('placement: properties over random instances', () => {
         if (rng() < 0.5)
           Object.assign(l, { secretKeyRate: l.secretKeyRate * rng() * 0.5, keyAvailability: 0.01 });
       }
+    // half of the instances report stored key too (a buffer of 120 s of the rate): the drain-horizon rule
+    if (rng() < 0.5) for (const l of links) l.storedKeyBits = l.keyAvailability * 120 * l.secretKeyRate;
     return placed;
   }
 
@@ -111,6 +113,7 @@ describe('placement: properties over random instances', () => {
   it('optimisation: within the cap, each context once, feasible targets, and no move back', () => {
     let total = 0;
     let keysLow = 0;
+    let keysLowStored = 0;
     for (let seed = 1; seed <= 200; seed++) {
       const rng = seededRng(seed);
       const { hosts, links } = randomInstance(rng, { hosts: 3 + Math.floor(rng() * 5) });
@@ -126,6 +129,8 @@ describe('placement: properties over random instances', () => {
       const moves = optimise(contexts, hosts, links, opts);
       total += moves.length;
       keysLow += moves.filter((m) => m.reason === 'KeysLow').length;
+      if (links.some((l) => l.storedKeyBits !== undefined))
+        keysLowStored += moves.filter((m) => m.reason === 'KeysLow').length;
       expect(moves.length, `seed ${seed}`).to.be.at.most(cap);
       expect(new Set(moves.map((m) => m.context)).size).to.equal(moves.length);
       for (const m of moves) {
@@ -150,6 +155,7 @@ describe('placement: properties over random instances', () => {
     }
     expect(total, 'the instances must exercise migration').to.be.above(50);
     expect(keysLow, 'and migration off over-committed key paths').to.be.above(10);
+    expect(keysLowStored, 'also under the drain-horizon rule').to.be.above(5);
   });
 
   it('reproduces pooled Erlang-B blocking with identical contexts and fresh telemetry', function () {
