@@ -34,6 +34,8 @@ export interface OffloadSessionOptions {
   clientSaeId: string;
   /** N of the MecApp's key-use policy (placement.invocationsPerKey); at most the host's. Default 1. */
   invocationsPerKey?: number;
+  /** The MecApp's placement.expectedInvocationsPerSecond: new keys are paced to its allowance. */
+  expectedInvocationsPerSecond?: number;
   keyLifetimeMs?: number;
   spares?: number;
   keySizeBits?: number;
@@ -190,6 +192,9 @@ export async function openOffloadSession(opts: OffloadSessionOptions): Promise<O
       ...(opts.keyLifetimeMs !== undefined ? { keyLifetimeMs: opts.keyLifetimeMs } : {}),
       ...(opts.spares !== undefined ? { spares: opts.spares } : {}),
       ...(opts.keySizeBits !== undefined ? { keySizeBits: opts.keySizeBits } : {}),
+      ...(opts.expectedInvocationsPerSecond !== undefined
+        ? { expectedInvocationsPerSecond: opts.expectedInvocationsPerSecond }
+        : {}),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
     });
     const invoker = createSecureInvoker(
