@@ -14,6 +14,7 @@ import { createHttpClient, type HttpClient } from '@mecqkd/sdk/http';
 import { createMx2Client, type Mx2Client } from '@mecqkd/sdk/mx2-client';
 import { type OffloadSession, openOffloadSession, type SessionOutcome } from '@mecqkd/sdk/offload-session';
 import { clientCredentials } from '@mecqkd/sdk/token';
+import { keyPolicy } from './key-policy.ts';
 import { cardioArgs, covidArgs, createPatientGenerator, type Patient, type Ward } from './patients.ts';
 
 /** What a client app needs to know of the MEC system (the demo's connection.json). */
@@ -77,6 +78,8 @@ export async function openModel(
     kme: w.kme,
     clientSaeId: w.clientSaeId,
     invocationsPerKey,
+    // the catalog's declared demand: the SDK paces new keys to the host's allowance for it
+    expectedInvocationsPerSecond: keyPolicy(model).expectedInvocationsPerSecond,
     http: w.http,
   });
 }

@@ -3,14 +3,13 @@
 // the client SAE's QKD 014 client, an offload session per model, and the console's HTTP server.
 // `make demo KEEP=1` calls startWardConsole with the system it started.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createQkd014Client } from '@mecqkd/kme-sim/client';
 import { createMx2Client } from '@mecqkd/sdk/mx2-client';
 import type { Notification } from '@mecqkd/sdk/mx2-schemas';
 import { startNotificationReceiver } from '@mecqkd/sdk/notification-receiver';
 import { instanceOf, openOffloadSession } from '@mecqkd/sdk/offload-session';
 import { clientCredentials } from '@mecqkd/sdk/token';
-import { parse } from 'yaml';
+import { keyPolicy } from '../key-policy.ts';
 import { type ConsoleCore, createConsoleCore, type Placement, type Session } from './core.ts';
 import { serveConsole } from './server.ts';
 import { createWards } from './wards.ts';
@@ -37,17 +36,6 @@ export interface RunningWardConsole {
   core: ConsoleCore;
   /** Deletes the tablet's contexts over Mx2 and stops its servers. */
   stop(): Promise<void>;
-}
-
-const MANIFESTS = join(import.meta.dirname, '..', '..', 'manifests');
-
-/**
- * N of the key-use policy: Mx2 does not carry it, so the tablet takes it from the catalog entries
- * it ships with (examples/manifests), the ones the hospital applied.
- */
-function invocationsPerKey(app: string): number {
-  const doc = parse(readFileSync(join(MANIFESTS, `mecapp-${app.replace(/-risk$/, '')}.yaml`), 'utf8'));
-  return doc.spec.placement?.invocationsPerKey ?? 1;
 }
 
 /** appInstanceId is "<host>/<action>" (operator/src/controllers/context-index.ts). */
@@ -93,7 +81,7 @@ export async function startWardConsole(opts: WardConsoleOptions): Promise<Runnin
       associateDevAppId: opts.devAppId,
       kme,
       clientSaeId: opts.clientSae.id,
-      invocationsPerKey: invocationsPerKey(appName),
+      ...keyPolicy(appName),
       receiver,
     });
     const createContextMs = performance.now() - t0;
