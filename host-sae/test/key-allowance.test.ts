@@ -230,7 +230,8 @@ describe('per-context key allowance at the host SAE (real SAE process, redis, km
 
   it('never logs key material (the refusal path included)', async () => {
     const log = readFileSync(join(dir, 'SAE_H', 'host-sae.log'), 'utf8');
-    expect(log.length).to.be.above(0);
+    // the refusals were logged (context and allowance), so the scan covers that path
+    expect(log).to.include('faster than its allowance');
     const hits = keysSeen.filter(
       (k) => log.includes(k) || log.includes(Buffer.from(k, 'base64').toString('hex')),
     );
