@@ -41,7 +41,13 @@ function deriveAtSae(
     socket.on('error', reject);
     socket.on('close', () => reject(new Error('the host SAE closed the channel without an answer')));
     writeFrame(socket, { op: 'hello', secret });
-    writeFrame(socket, { id: 1, op: 'derive', header, invocationsPerKey: 1 });
+    writeFrame(socket, {
+      id: 1,
+      op: 'derive',
+      header,
+      invocationsPerKey: 1,
+      expectedInvocationsPerSecond: 1,
+    });
     readFrames(
       socket,
       (text) => {

@@ -122,9 +122,8 @@ export async function runScenario(sys: DemoSystem, n: Narrator = silent): Promis
       n.say(`${a.appInfo.appName} ${a.appInfo.appSoftVersion}: ${a.appInfo.appDescription}`);
 
     n.step('Device apps create a context for each model (Mx2 POST /dev_app/v1/app_contexts)');
-    const perKey = { 'cardio-risk': 1, 'covid-risk': 10 } as const;
     for (const tablet of TABLETS) {
-      const session = await openModel(ward, tablet.model, tablet.device, perKey[tablet.model]);
+      const session = await openModel(ward, tablet.model, tablet.device);
       sessions.push({ tablet, session });
       const t = session.target();
       n.say(

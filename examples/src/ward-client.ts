@@ -60,13 +60,8 @@ export function connect(c: Connection, http: HttpClient = createHttpClient()): W
 export const MODEL_ARGS = { 'cardio-risk': cardioArgs, 'covid-risk': covidArgs } as const;
 export type Model = keyof typeof MODEL_ARGS;
 
-/** Opens a context of `model` for a device app; the app's key-use policy from the catalog. */
-export async function openModel(
-  w: WardLink,
-  model: Model,
-  deviceApp: string,
-  invocationsPerKey: number,
-): Promise<OffloadSession> {
+/** Opens a context of `model` for a device app; its key use (N, paced demand) comes over Mx2. */
+export async function openModel(w: WardLink, model: Model, deviceApp: string): Promise<OffloadSession> {
   const [app] = await w.mx2.listApps({ appName: [model] });
   if (!app) throw new Error(`the LCMP offers no ${model} to this client`);
   const { appName, appProvider, appDVersion } = app.appInfo;
@@ -76,7 +71,6 @@ export async function openModel(
     associateDevAppId: deviceApp,
     kme: w.kme,
     clientSaeId: w.clientSaeId,
-    invocationsPerKey,
     http: w.http,
   });
 }
@@ -138,7 +132,7 @@ async function main(): Promise<void> {
     process.argv.slice(2);
   if (!(model in MODEL_ARGS)) throw new Error(`model must be one of ${Object.keys(MODEL_ARGS).join(', ')}`);
   const w = connect(JSON.parse(readFileSync(file, 'utf8')) as Connection);
-  const session = await openModel(w, model as Model, 'ward-7-tablet-2', 1);
+  const session = await openModel(w, model as Model, 'ward-7-tablet-2');
   console.log(`context ${session.contextId} on ${session.target().appInstanceId} (trace ${session.traceId})`);
   session.on('migrated', ({ from, to }) =>
     console.log(`migrated ${from.appInstanceId} → ${to.appInstanceId}`),

@@ -10,6 +10,7 @@ import { createCa } from '@mecqkd/common/pki';
 import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
 import { createQkd014Client } from '@mecqkd/kme-sim/client';
 import { startTestbed } from '@mecqkd/kme-sim/testbed';
+import { startRedis } from '@mecqkd/localenv/redis';
 import { createKeySupply } from '@mecqkd/sdk/key-supply';
 import { createSecureInvoker } from '@mecqkd/sdk/secure-invoke';
 import { startWhiskSim } from '@mecqkd/whisk-sim/testbed';
@@ -52,6 +53,8 @@ try {
     join(dir, 'kmes'),
   );
   stops.push(() => kmes.stop());
+  const redis = await startRedis();
+  stops.push(() => redis.stop());
   const ca = await createCa('bench host SAE CA');
   const wrapperSecret = randomBytes(32).toString('base64url');
   const hostSae = kmes.saes.SAE_HOST!;
@@ -61,6 +64,7 @@ try {
     ca,
     kme: { url: hostSae.url, ca: hostSae.ca, cert: hostSae.cert, key: hostSae.key },
     wrapperSecret,
+    redisUrl: redis.url,
   });
   stops.push(() => sae.stop());
   const sim = await startWhiskSim({
@@ -84,7 +88,15 @@ try {
   const secureAction = (n: number) =>
     deploy(
       `secure-n${n}`,
-      bindWrapperSecret(wrapAction(plainBody, { hostSaeCa: ca.cert, invocationsPerKey: n }), wrapperSecret),
+      bindWrapperSecret(
+        // a demand high enough that the key allowance never holds the benchmark back
+        wrapAction(plainBody, {
+          hostSaeCa: ca.cert,
+          invocationsPerKey: n,
+          expectedInvocationsPerSecond: 10_000,
+        }),
+        wrapperSecret,
+      ),
     );
   const plainUrl = await deploy('plain', plainBody);
   const kme = createQkd014Client({

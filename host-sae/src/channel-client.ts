@@ -2,13 +2,15 @@
 // first use and kept, that proves itself once with the wrapper secret; calls are lines answered by
 // id. Bundled into the wrapper (node: built-ins only); tests use it to speak to an SAE as a wrapper.
 import { connect, type TLSSocket } from 'node:tls';
-import type { RejectReason } from '@mecqkd/sdk/envelope';
 import { CHANNEL_ALPN, readFrames, writeFrame } from './frames.ts';
+import type { RefusalReason } from './protocol.ts';
 
 export class WrapperError extends Error {
   constructor(
-    readonly reason: RejectReason | 'host-sae-unavailable' | 'misconfigured',
+    readonly reason: RefusalReason | 'host-sae-unavailable' | 'misconfigured',
     message: string,
+    /** With key-rate-exceeded: the host SAE's hint, passed on to the client. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -18,7 +20,7 @@ export interface Reply {
   id?: number;
   requestKey?: string;
   responseKey?: string;
-  error?: { status?: number; reason?: RejectReason; detail?: string };
+  error?: { status?: number; reason?: RefusalReason; detail?: string; retryAfterMs?: number };
 }
 
 export interface ChannelOptions {

@@ -12,7 +12,7 @@ Usage: host-sae --config FILE
        host-sae wrapper-secret --master-file FILE --namespace NS --sae-id ID [--out FILE]
 
   --config FILE   YAML or JSON: saeId, host, port, opsPort, tls {cert,key}, kme {url,ca,cert,key},
-                  wrapperSecretFile, keyLifetimeSeconds, logLevel
+                  wrapperSecretFile, keyLifetimeSeconds, redis {url}, logLevel
   --help          this text
 
 Serves the action wrapper's channel (TLS, ALPN mecqkd-sae/1, JSON lines) on port, /metrics and

@@ -19,6 +19,8 @@ export const hostSaeConfigSchema = z.strictObject({
   wrapperSecretFile: file,
   /** T: how long a fetched key serves invocations, seconds. */
   keyLifetimeSeconds: z.number().positive().default(300),
+  /** Where the per-context key allowance is kept (run-time data; never key IDs or material). */
+  redis: z.strictObject({ url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL') }),
   logLevel: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
 });
 export type HostSaeConfig = z.infer<typeof hostSaeConfigSchema>;

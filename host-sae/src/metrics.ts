@@ -34,6 +34,11 @@ export function createHostSaeMetrics(saeId: string) {
       help: 'TLS connections wrappers opened to this SAE.',
       registers: [registry],
     }),
+    keyAllowanceUnchecked: new Counter({
+      name: 'mecqkd_host_sae_key_allowance_unchecked_total',
+      help: 'New keys admitted without a key allowance check because Redis did not answer.',
+      registers: [registry],
+    }),
     keysHeld: new Gauge({
       name: 'mecqkd_host_sae_keys_held',
       help: 'QKD keys the SAE holds (with material) now.',

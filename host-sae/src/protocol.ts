@@ -1,9 +1,12 @@
 // What the action wrapper and the host SAE say to each other: JSON lines (frames.ts) over one TLS
 // connection per container (ALPN mecqkd-sae/1), the wrapper secret once per connection.
 //   {op: "hello", secret}                               → nothing; a wrong secret: {error} and close
-//   {id, op: "derive", header, invocationsPerKey}       → {id, requestKey, responseKey} (base64 AES-256)
+//   {id, op: "derive", header, invocationsPerKey,
+//    expectedInvocationsPerSecond}                      → {id, requestKey, responseKey} (base64 AES-256)
 //   {id, op: "failure", reason}                         → {id} (an envelope failure seen by the wrapper)
-// A refusal answers {id, error} with a problem (RFC 9457 fields) whose `reason` is the envelope's.
+// A refusal answers {id, error} with a problem (RFC 9457 fields) whose `reason` is the envelope's,
+// or `key-rate-exceeded` (status 429, `retryAfterMs`) past the context's key allowance. The two
+// numbers of a derive are the MecApp's, from the action's init parameters the operator set.
 import { z } from 'zod';
 
 export const REJECT_REASONS = [
@@ -31,6 +34,8 @@ export const requestHeaderSchema = z.strictObject({
 export const deriveRequestSchema = z.strictObject({
   header: requestHeaderSchema,
   invocationsPerKey: z.int().min(1).max(1_000_000),
+  /** The MecApp's declared demand: with invocationsPerKey, the context's key allowance. */
+  expectedInvocationsPerSecond: z.number().min(0).max(100_000),
 });
 export type DeriveRequest = z.infer<typeof deriveRequestSchema>;
 
@@ -52,10 +57,15 @@ export const requestFrameSchema = z.discriminatedUnion('op', [
 ]);
 export type RequestFrame = z.infer<typeof requestFrameSchema>;
 
+/** Why the SAE refused a derive: the envelope's reasons, or the context's key allowance. */
+export type RefusalReason = (typeof REJECT_REASONS)[number] | 'key-rate-exceeded';
+
 export interface Problem {
   type: string;
   title: string;
   status: number;
   detail: string;
-  reason?: (typeof REJECT_REASONS)[number];
+  reason?: RefusalReason;
+  /** With key-rate-exceeded: when the context's next new key fits its allowance. */
+  retryAfterMs?: number;
 }

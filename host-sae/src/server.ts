@@ -4,6 +4,7 @@
 // envelope header; the SAE fetches the key with dec_keys on first use, enforces the key-use window
 // (N sequence numbers, T seconds) and refuses a sequence number it has served before. So one key
 // serves its N invocations in whichever containers run them, and a replay fails in all of them.
+// A new key ID is first checked against its context's key allowance (key-allowance.ts).
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,12 +17,14 @@ import { deriveKeyPair, type EnvelopeHeader, type RejectReason } from '@mecqkd/s
 import type { z } from 'zod';
 import type { HostSaeConfig } from './config.ts';
 import { CHANNEL_ALPN, MAX_FRAME_BYTES, readFrames, writeFrame } from './frames.ts';
+import { createKeyAllowanceCheck, type KeyAllowanceCheck } from './key-allowance.ts';
 import { claim, droppable, type HeldKey, holdKey } from './key-window.ts';
 import { createHostSaeMetrics, type HostSaeMetrics } from './metrics.ts';
 import {
   type DeriveRequest,
   helloFrameSchema,
   type Problem,
+  type RefusalReason,
   type RequestFrame,
   requestFrameSchema,
 } from './protocol.ts';
@@ -34,7 +37,8 @@ class ProblemError extends Error {
     readonly status: number,
     readonly title: string,
     detail: string,
-    readonly reason?: RejectReason,
+    readonly reason?: RefusalReason,
+    readonly retryAfterMs?: number,
   ) {
     super(detail);
   }
@@ -79,6 +83,7 @@ export function createKeyService(
   kme: Qkd014Client,
   lifetimeMs: number,
   metrics: HostSaeMetrics,
+  allowance: Pick<KeyAllowanceCheck, 'newKey'>,
   now: () => number = Date.now,
 ): KeyService {
   const keys = new Map<string, HeldKey>();
@@ -106,12 +111,30 @@ export function createKeyService(
     return holdKey(header.keyId, Buffer.from(k.key, 'base64'), header, invocationsPerKey, now());
   }
 
-  async function keyFor(header: EnvelopeHeader, invocationsPerKey: number): Promise<HeldKey> {
+  /** Only a key ID this SAE does not hold counts against its context's allowance. */
+  async function admitted({ header, ...d }: DeriveRequest): Promise<void> {
+    const v = await allowance.newKey(header.contextId, {
+      expectedInvocationsPerSecond: d.expectedInvocationsPerSecond,
+      invocationsPerKey: d.invocationsPerKey,
+    });
+    if (!v.ok)
+      throw new ProblemError(
+        429,
+        'Key rate exceeded',
+        `context ${header.contextId} takes new QKD keys faster than its allowance (${v.allowance.keysPerSecond.toPrecision(3)} keys/s, burst ${v.allowance.burst}); retry in ${v.retryAfterMs} ms`,
+        'key-rate-exceeded',
+        v.retryAfterMs,
+      );
+  }
+
+  async function keyFor(req: DeriveRequest): Promise<HeldKey> {
+    const { header, invocationsPerKey } = req;
     const known = keys.get(header.keyId);
     if (known) return known;
     let pending = fetching.get(header.keyId);
     if (!pending) {
-      pending = fetchKey(header, invocationsPerKey).then((k) => {
+      pending = admitted(req).then(async () => {
+        const k = await fetchKey(header, invocationsPerKey);
         keys.set(k.keyId, k);
         return k;
       });
@@ -126,8 +149,9 @@ export function createKeyService(
   }
 
   return {
-    async derive({ header, invocationsPerKey }) {
-      const k = await keyFor(header, invocationsPerKey);
+    async derive(req) {
+      const { header } = req;
+      const k = await keyFor(req);
       const hadMaterial = k.material !== undefined;
       const c = claim(k, header, now(), lifetimeMs);
       if (hadMaterial && !k.material) retire(k);
@@ -173,6 +197,7 @@ function problemOf(err: ProblemError): Problem {
     status: err.status,
     detail: err.message,
     ...(err.reason ? { reason: err.reason } : {}),
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
   };
 }
 
@@ -197,7 +222,14 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
     key: readFileSync(config.kme.key),
   });
   const lifetimeMs = config.keyLifetimeSeconds * 1000;
-  const keys = createKeyService(kme, lifetimeMs, metrics);
+  const allowance = createKeyAllowanceCheck({
+    redisUrl: config.redis.url,
+    saeId: config.saeId,
+    metrics,
+    logger,
+  });
+  await allowance.ready(5_000);
+  const keys = createKeyService(kme, lifetimeMs, metrics, allowance);
   const sweeper = setInterval(() => keys.sweep(), Math.min(lifetimeMs / 4, 10_000));
   sweeper.unref();
 
@@ -322,6 +354,7 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
     close: async () => {
       clearInterval(sweeper);
       kme.close();
+      allowance.close();
       for (const c of connections) c.destroy();
       await Promise.all([
         new Promise<void>((resolve) => server.close(() => resolve())),

@@ -19,6 +19,9 @@ export interface HostSaeOptions {
   /** This host's wrapper secret (wrapper-secret.ts derives it from the operator's master). */
   wrapperSecret: string;
   keyLifetimeSeconds?: number;
+  /** The Redis holding the per-context key allowance. */
+  redisUrl: string;
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
 }
 
 export interface RunningHostSaeProcess {
@@ -58,7 +61,8 @@ export async function startHostSaeProcess(opts: HostSaeOptions): Promise<Running
       kme: opts.kme,
       wrapperSecretFile: 'wrapper-secret',
       keyLifetimeSeconds: opts.keyLifetimeSeconds ?? 300,
-      logLevel: 'info',
+      redis: { url: opts.redisUrl },
+      logLevel: opts.logLevel ?? 'info',
     }),
     { mode: 0o600 },
   );

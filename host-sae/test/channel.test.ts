@@ -9,11 +9,15 @@ import { connect } from 'node:tls';
 import { createCa, issueCertificate } from '@mecqkd/common/pki';
 import { createQkd014Client } from '@mecqkd/kme-sim/client';
 import { startTestbed, type Testbed } from '@mecqkd/kme-sim/testbed';
+import { sharedRedis } from '@mecqkd/localenv/shared';
 import { deriveKey, ENVELOPE_VERSION, type EnvelopeHeader } from '@mecqkd/sdk/envelope';
 import { expect } from 'chai';
 import { openChannel, type SaeChannel, WrapperError } from '../src/channel-client.ts';
 import { hostSaeConfigSchema } from '../src/config.ts';
 import { type RunningHostSae, startHostSae } from '../src/server.ts';
+
+/** N = 2, and a declared demand the few keys here stay well within. */
+const DEMAND = { invocationsPerKey: 2, expectedInvocationsPerSecond: 10 };
 
 describe('host SAE channel (real host SAE, kme-sim over mTLS)', function () {
   this.timeout(60_000);
@@ -65,6 +69,7 @@ describe('host SAE channel (real host SAE, kme-sim over mTLS)', function () {
         tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') },
         kme: { url: h.url, ca: h.ca, cert: h.cert, key: h.key },
         wrapperSecretFile: join(dir, 'secret'),
+        redis: { url: (await sharedRedis()).url },
         logLevel: 'silent',
       }),
     );
@@ -107,10 +112,10 @@ describe('host SAE channel (real host SAE, kme-sim over mTLS)', function () {
     const c = channel();
     const fetched = await metric(/^mecqkd_host_sae_keys_fetched_total\{[^}]*\} (\S+)$/m);
     for (const seq of [0, 1]) {
-      const reply = await c.call({ op: 'derive', header: header(keyId, seq), invocationsPerKey: 2 });
+      const reply = await c.call({ op: 'derive', header: header(keyId, seq), ...DEMAND });
       expect(reply.requestKey).to.equal(deriveKey(key, header(keyId, seq)).toString('base64'));
     }
-    const replay = await c.call({ op: 'derive', header: header(keyId, 1), invocationsPerKey: 2 });
+    const replay = await c.call({ op: 'derive', header: header(keyId, 1), ...DEMAND });
     expect(replay.error).to.include({ status: 409, reason: 'replay' });
     expect(await metric(/^mecqkd_host_sae_keys_fetched_total\{[^}]*\} (\S+)$/m)).to.equal(fetched + 1);
     // the key served its N = 2 and was retired: one observation of 2 invocations
@@ -124,10 +129,10 @@ describe('host SAE channel (real host SAE, kme-sim over mTLS)', function () {
 
   it('answers a malformed frame with its field and keeps the channel; an unknown key is unknown-key', async () => {
     const c = channel();
-    const bad = await c.call({ op: 'derive', header: { v: 1 }, invocationsPerKey: 2 });
+    const bad = await c.call({ op: 'derive', header: { v: 1 }, ...DEMAND });
     expect(bad.error).to.include({ status: 400, reason: 'malformed' });
     expect(bad.error?.detail).to.match(/^header\./);
-    const unknown = await c.call({ op: 'derive', header: header(randomUUID(), 0), invocationsPerKey: 2 });
+    const unknown = await c.call({ op: 'derive', header: header(randomUUID(), 0), ...DEMAND });
     expect(unknown.error).to.include({ status: 404, reason: 'unknown-key' });
     expect(await c.call({ op: 'failure', reason: 'authentication-failed' })).to.deep.equal({ id: 3 });
     expect(

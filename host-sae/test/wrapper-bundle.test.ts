@@ -15,7 +15,11 @@ const plain: ActionShape & { limits: unknown } = {
   annotations: [{ key: 'web-export', value: false }],
   limits: { timeout: 1000 },
 };
-const settings = { hostSaeCa: '-----BEGIN CERTIFICATE-----', invocationsPerKey: 7 };
+const settings = {
+  hostSaeCa: '-----BEGIN CERTIFICATE-----',
+  invocationsPerKey: 7,
+  expectedInvocationsPerSecond: 3,
+};
 const hostSecret = 's'.repeat(43);
 
 describe('action wrapper bundle', () => {
@@ -49,6 +53,7 @@ describe('action wrapper bundle', () => {
   it('puts its settings in init parameters only and exports a final web action', () => {
     expect(wrapped.parameters.every((p) => p.init === true)).to.equal(true);
     expect(wrapped.parameters.map((p) => p.key).sort()).to.deep.equal([
+      'MECQKD_EXPECTED_INVOCATIONS_PER_SECOND',
       'MECQKD_HOST_SAE_CA',
       'MECQKD_INVOCATIONS_PER_KEY',
       'MECQKD_WRAPPER_SECRET',

@@ -31,6 +31,7 @@ import { loadOrCreateSigningKey } from './auth/signing-key.ts';
 import { createVerifier } from './auth/verifier.ts';
 import type { LcmpConfig } from './config.ts';
 import { availableLocations } from './mx2/catalog.ts';
+import { keyUseOf } from './mx2/contexts.ts';
 import { PlacementWaiter } from './mx2/placement-wait.ts';
 import { decide as decideNotification } from './notify/decide.ts';
 import { notificationReconciler } from './notify/notifier.ts';
@@ -210,8 +211,10 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
     kube,
     contexts,
     availableFor,
-    invocationsPerKeyOf: (c) =>
-      apps.get(`${c.metadata.namespace}/${c.spec.appName}`)?.spec.placement.invocationsPerKey,
+    keyUseOf: (c) => {
+      const app = apps.get(`${c.metadata.namespace}/${c.spec.appName}`);
+      return app ? keyUseOf(app) : undefined;
+    },
     ssrf,
     vendorId: cfg.vendorId,
     timeoutMs: cfg.callbackTimeout * 1000,

@@ -171,7 +171,13 @@ const serviceLinks = (s: RunningHostSaeProcess) => ({
  * One host SAE per host with the host SAE's QKD 014 identity and its own wrapper secret, derived from
  * the operator's master as the operator derives it for that host's actions; one CA for all.
  */
-async function startHostSaes(dir: string, namespace: string, hosts: HostSpec[], kmes: Testbed) {
+async function startHostSaes(
+  dir: string,
+  namespace: string,
+  hosts: HostSpec[],
+  kmes: Testbed,
+  redisUrl: string,
+) {
   const root = join(dir, 'host-sae');
   mkdirSync(root, { recursive: true });
   const ca = await createCa('mecqkd host SAE development CA');
@@ -190,6 +196,7 @@ async function startHostSaes(dir: string, namespace: string, hosts: HostSpec[], 
         ca,
         kme: { url: sae.url, ca: sae.ca, cert: sae.cert, key: sae.key },
         wrapperSecret: hostWrapperSecret(master, { namespace, saeId: sae.id }),
+        redisUrl,
       });
     }),
   );
@@ -231,7 +238,7 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       join(dir, 'kmes'),
     );
     stoppers.push(() => kmes.stop());
-    const secure = await startHostSaes(dir, opts.namespace, hosts, kmes);
+    const secure = await startHostSaes(dir, opts.namespace, hosts, kmes, redis.url);
     for (const s of Object.values(secure.hostSaes)) stoppers.push(() => s.stop());
     // one whisk-sim per `whisk` group; every host of a group gets an OpenWhisk namespace of its own
     const whisks: Record<string, RunningWhiskSim> = {};

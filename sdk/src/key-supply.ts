@@ -1,7 +1,11 @@
 // The client side of the key-use policy: QKD keys from the client KME (enc_keys for the serving
 // host's SAE), each handing out sequence numbers 0 … N−1 for at most T, and a stock of spare keys
-// refilled in the background so an invocation waits on the KME only when the stock ran dry.
+// refilled in the background so an invocation waits on the KME only when the stock ran dry. Each
+// key taken into use is paced to the context's key allowance (key-allowance.ts), so the client
+// itself never drains the client KME faster than its app declared; a host's refusal
+// (key-rate-exceeded) holds every call back for as long as the host said.
 import type { Qkd014Client } from '@mecqkd/kme-sim/client';
+import { admitKey, clientAllowance, type KeyAllowance, keyAllowance } from './key-allowance.ts';
 import type { ClientMetrics } from './metrics.ts';
 
 export interface KeySupplyOptions {
@@ -15,6 +19,11 @@ export interface KeySupplyOptions {
   /** Spare keys kept ready (0 = fetch on demand). */
   spares?: number;
   keySizeBits?: number;
+  /**
+   * The MecApp's placement.expectedInvocationsPerSecond: with N, the allowance new keys are paced
+   * to. Without it nothing is paced ahead, and only the host's refusals hold the client back.
+   */
+  expectedInvocationsPerSecond?: number;
   metrics?: ClientMetrics;
   now?: () => number;
 }
@@ -38,12 +47,17 @@ export interface KeyStats {
   invocations: number;
   /** Keys fetched on the invocation path because no spare was ready. */
   waits: number;
+  /** Calls held back by the key allowance (own pacing or a host's refusal), and for how long. */
+  paced: number;
+  pacedMs: number;
 }
 
 export interface KeySupply {
   next(): Promise<KeyUse>;
   /** Drops the current key (e.g. the host refused it), so the next call takes a fresh one. */
   discardCurrent(): void;
+  /** The host refused a new key for `ms`: no call gets a key before then (the key is kept). */
+  backOff(ms: number): void;
   stats(): KeyStats;
   close(): void;
 }
@@ -57,7 +71,40 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
   let refilling: Promise<void> | undefined;
   let switching: Promise<void> | undefined;
   let closed = false;
-  const stats: KeyStats = { keysFetched: 0, invocations: 0, waits: 0 };
+  const stats: KeyStats = { keysFetched: 0, invocations: 0, waits: 0, paced: 0, pacedMs: 0 };
+  const pacing: KeyAllowance | undefined =
+    opts.expectedInvocationsPerSecond === undefined
+      ? undefined
+      : clientAllowance(
+          keyAllowance({
+            expectedInvocationsPerSecond: opts.expectedInvocationsPerSecond,
+            invocationsPerKey: opts.invocationsPerKey,
+          }),
+        );
+  let tat: number | undefined;
+  let notBefore = 0;
+
+  async function holdUntil(t: number): Promise<void> {
+    const ms = t - now();
+    if (ms <= 0) return;
+    stats.paced++;
+    stats.pacedMs += ms;
+    await new Promise((r) => setTimeout(r, ms));
+    if (closed) throw new Error('the key supply was closed while waiting for its key allowance');
+  }
+
+  /** Waits until one more key fits the allowance, and counts it. */
+  async function pace(): Promise<void> {
+    if (!pacing) return;
+    for (;;) {
+      const d = admitKey(tat, now(), pacing);
+      if (d.ok) {
+        tat = d.tat;
+        return;
+      }
+      await holdUntil(now() + d.retryAfterMs);
+    }
+  }
 
   async function fetchKeys(n: number): Promise<Held[]> {
     const got = await opts.kme.encKeys(opts.hostSaeId, { number: n, size: opts.keySizeBits ?? 256 });
@@ -110,11 +157,13 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
 
   return {
     async next() {
+      await holdUntil(notBefore);
       // Concurrent callers share one switch to the next key rather than each taking one.
       while (!usable(current)) {
         switching ??= (async () => {
           if (current) retire(current);
           current = undefined;
+          await pace();
           current = await take();
         })().finally(() => {
           switching = undefined;
@@ -129,6 +178,9 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
     discardCurrent() {
       if (current) retire(current);
       current = undefined;
+    },
+    backOff(ms) {
+      notBefore = Math.max(notBefore, now() + ms);
     },
     stats: () => ({ ...stats }),
     close() {

@@ -16,13 +16,15 @@ export {
 
 /**
  * mecqkd's vendor extension next to an instance: the host's QKD identity (the slave SAE for enc_keys)
- * and how many invocations one key may serve there.
+ * and the app's key use the host SAE enforces (invocations per key, the demand its key allowance
+ * derives from).
  */
 export const qkdExtension = z.object({
   vendorId: z.string().min(1).max(32),
   hostSaeId: z.string().min(1).max(256),
   hostKmeId: z.string().min(1).max(256),
   invocationsPerKey: z.int().min(1).max(1_000_000).optional(),
+  expectedInvocationsPerSecond: z.number().min(0).max(1_000_000).optional(),
 });
 export type QkdExtension = z.infer<typeof qkdExtension>;
 

@@ -37,6 +37,11 @@ export interface OffloadSessionOptions {
    * the N the instance's QKD extension names wins (the host SAE enforces that one). Default 1.
    */
   invocationsPerKey?: number;
+  /**
+   * The MecApp's placement.expectedInvocationsPerSecond, for an LCMP that does not say it: new keys
+   * are paced to its allowance (the instance's QKD extension wins here too).
+   */
+  expectedInvocationsPerSecond?: number;
   keyLifetimeMs?: number;
   spares?: number;
   keySizeBits?: number;
@@ -62,6 +67,8 @@ export interface InstanceTarget {
   hostKmeId: string;
   /** Invocations per key at this instance, when the LCMP names it. */
   invocationsPerKey?: number;
+  /** The declared demand the host's key allowance derives from, when the LCMP names it. */
+  expectedInvocationsPerSecond?: number;
 }
 
 export interface AttemptRecord {
@@ -141,6 +148,9 @@ export function instanceTarget(
       ...(i.vendorSpecificExt.invocationsPerKey !== undefined
         ? { invocationsPerKey: i.vendorSpecificExt.invocationsPerKey }
         : {}),
+      ...(i.vendorSpecificExt.expectedInvocationsPerSecond !== undefined
+        ? { expectedInvocationsPerSecond: i.vendorSpecificExt.expectedInvocationsPerSecond }
+        : {}),
     },
   };
 }
@@ -191,6 +201,7 @@ export async function openOffloadSession(opts: OffloadSessionOptions): Promise<O
 
   const connect = (target: InstanceTarget): Live => {
     const n = target.invocationsPerKey ?? opts.invocationsPerKey ?? 1;
+    const demand = target.expectedInvocationsPerSecond ?? opts.expectedInvocationsPerSecond;
     const keys = createKeySupply({
       kme: opts.kme,
       hostSaeId: target.hostSaeId,
@@ -198,6 +209,7 @@ export async function openOffloadSession(opts: OffloadSessionOptions): Promise<O
       ...(opts.keyLifetimeMs !== undefined ? { keyLifetimeMs: opts.keyLifetimeMs } : {}),
       ...(opts.spares !== undefined ? { spares: opts.spares } : {}),
       ...(opts.keySizeBits !== undefined ? { keySizeBits: opts.keySizeBits } : {}),
+      ...(demand !== undefined ? { expectedInvocationsPerSecond: demand } : {}),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
     });
     const invoker = createSecureInvoker(

@@ -39,6 +39,26 @@ export class InvocationRefused extends Error {
   }
 }
 
+/**
+ * The host SAE refused the context a new QKD key: it takes keys faster than its app's declared
+ * demand allows. Nothing ran; the key supply holds every call back for `retryAfterMs`.
+ */
+export class KeyRateExceeded extends InvocationRefused {
+  constructor(
+    message: string,
+    status: number,
+    readonly retryAfterMs: number,
+  ) {
+    super('key-rate-exceeded', message, status);
+  }
+}
+
+/** A hint the host gave, bounded: a broken or hostile answer cannot park the client for long. */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
+function retryAfterOf(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.min(v, MAX_RETRY_AFTER_MS) : 1000;
+}
+
 /** The client KME gave no key (refused or unreachable): nothing was sealed or sent. */
 export class KeyUnavailable extends Error {
   constructor(override readonly cause: unknown) {
@@ -142,6 +162,11 @@ export function createSecureInvoker(
             : typeof body?.error === 'string'
               ? body.error
               : '';
+        if (reason === 'key-rate-exceeded') {
+          const retryAfterMs = retryAfterOf(body?.retryAfterMs);
+          keys.backOff(retryAfterMs);
+          throw new KeyRateExceeded(message || `HTTP ${res.status}`, res.status, retryAfterMs);
+        }
         throw new InvocationRefused(reason, message || `HTTP ${res.status}`, res.status);
       }
       const t3 = performance.now();

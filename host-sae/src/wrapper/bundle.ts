@@ -17,6 +17,8 @@ export interface WrapperSettings {
   hostSaeCa: string;
   /** N of the key-use policy (MecApp placement.invocationsPerKey). */
   invocationsPerKey: number;
+  /** The MecApp's placement.expectedInvocationsPerSecond: with N, the host SAE's key allowance. */
+  expectedInvocationsPerSecond: number;
 }
 
 // Resolved through the package, so that the operator's bundle (operator/dist) finds it too.
@@ -66,6 +68,11 @@ export function wrapAction<T extends ActionShape>(body: T, settings: WrapperSett
     parameters: [
       { key: 'MECQKD_HOST_SAE_CA', value: settings.hostSaeCa, init: true },
       { key: 'MECQKD_INVOCATIONS_PER_KEY', value: String(settings.invocationsPerKey), init: true },
+      {
+        key: 'MECQKD_EXPECTED_INVOCATIONS_PER_SECOND',
+        value: String(settings.expectedInvocationsPerSecond),
+        init: true,
+      },
     ],
     annotations: [
       ...body.annotations.filter((a) => !['web-export', 'final', 'raw-http'].includes(a.key)),

@@ -33,6 +33,8 @@ const ENV = {
   secret: 'MECQKD_WRAPPER_SECRET',
   ca: 'MECQKD_HOST_SAE_CA',
   invocationsPerKey: 'MECQKD_INVOCATIONS_PER_KEY',
+  // the MecApp's declared demand: with N, the host SAE's key allowance per context
+  expectedInvocationsPerSecond: 'MECQKD_EXPECTED_INVOCATIONS_PER_SECOND',
   // Where the host SAE is: the Kubernetes service-link variables of a Service `mecqkd-host-sae` in
   // the OpenWhisk namespace (whisk-sim gives containers the same variables).
   host: 'MECQKD_HOST_SAE_SERVICE_HOST',
@@ -68,12 +70,17 @@ async function derivedKeys(
     op: 'derive',
     header: headerOf(e),
     invocationsPerKey,
+    expectedInvocationsPerSecond: Number(env(ENV.expectedInvocationsPerSecond)),
     ...(traceparent ? { traceparent } : {}),
   });
   if (reply.requestKey && reply.responseKey)
     return { req: Buffer.from(reply.requestKey, 'base64'), res: Buffer.from(reply.responseKey, 'base64') };
   if (reply.error?.reason)
-    throw new WrapperError(reply.error.reason, reply.error.detail ?? 'refused by the host SAE');
+    throw new WrapperError(
+      reply.error.reason,
+      reply.error.detail ?? 'refused by the host SAE',
+      reply.error.retryAfterMs,
+    );
   throw new WrapperError('host-sae-unavailable', `the host SAE answered status ${reply.error?.status}`);
 }
 
@@ -175,7 +182,10 @@ export async function run(app: AppBundle, params: Record<string, unknown>): Prom
       report(err.reason);
       return { error: { reason: err.reason, message: err.message } };
     }
-    if (err instanceof WrapperError) return { error: { reason: err.reason, message: err.message } };
+    if (err instanceof WrapperError) {
+      const hint = err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {};
+      return { error: { reason: err.reason, message: err.message, ...hint } };
+    }
     return { error: { reason: 'internal', message: 'the action wrapper failed' } };
   } finally {
     keys?.req.fill(0);

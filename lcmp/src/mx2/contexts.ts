@@ -12,7 +12,13 @@ import {
 } from '@mecqkd/crds';
 import { APP_CONTEXT_FINALIZER } from '@mecqkd/crds/api-resources';
 import type { ClientRegistration } from '../auth/registry.ts';
-import type { AppContextAppInfo, AppContextBody, LocationConstraints, QkdExtension } from './schemas.ts';
+import type {
+  AppContextAppInfo,
+  AppContextBody,
+  KeyUse,
+  LocationConstraints,
+  QkdExtension,
+} from './schemas.ts';
 
 export const OWNER_ANNOTATION = 'mecqkd.io/lcmp-owner';
 export const APP_INFO_ANNOTATION = 'mecqkd.io/mx2-app-info';
@@ -90,25 +96,27 @@ export function ownedBy(ctx: AppContext, client: ClientRegistration): boolean {
   return ctx.metadata.annotations?.[OWNER_ANNOTATION] === client.clientId && !ctx.metadata.deletionTimestamp;
 }
 
-export function qkdExtension(
-  ctx: AppContext,
-  vendorId: string,
-  invocationsPerKey?: number,
-): QkdExtension | undefined {
+/** What the host SAE enforces of the app's key use, for the device app. */
+export const keyUseOf = (app: MecApp): KeyUse => ({
+  invocationsPerKey: app.spec.placement.invocationsPerKey,
+  expectedInvocationsPerSecond: app.spec.placement.expectedInvocationsPerSecond,
+});
+
+export function qkdExtension(ctx: AppContext, vendorId: string, keyUse?: KeyUse): QkdExtension | undefined {
   const s = ctx.status;
   return s?.hostSaeId && s.hostKmeId
     ? {
         vendorId,
         hostSaeId: s.hostSaeId,
         hostKmeId: s.hostKmeId,
-        ...(invocationsPerKey !== undefined ? { invocationsPerKey } : {}),
+        ...keyUse,
       }
     : undefined;
 }
 
 /** The one instance of a placed context, with the host's QKD identity as a vendor extension. */
-export function instanceInfo(ctx: AppContext, vendorId: string, invocationsPerKey?: number) {
-  const ext = qkdExtension(ctx, vendorId, invocationsPerKey);
+export function instanceInfo(ctx: AppContext, vendorId: string, keyUse?: KeyUse) {
+  const ext = qkdExtension(ctx, vendorId, keyUse);
   return {
     appInstanceId: ctx.status?.appInstanceId ?? '',
     referenceURI: ctx.status?.referenceURI ?? '',
@@ -120,7 +128,7 @@ export function instanceInfo(ctx: AppContext, vendorId: string, invocationsPerKe
 /** 201 body: every attribute of the request (NOTE 1), plus contextId and the instance reference. */
 export function createdBody(req: AppContextBody, ctx: AppContext, app: MecApp, vendorId: string) {
   const requested = req.appInfo.userAppInstanceInfo[0] ?? {};
-  const instance = instanceInfo(ctx, vendorId, app.spec.placement.invocationsPerKey);
+  const instance = instanceInfo(ctx, vendorId, keyUseOf(app));
   return {
     ...req,
     contextId: ctx.metadata.name,

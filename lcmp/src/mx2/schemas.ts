@@ -135,13 +135,18 @@ export const appListQuery = z.strictObject({
 export type AppListQuery = z.infer<typeof appListQuery>;
 
 /**
- * The vendor extension carried next to a MEC 016 instance reference: the host's QKD identity, and how
- * many invocations one key may serve (the MecApp's placement.invocationsPerKey, which the host SAE
- * enforces), so a device app need not be told.
+ * The MecApp's key use (placement.invocationsPerKey and expectedInvocationsPerSecond): what the host
+ * SAE enforces — N invocations per key, new keys within the allowance the demand derives — so a device
+ * app need not be told.
  */
-export interface QkdExtension {
+export interface KeyUse {
+  invocationsPerKey: number;
+  expectedInvocationsPerSecond: number;
+}
+
+/** The vendor extension carried next to a MEC 016 instance reference: the host's QKD identity and key use. */
+export interface QkdExtension extends Partial<KeyUse> {
   vendorId: string;
   hostSaeId: string;
   hostKmeId: string;
-  invocationsPerKey?: number;
 }

@@ -14,6 +14,7 @@ import {
   LCMP_FINALIZER,
   qkdExtension,
 } from '../mx2/contexts.ts';
+import type { KeyUse } from '../mx2/schemas.ts';
 
 /** Time of the last migration announced (or given up on): the delivery record. */
 export const NOTIFIED_ANNOTATION = 'mecqkd.io/lcmp-notified-migration';
@@ -56,7 +57,7 @@ export function decide(
   vendorId: string,
   available?: LocationConstraints[],
   /** The context's MecApp's, for the QKD extension; absent when the app is gone. */
-  invocationsPerKey?: number,
+  keyUse?: KeyUse,
 ): Work {
   const contextId = ctx.metadata.name;
   const callback = ctx.spec.callbackReference;
@@ -76,18 +77,18 @@ export function decide(
     };
   }
   if (!callback) return { kind: 'none' };
-  return owedMigration(ctx, vendorId, invocationsPerKey) ?? owedLocations(ctx, available) ?? { kind: 'none' };
+  return owedMigration(ctx, vendorId, keyUse) ?? owedLocations(ctx, available) ?? { kind: 'none' };
 }
 
-function owedMigration(ctx: AppContext, vendorId: string, invocationsPerKey?: number): Work | undefined {
+function owedMigration(ctx: AppContext, vendorId: string, keyUse?: KeyUse): Work | undefined {
   const contextId = ctx.metadata.name;
   const last = ctx.status?.migrations?.at(-1);
   // announce a move once it is complete: while Migrating the old host still serves
   if (!last || ctx.status?.phase !== 'Placed' || !ctx.status.referenceURI) return undefined;
   const notified = ctx.metadata.annotations?.[NOTIFIED_ANNOTATION];
   if (notified && Date.parse(notified) >= Date.parse(last.time)) return undefined;
-  const instance = instanceInfo(ctx, vendorId, invocationsPerKey);
-  const ext = qkdExtension(ctx, vendorId, invocationsPerKey);
+  const instance = instanceInfo(ctx, vendorId, keyUse);
+  const ext = qkdExtension(ctx, vendorId, keyUse);
   return {
     kind: 'deliver',
     what: 'migration',

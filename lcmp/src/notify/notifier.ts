@@ -14,6 +14,7 @@ import { objectPath } from '@mecqkd/kube/kube-paths';
 import type { Cache, Reconciler } from '@mecqkd/kube/types';
 import { lcmpMetrics } from '../metrics.ts';
 import { KNOWN_LOCATIONS_ANNOTATION, LCMP_FINALIZER } from '../mx2/contexts.ts';
+import type { KeyUse } from '../mx2/schemas.ts';
 import { RefusedTarget, type SsrfPolicy } from '../ssrf.ts';
 import { decide, NOTIFIED_ANNOTATION, retryDelayMs, type Work } from './decide.ts';
 import { postNotification } from './deliver.ts';
@@ -23,8 +24,8 @@ export interface NotifierDeps {
   contexts: Cache<AppContext>;
   /** Where the context's app can run now within its requested location, when it asked to be told. */
   availableFor: (ctx: AppContext) => LocationConstraints[] | undefined;
-  /** The context's MecApp's placement.invocationsPerKey; undefined when the app is gone. */
-  invocationsPerKeyOf: (ctx: AppContext) => number | undefined;
+  /** The key use of the context's MecApp; undefined when the app is gone. */
+  keyUseOf: (ctx: AppContext) => KeyUse | undefined;
   ssrf: SsrfPolicy;
   vendorId: string;
   timeoutMs: number;
@@ -51,7 +52,7 @@ export function notificationReconciler(d: NotifierDeps): Reconciler {
   return async (key) => {
     const ctx = d.contexts.get(key);
     const work = ctx
-      ? decide(ctx, d.vendorId, d.availableFor(ctx), d.invocationsPerKeyOf(ctx))
+      ? decide(ctx, d.vendorId, d.availableFor(ctx), d.keyUseOf(ctx))
       : ({ kind: 'none' } as const);
     if (!ctx || work.kind === 'none') {
       recorded.delete(key);

@@ -65,10 +65,16 @@ describe('notification decisions', () => {
     expect(decide(ctx({ annotations: { [NOTIFIED_ANNOTATION]: T1 } }), 'mecqkd').kind).to.equal('none');
   });
 
-  it("tells the device app the app's invocations per key beside the host's QKD identity", () => {
-    const w = decide(ctx(), 'mecqkd', undefined, 10);
+  it("tells the device app the app's key use (N, declared demand) beside the host's QKD identity", () => {
+    const w = decide(ctx(), 'mecqkd', undefined, { invocationsPerKey: 10, expectedInvocationsPerSecond: 2 });
     if (w.kind !== 'deliver') throw new Error(`expected a delivery, got ${w.kind}`);
-    const ext = { vendorId: 'mecqkd', hostSaeId: 'SAE_H2', hostKmeId: 'KME_H2', invocationsPerKey: 10 };
+    const ext = {
+      vendorId: 'mecqkd',
+      hostSaeId: 'SAE_H2',
+      hostKmeId: 'KME_H2',
+      invocationsPerKey: 10,
+      expectedInvocationsPerSecond: 2,
+    };
     expect(w.notifications[0]!.body).to.deep.include({ vendorSpecificExt: ext });
     const update = w.notifications[1]!.body as { userAppInstanceInfo: { vendorSpecificExt?: unknown }[] };
     expect(update.userAppInstanceInfo[0]!.vendorSpecificExt).to.deep.equal(ext);

@@ -31,6 +31,7 @@ export function secureWrapper(
       const wrapped = wrapAction(body, {
         hostSaeCa,
         invocationsPerKey: app.spec.placement.invocationsPerKey,
+        expectedInvocationsPerSecond: app.spec.placement.expectedInvocationsPerSecond,
       });
       return {
         ...wrapped,
