@@ -129,6 +129,9 @@ describe('Mx2 operations and errors (e2e)', function () {
                 vendorId: 'mecqkd',
                 hostSaeId: host.spec.kme.saeId,
                 hostKmeId: host.spec.kme.kmeId,
+                // the CRD's defaults: the MecApp declares no key use of its own
+                invocationsPerKey: 1,
+                expectedInvocationsPerSecond: 1,
               },
             },
           ],

@@ -88,7 +88,13 @@ describe('Mx2 notifications (e2e)', function () {
       await eventually('both notifications', async () => rx.received.length >= 2);
       const host = await getJson<MecHost>(w.tb, 'mechost', moved.status!.host!);
       const [address, update] = rx.received.map((r) => r.body);
-      const ext = { vendorId: 'mecqkd', hostSaeId: host.spec.kme.saeId, hostKmeId: host.spec.kme.kmeId };
+      const ext = {
+        vendorId: 'mecqkd',
+        hostSaeId: host.spec.kme.saeId,
+        hostKmeId: host.spec.kme.kmeId,
+        invocationsPerKey: 1,
+        expectedInvocationsPerSecond: 1,
+      };
       expect(address).to.deep.equal({
         notificationType: 'AddressChangeNotification',
         contextId: id,
