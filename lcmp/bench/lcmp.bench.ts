@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { report, summarise } from '@mecqkd/common/bench';
+import { parseExposition } from '@mecqkd/common/exposition';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { freePort } from '@mecqkd/common/ports';
 import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
@@ -22,7 +23,6 @@ import { createKubeClient } from '@mecqkd/kube/kube-client';
 import { collectionPath } from '@mecqkd/kube/kube-paths';
 import { startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { stopShared } from '@mecqkd/localenv/shared';
-import { parseExposition } from '@mecqkd/operator/telemetry/exposition';
 import { Agent, request } from 'undici';
 import { hashSecret } from '../src/auth/secret-hash.ts';
 
