@@ -6,9 +6,9 @@
 // overloaded, the operator migrates, the device apps are notified and the streams go on elsewhere
 // with no invocation lost; keys used per QKD link; contexts deleted over Mx2 and the actions gone.
 import { join } from 'node:path';
+import { parseExposition } from '@mecqkd/common/exposition';
 import { createLogger } from '@mecqkd/common/logger';
 import { waitUntil } from '@mecqkd/common/process';
-import { parseExposition } from '@mecqkd/operator/telemetry/exposition';
 import { createHttpClient, type Fetch, type HttpClient } from '@mecqkd/sdk/http';
 import type { OffloadSession } from '@mecqkd/sdk/offload-session';
 import openwhisk from 'openwhisk';

@@ -123,6 +123,10 @@ export class Informer<T extends KubeObject> implements Cache<T> {
     return this.store.list(namespace);
   }
 
+  values(namespace?: string): Iterable<T> {
+    return this.store.values(namespace);
+  }
+
   get size(): number {
     return this.store.size;
   }

@@ -6,6 +6,8 @@ export type IndexFunc<T> = (obj: T) => string[];
 
 export class IndexedStore<T extends KubeObject> {
   private readonly items = new Map<ObjectKey, T>();
+  /** The same objects by namespace ("" for cluster-scoped): a namespace's objects without a scan. */
+  private readonly namespaces = new Map<string, Map<ObjectKey, T>>();
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indexes = new Map<string, Map<string, Set<ObjectKey>>>();
 
@@ -25,9 +27,14 @@ export class IndexedStore<T extends KubeObject> {
     return this.items.entries();
   }
 
+  /** The objects (of `namespace`, or all) without copying them: for lookups on a hot path. */
+  values(namespace?: string): IterableIterator<T> {
+    if (namespace === undefined) return this.items.values();
+    return (this.namespaces.get(namespace) ?? new Map<ObjectKey, T>()).values();
+  }
+
   list(namespace?: string): T[] {
-    const all = [...this.items.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+    return [...this.values(namespace)];
   }
 
   /** Adds a named index; existing objects are indexed at once. */
@@ -52,6 +59,10 @@ export class IndexedStore<T extends KubeObject> {
     const old = this.items.get(key);
     if (old) this.unindex(key, old);
     this.items.set(key, obj);
+    const ns = obj.metadata.namespace ?? '';
+    const inNamespace = this.namespaces.get(ns) ?? new Map<ObjectKey, T>();
+    inNamespace.set(key, obj);
+    this.namespaces.set(ns, inNamespace);
     for (const [name, fn] of this.indexers) this.indexOne(name, fn, key, obj);
     return old;
   }
@@ -61,6 +72,10 @@ export class IndexedStore<T extends KubeObject> {
     if (!old) return undefined;
     this.unindex(key, old);
     this.items.delete(key);
+    const ns = old.metadata.namespace ?? '';
+    const inNamespace = this.namespaces.get(ns);
+    inNamespace?.delete(key);
+    if (inNamespace?.size === 0) this.namespaces.delete(ns);
     return old;
   }
 

@@ -38,6 +38,8 @@ export type Reconciler = (key: ObjectKey) => Promise<ReconcileResult | undefined
 export interface Cache<T extends KubeObject> {
   get(key: ObjectKey): T | undefined;
   list(namespace?: string): T[];
+  /** The same objects as list(namespace), not copied: iterate, do not keep. */
+  values(namespace?: string): Iterable<T>;
   /** True once the first LIST has been stored. */
   hasSynced(): boolean;
 }

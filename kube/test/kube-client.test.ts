@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { KubeClient } from '../src/kube-client.ts';
 import { isConflict, KubeApiError } from '../src/kube-errors.ts';
 import { collectionPath, objectPath } from '../src/kube-paths.ts';
+import type { KubeObject } from '../src/types.ts';
 import { clientFor, configMap, configMaps, deleteNamespace, freshNamespace, mecHosts } from './support.ts';
 
 function mecHost(namespace: string, name: string) {
@@ -102,6 +103,46 @@ describe('runtime/kube-client (real apiserver)', function () {
     await client.patch(path, 'merge', { status: { load: 0.75 } });
     const again = await client.get<{ metadata: { name: string }; status?: { load?: number } }>(path);
     expect(again?.status?.load).to.equal(0.25);
+  });
+
+  it('replaces the status alone, guarded by the resourceVersion, keeping all else and its owners', async () => {
+    type Host = ReturnType<typeof mecHost> & {
+      metadata: KubeObject['metadata'] & { managedFields?: { manager: string; subresource?: string }[] };
+      status?: { load?: number; contextCount?: number };
+    };
+    const path = objectPath(mecHosts, ns, 'host-put');
+    const body = mecHost(ns, 'host-put');
+    const created = await client.create<Host>(
+      collectionPath(mecHosts, ns),
+      {
+        ...body,
+        metadata: { ...body.metadata, labels: { a: 'b' }, annotations: { c: 'd' }, finalizers: ['x.io/f'] },
+      },
+      { fieldManager: 'spec-writer' },
+    );
+    const first = await client.replaceStatus<Host>(
+      path,
+      { ...created, status: { load: 0.5, contextCount: 3 } },
+      { fieldManager: 'status-writer' },
+    );
+    expect(first.status).to.deep.equal({ load: 0.5, contextCount: 3 });
+    expect(first.metadata.labels).to.deep.equal({ a: 'b' });
+    expect(first.metadata.annotations).to.deep.equal({ c: 'd' });
+    expect(first.metadata.finalizers).to.deep.equal(['x.io/f']);
+    expect(first.spec).to.deep.equal(created.spec);
+    expect(first.metadata.managedFields?.map((m) => [m.manager, m.subresource])).to.deep.equal([
+      ['spec-writer', undefined],
+      ['status-writer', 'status'],
+    ]);
+    // the whole status is replaced: a field left out is gone
+    const second = await client.replaceStatus<Host>(path, { ...first, status: { load: 0.25 } });
+    expect(second.status).to.deep.equal({ load: 0.25 });
+    const stale = await client
+      .replaceStatus(path, { ...first, status: { load: 1 } })
+      .catch((e: unknown) => e);
+    expect(isConflict(stale)).to.equal(true);
+    expect((stale as KubeApiError).method).to.equal('PUT');
+    expect((await client.get<Host>(path))?.status).to.deep.equal({ load: 0.25 });
   });
 
   it('lists across pages and returns the list resourceVersion', async () => {

@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { report, summarise } from '@mecqkd/common/bench';
+import { parseExposition } from '@mecqkd/common/exposition';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { freePort } from '@mecqkd/common/ports';
 import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
@@ -22,7 +23,6 @@ import { createKubeClient } from '@mecqkd/kube/kube-client';
 import { collectionPath } from '@mecqkd/kube/kube-paths';
 import { startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { stopShared } from '@mecqkd/localenv/shared';
-import { parseExposition } from '@mecqkd/operator/telemetry/exposition';
 import { Agent, request } from 'undici';
 import { hashSecret } from '../src/auth/secret-hash.ts';
 
@@ -50,25 +50,35 @@ async function apiserverTraffic(port: number) {
     reconciles: sum('controller_runtime_reconcile_total'),
   };
 }
-/** The apiserver's own CPU profile (pprof) over `seconds`, written to `file`. */
-function apiserverProfile(
-  server: string,
-  tls: { ca: string; cert: string; key: string },
-  seconds: number,
-  file: string,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${server}/debug/pprof/profile?seconds=${seconds}`, tls, (res) => {
+/** GET `path` of the apiserver as the admin user (pprof, /metrics). */
+function apiserverGet(server: string, tls: { ca: string; cert: string; key: string }, path: string) {
+  return new Promise<Buffer>((resolve, reject) => {
+    const req = httpsRequest(`${server}${path}`, tls, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        writeFileSync(file, Buffer.concat(chunks));
-        resolve();
-      });
+      res.on('end', () => resolve(Buffer.concat(chunks)));
     });
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Requests the apiserver answered so far, by "VERB resource[/subresource]", and watch events it sent. */
+async function apiserverRequests(server: string, tls: { ca: string; cert: string; key: string }) {
+  const series = parseExposition((await apiserverGet(server, tls, '/metrics')).toString());
+  const out = new Map<string, number>();
+  for (const s of series) {
+    if (s.name === 'apiserver_request_total' && s.labels.verb !== 'WATCH') {
+      const { verb, resource, subresource } = s.labels;
+      const key = `${verb} ${resource}${subresource ? `/${subresource}` : ''}`;
+      out.set(key, (out.get(key) ?? 0) + s.value);
+    }
+    if (s.name === 'apiserver_watch_events_total') {
+      const key = `watch events sent: ${s.labels.kind ?? s.labels.resource}`;
+      out.set(key, (out.get(key) ?? 0) + s.value);
+    }
+  }
+  return out;
 }
 
 type Traffic = Awaited<ReturnType<typeof apiserverTraffic>>;
@@ -263,16 +273,16 @@ async function main(): Promise<void> {
       apiserverTraffic(operatorHealth),
       apiserverTraffic(lcmpHealth),
     ]);
+    const adminTls = { ca: tb.cp.caPem, cert: tb.cp.admin.cert, key: tb.cp.admin.key };
+    const requestsBefore = await apiserverRequests(tb.cp.server, adminTls);
     const apiserverProf = CPU_PROF
-      ? apiserverProfile(
-          tb.cp.server,
-          { ca: tb.cp.caPem, cert: tb.cp.admin.cert, key: tb.cp.admin.key },
-          10,
-          join(CPU_PROF, 'kube-apiserver.pprof'),
+      ? apiserverGet(tb.cp.server, adminTls, '/debug/pprof/profile?seconds=10').then((prof) =>
+          writeFileSync(join(CPU_PROF, 'kube-apiserver.pprof'), prof),
         )
       : undefined;
     const mx2Max = await closedLoop(MAX_N, createContext);
     await apiserverProf;
+    const requestsAfter = await apiserverRequests(tb.cp.server, adminTls);
     const [opAfter, lcmpAfter] = await Promise.all([
       apiserverTraffic(operatorHealth),
       apiserverTraffic(lcmpHealth),
@@ -324,6 +334,11 @@ async function main(): Promise<void> {
         { metric: 'LCMP apiserver writes per context', value: lc.writes, unit: '' },
         { metric: 'LCMP watch events per context', value: lc.events, unit: '' },
         { metric: 'LCMP reconciles per context', value: lc.reconciles, unit: '' },
+        // what the apiserver served per context, by verb and resource (every client, the bench's too)
+        ...[...requestsAfter]
+          .map(([key, v]) => ({ key, value: (v - (requestsBefore.get(key) ?? 0)) / MAX_N }))
+          .filter((r) => r.value >= 0.01)
+          .map((r) => ({ metric: `apiserver: ${r.key} per context`, value: r.value, unit: '' })),
         { metric: 'operator CPU per context', value: cpuMs.operator, unit: 'ms' },
         { metric: 'LCMP CPU per context', value: cpuMs.lcmp, unit: 'ms' },
         { metric: 'kube-apiserver CPU per context', value: cpuMs.apiserver, unit: 'ms' },

@@ -205,7 +205,7 @@ export async function startLcmp(cfg: LcmpConfig, log: Logger): Promise<RunningLc
   const availableFor = (c: AppContext) => {
     if (!c.spec.appLocationUpdates) return undefined;
     const app = apps.get(`${c.metadata.namespace}/${c.spec.appName}`);
-    return app ? availableLocations(app, hosts.list(c.metadata.namespace), c.spec.appLocation) : [];
+    return app ? availableLocations(app, hosts.values(c.metadata.namespace), c.spec.appLocation) : [];
   };
   const reconciler = notificationReconciler({
     kube,

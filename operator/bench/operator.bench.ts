@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type BenchRow, report } from '@mecqkd/common/bench';
+import { parseExposition } from '@mecqkd/common/exposition';
 import { freePort } from '@mecqkd/common/ports';
 import { ownCpuMs } from '@mecqkd/common/proc-cpu';
 import { startProcess, stopAll, waitUntil } from '@mecqkd/common/process';
@@ -20,7 +21,6 @@ import { stopShared } from '@mecqkd/localenv/shared';
 import { placeBatch } from '../src/placement/place.ts';
 import { seededRng } from '../src/placement/rng.ts';
 import { DEFAULT_WEIGHTS } from '../src/placement/score.ts';
-import { parseExposition } from '../src/telemetry/exposition.ts';
 
 const CONTEXTS = Number(process.env.BENCH_CONTEXTS ?? 10_000);
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 50);

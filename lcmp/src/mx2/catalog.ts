@@ -66,18 +66,20 @@ type AppRef = Pick<
  * The MecApp a request means: by appDId when given (its name and provider must agree), else by name,
  * provider and descriptor version (and software version when given). Only apps the client may use.
  */
-export function findApp(apps: MecApp[], client: ClientRegistration, ref: AppRef): MecApp | undefined {
-  return apps.find((a) => {
+export function findApp(apps: Iterable<MecApp>, client: ClientRegistration, ref: AppRef): MecApp | undefined {
+  for (const a of apps) {
     const i = a.spec.appInfo;
-    if (!mayUse(client, a)) return false;
-    if (ref.appDId !== undefined && i.appDId !== ref.appDId) return false;
-    return (
+    if (!mayUse(client, a)) continue;
+    if (ref.appDId !== undefined && i.appDId !== ref.appDId) continue;
+    if (
       i.appName === ref.appName &&
       i.appProvider === ref.appProvider &&
       i.appDVersion === ref.appDVersion &&
       (ref.appSoftVersion === undefined || i.appSoftVersion === ref.appSoftVersion)
-    );
-  });
+    )
+      return a;
+  }
+  return undefined;
 }
 
 function isReady(host: MecHost): boolean {
@@ -93,7 +95,11 @@ function selects(app: MecApp, host: MecHost): boolean {
 }
 
 /** Locations of the Ready hosts that could run `app` (within `requested`, if given), each once. */
-export function availableLocations(app: MecApp, hosts: MecHost[], requested?: CrdLocation): CrdLocation[] {
+export function availableLocations(
+  app: MecApp,
+  hosts: Iterable<MecHost>,
+  requested?: CrdLocation,
+): CrdLocation[] {
   const seen = new Map<string, CrdLocation>();
   for (const h of hosts) {
     const loc = h.spec.location;
@@ -113,7 +119,7 @@ export function availableLocations(app: MecApp, hosts: MecHost[], requested?: Cr
 export function locationAvailability(
   req: ApplicationLocationAvailability,
   app: MecApp | undefined,
-  hosts: MecHost[],
+  hosts: Iterable<MecHost>,
 ): ApplicationLocationAvailability {
   const locations = app ? availableLocations(app, hosts) : [];
   return {

@@ -137,7 +137,7 @@ export async function createContext(
   if (!mayActFor(client, req.associateDevAppId))
     throw fail(403, `this client may not act for device application ${req.associateDevAppId}`);
   await guardCallback(d, req.callbackReference);
-  const app = findApp(d.apps.list(d.namespace), client, req.appInfo);
+  const app = findApp(d.apps.values(d.namespace), client, req.appInfo);
   if (!app) {
     throw fail(
       403,
@@ -156,7 +156,7 @@ export async function createContext(
       client,
       id,
       d.namespace,
-      (where) => availableLocations(app, d.hosts.list(d.namespace), where),
+      (where) => availableLocations(app, d.hosts.values(d.namespace), where),
       traceparent,
     ),
   );
@@ -200,7 +200,7 @@ export async function updateContext(
     const app = d.apps.get(`${d.namespace}/${ctx.spec.appName}`);
     const known =
       ctx.spec.appLocationUpdates && app
-        ? knownLocations(availableLocations(app, d.hosts.list(d.namespace), appLocation ?? undefined))
+        ? knownLocations(availableLocations(app, d.hosts.values(d.namespace), appLocation ?? undefined))
         : undefined;
     try {
       await d.kube.patch(contextPath(d, id), 'merge', {
@@ -227,6 +227,6 @@ export function obtainLocations(d: Mx2Deps, client: ClientRegistration, raw: unk
   const req = parse(applicationLocationAvailability, raw);
   if (!mayActFor(client, req.associateDevAppId))
     throw fail(403, `this client may not act for device application ${req.associateDevAppId}`);
-  const app = findApp(d.apps.list(d.namespace), client, req.appInfo);
-  return { status: 200, body: locationAvailability(req, app, d.hosts.list(d.namespace)) };
+  const app = findApp(d.apps.values(d.namespace), client, req.appInfo);
+  return { status: 200, body: locationAvailability(req, app, d.hosts.values(d.namespace)) };
 }

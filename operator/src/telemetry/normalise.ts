@@ -3,8 +3,9 @@
 //   clamped to [0,1] (memory of accepted, unfinished activations, queued ones included, over user memory);
 // - a QKD link's figures from the kme_link_* gauges of either end KME (kme_id / peer_kme_id), combined
 //   pessimistically when both ends report: the worse state, the smaller numbers.
+
+import type { Series } from '@mecqkd/common/exposition';
 import type { LinkState } from '@mecqkd/crds';
-import type { Series } from './exposition.ts';
 import type { LinkTarget } from './targets.ts';
 import type { LinkSample } from './types.ts';
 

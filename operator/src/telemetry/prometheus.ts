@@ -1,8 +1,9 @@
 // Telemetry from a Prometheus server's HTTP API (GET /api/v1/query): one instant query per figure for the
 // whole fleet. Host series are matched to MecHosts by a label (default `host`) that the scrape config adds
 // per OpenWhisk target; link series carry kme_id / peer_kme_id from the KMEs themselves.
+
+import type { Series } from '@mecqkd/common/exposition';
 import { z } from 'zod';
-import type { Series } from './exposition.ts';
 import {
   CAPACITY_MEMORY,
   DEFAULT_KEY_SIZE_BITS,

@@ -1,8 +1,9 @@
 // The direct-scrape fallback for setups without a Prometheus server: fetch each host OpenWhisk's /metrics
 // and each KME's /metrics (HTTPS with mutual TLS where the target gives certificates), parse the text
 // exposition, and compute the same normalised values as the default PromQL (normalise.ts).
+
+import { parseExposition, type Series } from '@mecqkd/common/exposition';
 import { Agent, fetch } from 'undici';
-import { parseExposition, type Series } from './exposition.ts';
 import { DEFAULT_KEY_SIZE_BITS, hostLoad, linkReadings, linkSample } from './normalise.ts';
 import type { Collected, TelemetryProvider } from './provider.ts';
 import { type HostTarget, type KmeEndpoint, type LinkTarget, parseTargets } from './targets.ts';

@@ -3,9 +3,7 @@ import type { Cache, KubeObject } from '@mecqkd/kube/types';
 
 export function fakeCache<T extends KubeObject>(...objects: T[]): Cache<T> {
   const byKey = new Map(objects.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]));
-  return {
-    get: (key) => byKey.get(key),
-    list: (namespace) => objects.filter((o) => namespace === undefined || o.metadata.namespace === namespace),
-    hasSynced: () => true,
-  };
+  const list = (namespace?: string) =>
+    objects.filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+  return { get: (key) => byKey.get(key), list, values: list, hasSynced: () => true };
 }

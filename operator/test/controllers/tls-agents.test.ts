@@ -18,7 +18,12 @@ import { tlsAgents } from '../../src/controllers/tls-agents.ts';
 import { link } from './fixtures.ts';
 
 function mapCache<T extends KubeObject>(items: Map<string, T>): Cache<T> {
-  return { get: (k) => items.get(k), list: () => [...items.values()], hasSynced: () => true };
+  return {
+    get: (k) => items.get(k),
+    list: () => [...items.values()],
+    values: () => items.values(),
+    hasSynced: () => true,
+  };
 }
 
 const end = (local: string, remote: string) => ({

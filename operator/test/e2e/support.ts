@@ -1,6 +1,7 @@
 // Running the operator against a local MEC testbed, and waiting for the world to look a certain way.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseExposition } from '@mecqkd/common/exposition';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createLogger } from '@mecqkd/common/logger';
 import { freePort } from '@mecqkd/common/ports';
@@ -14,7 +15,6 @@ import openwhisk from 'openwhisk';
 import { type OperatorConfig, parseOperatorConfig } from '../../src/config.ts';
 import { type RunningOperator, startOperator } from '../../src/operator.ts';
 import { buildParts } from '../../src/parts.ts';
-import { parseExposition } from '../../src/telemetry/exposition.ts';
 
 /** A flag given as undefined is left out (e.g. `namespace: undefined` watches all namespaces). */
 export type FlagValues = Record<string, string | number | boolean | undefined>;

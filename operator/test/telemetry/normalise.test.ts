@@ -1,5 +1,5 @@
+import { parseExposition } from '@mecqkd/common/exposition';
 import { expect } from 'chai';
-import { parseExposition } from '../../src/telemetry/exposition.ts';
 import { hostLoad, linkReadings, linkSample } from '../../src/telemetry/normalise.ts';
 import type { LinkTarget } from '../../src/telemetry/targets.ts';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { parseExposition } from '../../src/telemetry/exposition.ts';
+import { parseExposition } from '../src/exposition.ts';
 
 describe('telemetry: exposition parser', () => {
   it('reads names, labels with escapes, special values and timestamps', () => {
