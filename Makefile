@@ -119,3 +119,26 @@ chaos: deps build ## long chaos profile (CHAOS_MINUTES=20, CHAOS_SEED): fault ta
 
 soak: deps build ## steady workload for SOAK_MINUTES=30: RSS, heap, fds, p99 slopes, .bench/soak.json
 	SOAK_MINUTES=$(SOAK_MINUTES) $(NODE) chaos/src/soak.ts
+
+# --- make cluster (issue 15): a real one-node Kubernetes in a network namespace of its own -------
+.PHONY: cluster-deps cluster-bins cluster cluster-smoke
+CLUSTER_PACKAGES := containerd runc containernetworking-plugins conntrack iptables socat iproute2 util-linux umoci skopeo gcc libc6-dev
+# Debian starts no service here (policy-rc.d), and where it would, containerd is stopped again: the
+# cluster runs a containerd of its own, with its own socket and state.
+cluster-deps: ## Debian packages the one-node cluster needs (containerd, runc, CNI plugins, conntrack, ...), installed only when missing
+	@missing=""; for p in $(CLUSTER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  case " $$missing " in *" containerd "*) $$SUDO systemctl disable --now containerd >/dev/null 2>&1 || true;; esac; \
+	fi
+
+cluster-bins: control-plane cluster-deps ## build kubelet, controller-manager, scheduler, kube-proxy, CoreDNS and the pause image from sources (cached)
+	@bash hack/build-control-plane.sh node pause coredns
+
+CLUSTER_ARGS ?=
+cluster: node-deps cluster-bins ## a real one-node Kubernetes (needs root); imports ~/.cache/mecqkd/images, runs until Ctrl-C
+	$(NODE) localenv/src/cluster/cli.ts $(CLUSTER_ARGS)
+
+cluster-smoke: node-deps cluster-bins ## the one-node cluster's own smoke test (needs root; not part of make test)
+	npx mocha 'localenv/test/cluster/*.cluster.ts'

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds pinned kube-apiserver, kubectl and etcd (and, when named, helm) from Go module sources into
-# a per-machine cache outside the clone. Usage: build-control-plane.sh [--regenerate] [etcd k8s helm]. Wrapper modules (go.mod + go.sum) are committed under tools/, so a build needs
+# Builds pinned kube-apiserver, kubectl and etcd (and, when named, helm, the node's daemons, CoreDNS
+# and the pause image) from Go module sources into a per-machine cache outside the clone.
+# Usage: build-control-plane.sh [--regenerate] [etcd k8s helm node coredns pause]. Wrapper modules (go.mod + go.sum) are committed under tools/, so a build needs
 # only the Go module proxy; `--regenerate` re-derives them from the pinned versions (when bumping).
 # Idempotent: a version whose stamp file exists is not rebuilt. Resumable: Go's module and build
 # caches keep everything an interrupted run already fetched or compiled.
@@ -10,6 +11,7 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 K8S=${K8S_VERSION:-v1.36.3}
 ETCD=${ETCD_VERSION:-v3.6.8}
 HELM=${HELM_VERSION:-v3.22.0}
+COREDNS=${COREDNS_VERSION:-v1.15.0}
 CACHE=${MECQKD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mecqkd}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REGEN=
@@ -38,8 +40,7 @@ command -v go >/dev/null || { say "go is required to build the control plane"; e
 
 build_k8s() {
   local bin=$CACHE/bin/k8s-$K8S work=$CACHE/src/k8s-$K8S tools=$ROOT/tools/k8sbins
-  local stg=v0.${K8S#v1.} minor
-  minor=$(echo "$K8S" | cut -d. -f2)
+  local stg=v0.${K8S#v1.}
   if [ -f "$bin/.stamp" ] && [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kubectl" ]; then
     say "kube-apiserver + kubectl $K8S cached in $bin"; return
   fi
@@ -58,23 +59,109 @@ build_k8s() {
       go mod edit -replace="$m=$m@$stg"
     done
     go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$K8S" "k8s.io/kubernetes/cmd/kubectl@$K8S"
+    go get -tool "${NODE_CMDS[@]/%/@$K8S}"
     go mod tidy
     mkdir -p "$tools"; cp go.mod go.sum "$tools/"
   else
     cp "$tools/go.mod" "$tools/go.sum" .
   fi
-  local ldf="-s -w"
+  for c in kube-apiserver kubectl; do
+    say "building $c $K8S (the first cold build takes several minutes)"
+    local t0=$SECONDS
+    go_build "$c" -trimpath -ldflags "$(k8s_ldflags)" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c"
+    mv "$bin/$c.tmp" "$bin/$c"
+    say "built $c in $((SECONDS - t0)) s"
+  done
+  touch "$bin/.stamp"
+}
+
+k8s_ldflags() {
+  local ldf="-s -w" p minor
+  minor=$(echo "$K8S" | cut -d. -f2)
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldf="$ldf -X $p.gitVersion=$K8S -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
     ldf="$ldf -X $p.buildDate=1970-01-01T00:00:00Z"
   done
-  for c in kube-apiserver kubectl; do
-    say "building $c $K8S (the first cold build takes several minutes)"
-    local t0=$SECONDS
-    go_build "$c" -trimpath -ldflags "$ldf" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c"
-    mv "$bin/$c.tmp" "$bin/$c"
-    say "built $c in $((SECONDS - t0)) s"
+  echo "$ldf"
+}
+
+# The node's daemons (make cluster) come from the same wrapper module as kube-apiserver, so they
+# share its resolved dependencies and most of its compiled packages.
+NODE_CMDS=(k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-controller-manager
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy)
+build_node() {
+  local bin=$CACHE/bin/k8s-$K8S work=$CACHE/src/k8s-$K8S tools=$ROOT/tools/k8sbins c done=1
+  for c in "${NODE_CMDS[@]}"; do [ -x "$bin/${c##*/}" ] || done=; done
+  if [ -f "$bin/.stamp-node" ] && [ -n "$done" ]; then say "node daemons $K8S cached in $bin"; return; fi
+  mkdir -p "$bin" "$work"
+  cd "$work"
+  cp "$tools/go.mod" "$tools/go.sum" .
+  for c in "${NODE_CMDS[@]}"; do
+    local name=${c##*/} t0=$SECONDS
+    say "building $name $K8S"
+    go_build "$name" -trimpath -ldflags "$(k8s_ldflags)" -o "$bin/$name.tmp" "$c"
+    mv "$bin/$name.tmp" "$bin/$name"
+    say "built $name in $((SECONDS - t0)) s"
   done
+  touch "$bin/.stamp-node"
+}
+
+# A one-layer OCI image (FROM scratch: only the static binary FILE at /NAME) written as an OCI
+# archive named REF, from which make cluster imports it into its containerd. umoci, not buildah:
+# no container storage and nothing under /var/lib/containers.
+scratch_image() {
+  local file=$1 ref=$2 out=$3 layout rootfs name
+  name=$(basename "$file")
+  layout=$(mktemp -d) rootfs=$(mktemp -d)
+  cp "$file" "$rootfs/$name"
+  umoci init --layout "$layout/oci"
+  umoci new --image "$layout/oci:img"
+  umoci insert --image "$layout/oci:img" "$rootfs/$name" "/$name"
+  umoci config --image "$layout/oci:img" --config.entrypoint "/$name" --architecture amd64 --os linux
+  skopeo copy --quiet "oci:$layout/oci:img" "oci-archive:$out.tmp:$ref"
+  mv "$out.tmp" "$out"
+  rm -rf "$layout" "$rootfs"
+}
+
+build_coredns() {
+  local bin=$CACHE/bin/coredns-$COREDNS work=$CACHE/src/coredns-$COREDNS tools=$ROOT/tools/corednsbin
+  if [ -f "$bin/.stamp" ] && [ -x "$bin/coredns" ] && [ -f "$bin/coredns.tar" ]; then
+    say "CoreDNS $COREDNS cached in $bin"; return
+  fi
+  mkdir -p "$bin" "$work"
+  cd "$work"
+  if [ "$REGEN" = "--regenerate" ] || [ ! -f "$tools/go.mod" ]; then
+    say "deriving wrapper module for CoreDNS $COREDNS"
+    rm -f go.mod go.sum
+    go mod init mecqkd.local/corednsbin >/dev/null 2>&1
+    go get -tool "github.com/coredns/coredns@$COREDNS"
+    go mod tidy
+    mkdir -p "$tools"; cp go.mod go.sum "$tools/"
+  else
+    cp "$tools/go.mod" "$tools/go.sum" .
+  fi
+  say "building CoreDNS $COREDNS"
+  local t0=$SECONDS
+  go_build coredns -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS" \
+    -o "$bin/coredns.tmp" github.com/coredns/coredns
+  mv "$bin/coredns.tmp" "$bin/coredns"
+  scratch_image "$bin/coredns" "localhost/mecqkd/coredns:$COREDNS" "$bin/coredns.tar"
+  say "built CoreDNS in $((SECONDS - t0)) s: $bin/coredns.tar"
+  touch "$bin/.stamp"
+}
+
+# The pod sandbox image: kubernetes' own pause.c, compiled static, as upstream's image does.
+build_pause() {
+  local bin=$CACHE/bin/pause-$K8S src tag
+  if [ -f "$bin/.stamp" ] && [ -f "$bin/pause.tar" ]; then say "pause image cached in $bin"; return; fi
+  command -v gcc >/dev/null || { say "gcc is required to build the pause image (make node-deps)"; exit 1; }
+  src=$(go mod download -json "k8s.io/kubernetes@$K8S" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')/build/pause
+  tag=$(sed -n 's/^TAG ?= //p' "$src/Makefile")
+  mkdir -p "$bin"
+  gcc -Os -Wall -Werror -static -DVERSION="v$tag-mecqkd" -o "$bin/pause" "$src/linux/pause.c"
+  scratch_image "$bin/pause" "localhost/mecqkd/pause:$tag" "$bin/pause.tar"
+  echo "localhost/mecqkd/pause:$tag" >"$bin/image"
+  say "built the pause image $tag: $bin/pause.tar"
   touch "$bin/.stamp"
 }
 
@@ -135,7 +222,8 @@ t0=$SECONDS
 for part in "${PARTS[@]}"; do
   case $part in
     etcd) build_etcd ;; k8s) build_k8s ;; helm) build_helm ;;
-    *) say "unknown part '$part' (etcd, k8s, helm)"; exit 2 ;;
+    node) build_node ;; coredns) build_coredns ;; pause) build_pause ;;
+    *) say "unknown part '$part' (etcd, k8s, helm, node, coredns, pause)"; exit 2 ;;
   esac
 done
 say "${PARTS[*]} ready in $((SECONDS - t0)) s under $CACHE/bin"

@@ -1,5 +1,5 @@
 // Where `make control-plane` put the Go-built binaries (a per-machine cache outside the clone).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -42,4 +42,48 @@ export function helmBinary(): string {
   const path = join(cacheDir(), 'bin', `helm-${HELM_VERSION}`, 'helm');
   if (!existsSync(path)) throw new Error(`${path} is missing: run \`make helm\` to build it`);
   return path;
+}
+
+export const COREDNS_VERSION = process.env.COREDNS_VERSION ?? 'v1.15.0';
+
+export interface NodeBinaries {
+  kubelet: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubeProxy: string;
+  /** OCI archive of the pod sandbox image, and its name. */
+  pauseImage: string;
+  pauseImageName: string;
+}
+
+/** The node's daemons and images, built by `make cluster-bins`. */
+export function nodeBinaries(): NodeBinaries {
+  const bin = join(cacheDir(), 'bin');
+  const k8s = join(bin, `k8s-${K8S_VERSION}`);
+  const pause = join(bin, `pause-${K8S_VERSION}`);
+  const bins = {
+    kubelet: join(k8s, 'kubelet'),
+    kubeControllerManager: join(k8s, 'kube-controller-manager'),
+    kubeScheduler: join(k8s, 'kube-scheduler'),
+    kubeProxy: join(k8s, 'kube-proxy'),
+    pauseImage: join(pause, 'pause.tar'),
+    pauseImageFile: join(pause, 'image'),
+  };
+  for (const path of Object.values(bins)) {
+    if (!existsSync(path)) throw new Error(`${path} is missing: run \`make cluster-bins\` to build it`);
+  }
+  const { pauseImageFile, ...rest } = bins;
+  return { ...rest, pauseImageName: readFileSync(pauseImageFile, 'utf8').trim() };
+}
+
+/** CoreDNS's image (OCI archive), built by `make cluster-bins`. */
+export function corednsImageArchive(): string {
+  const path = join(cacheDir(), 'bin', `coredns-${COREDNS_VERSION}`, 'coredns.tar');
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`make cluster-bins\` to build it`);
+  return path;
+}
+
+/** Where `make images` writes the components' OCI archives. */
+export function imageArchiveDir(): string {
+  return join(cacheDir(), 'images');
 }
