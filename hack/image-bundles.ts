@@ -9,6 +9,7 @@
 // node hack/image-bundles.mjs OUT (or node --import tsx hack/image-bundles.ts OUT)
 import { cpSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 
 interface Component {
@@ -36,8 +37,6 @@ const components: Record<string, Component> = {
 };
 
 const root = join(import.meta.dirname, '..');
-const out = process.argv[2];
-if (!out) throw new Error('usage: image-bundles.ts OUT');
 
 // Bundled CommonJS packages call require() for node: built-ins; ESM output has none of its own.
 const banner =
@@ -61,42 +60,51 @@ const inputsOf = async (entries: string[]): Promise<string[]> => {
 
 const copy = (from: string, to: string) => cpSync(join(root, from), join(to, from), { recursive: true });
 
-rmSync(out, { recursive: true, force: true });
-await Promise.all(
-  Object.entries(components).map(async ([name, c]) => {
-    const app = join(out, name);
-    const t0 = Date.now();
-    await build({
-      entryPoints: [join(root, c.entry)],
-      outfile: join(app, name, 'dist', `${name}.mjs`),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      // stack traces name the file and line; the sources themselves stay out of the image
-      sourcemap: 'linked',
-      sourcesContent: false,
-      external: ['esbuild'],
-      banner: { js: banner },
-      logLevel: 'warning',
-    });
-    for (const a of c.assets) copy(a, app);
-    if (c.runtimeEntries.length > 0) {
-      for (const p of ['node_modules/esbuild', 'node_modules/@esbuild']) copy(p, app);
-      const workspaces = new Set<string>();
-      for (const file of await inputsOf(c.runtimeEntries)) {
-        if (file.startsWith('..') || file.startsWith('node_modules'))
-          throw new Error(`${file}: not a workspace file`);
-        copy(file, app);
-        workspaces.add(file.split('/')[0] as string);
-      }
-      for (const w of workspaces) {
-        copy(`${w}/package.json`, app);
-        const link = join(app, 'node_modules', '@mecqkd', w);
-        mkdirSync(dirname(link), { recursive: true });
-        symlinkSync(join('..', '..', w), link);
-      }
+/** Lays out component `name`'s /app in the folder `app`. */
+export async function bundleComponent(name: keyof typeof components, app: string): Promise<void> {
+  const c = components[name] as Component;
+  await build({
+    entryPoints: [join(root, c.entry)],
+    outfile: join(app, name, 'dist', `${name}.mjs`),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // stack traces name the file and line; the sources themselves stay out of the image
+    sourcemap: 'linked',
+    sourcesContent: false,
+    external: ['esbuild'],
+    banner: { js: banner },
+    logLevel: 'warning',
+  });
+  for (const a of c.assets) copy(a, app);
+  if (c.runtimeEntries.length > 0) {
+    for (const p of ['node_modules/esbuild', 'node_modules/@esbuild']) copy(p, app);
+    const workspaces = new Set<string>();
+    for (const file of await inputsOf(c.runtimeEntries)) {
+      if (file.startsWith('..') || file.startsWith('node_modules'))
+        throw new Error(`${file}: not a workspace file`);
+      copy(file, app);
+      workspaces.add(file.split('/')[0] as string);
     }
-    console.log(`bundled ${name} in ${Date.now() - t0} ms`);
-  }),
-);
+    for (const w of workspaces) {
+      copy(`${w}/package.json`, app);
+      const link = join(app, 'node_modules', '@mecqkd', w);
+      mkdirSync(dirname(link), { recursive: true });
+      symlinkSync(join('..', '..', w), link);
+    }
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const out = process.argv[2];
+  if (!out) throw new Error('usage: image-bundles.ts OUT');
+  rmSync(out, { recursive: true, force: true });
+  await Promise.all(
+    Object.keys(components).map(async (name) => {
+      const t0 = Date.now();
+      await bundleComponent(name, join(out, name));
+      console.log(`bundled ${name} in ${Date.now() - t0} ms`);
+    }),
+  );
+}
