@@ -4,14 +4,14 @@
 //   --clean-stale   tear down nodes whose program was killed (registry entries without a process)
 //   --no-images     import only the node's own images (pause, CoreDNS)
 //   --keep-logs     keep the run directory's logs after Ctrl-C
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { controlPlaneBinaries, imageArchiveDir } from '../binaries.ts';
 import { registeredClusters, unregisterCluster } from './host-changes.ts';
 import { startCluster } from './index.ts';
 import { leftovers } from './leftovers.ts';
 import { nodeNetwork } from './netns.ts';
-import { teardownNode } from './teardown.ts';
+import { removeRunDir, teardownNode } from './teardown.ts';
 
 const say = (line: string) => console.log(`[cluster ${new Date().toISOString().slice(11, 19)}] ${line}`);
 const args = new Set(process.argv.slice(2));
@@ -42,6 +42,7 @@ if (args.has('--clean-stale')) {
       [],
     );
     await unregisterCluster(c.name);
+    removeRunDir(c.runDir);
     say(
       `tore down stale node ${c.name} in ${report.ms} ms${report.problems.map((p) => `\n  ${p}`).join('')}`,
     );
@@ -62,7 +63,7 @@ say(
 const cluster = await startCluster({
   images,
   keepLogs: args.has('--keep-logs'),
-  exitCodeOnSignal: () => 0,
+  exitCodeOnSignal: (signal) => (signal === 'SIGINT' ? 0 : undefined),
   log: say,
 });
 const t = cluster.timings;
@@ -75,7 +76,21 @@ images: ${cluster.images.join(', ') || '(none)'}  (pods use them with imagePullP
 Everything runs in the network namespace ${cluster.netns} (node IP ${cluster.nodeIp}); run clients there:
   export KUBECONFIG=${cluster.kubeconfigPath}
   ${ns} ${kubectl} get pods -A
-  ${ns} bash        # a shell in which kubectl/helm reach the cluster
+  ${ns} env PATH=${dirname(kubectl)}:$PATH bash   # a shell in which kubectl reaches it
 Logs: ${cluster.runDir}/logs   Ctrl-C tears it all down.
 `);
+say(
+  `daemons' resident memory (MB): ${Object.entries(cluster.pids)
+    .map(([n, pid]) => `${n} ${rssMb(pid)}`)
+    .join(', ')}`,
+);
 await new Promise(() => {});
+
+function rssMb(pid: number): string {
+  try {
+    const kb = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1];
+    return kb ? (Number(kb) / 1024).toFixed(0) : '?';
+  } catch {
+    return 'gone';
+  }
+}

@@ -14,6 +14,8 @@ export interface Daemon {
   /** Resolves with the exit code (or the signal's name) once the process has gone. */
   exited: Promise<number | string>;
   hasExited(): boolean;
+  /** SIGKILL, synchronously (for process.on('exit')). */
+  kill(): void;
   /** SIGTERM, then SIGKILL after graceMs; resolves when the process has gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -61,6 +63,7 @@ export function daemon(
     logFile,
     exited,
     hasExited: () => gone,
+    kill: () => signal('SIGKILL'),
     async stop(graceMs = 15_000) {
       if (gone) return;
       signal('SIGTERM');

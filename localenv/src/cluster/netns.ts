@@ -45,7 +45,10 @@ export async function createNodeNetwork(net: NodeNetwork): Promise<void> {
 
 export async function deleteNodeNetwork(net: NodeNetwork): Promise<void> {
   if (existsSync(net.path)) await must('ip', ['netns', 'delete', net.netns]);
-  // the host end goes with its peer; only a half-made pair (failed start) is left to delete
-  if ((await run('ip', ['link', 'show', net.hostVeth])).code === 0)
-    await must('ip', ['link', 'del', net.hostVeth]);
+  // the host end goes with its peer (asynchronously: it may be gone by the time del runs); only a
+  // half-made pair (failed start) is left to delete
+  const del = await run('ip', ['link', 'del', net.hostVeth]);
+  if (del.code !== 0 && !del.stderr.includes('Cannot find device')) {
+    throw new Error(`ip link del ${net.hostVeth}: ${del.stderr.trim()}`);
+  }
 }

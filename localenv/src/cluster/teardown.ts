@@ -3,6 +3,7 @@
 // (or its containerd socket, for the shims), its mounts lie under the run directory, its pods'
 // network namespaces are the ones its pods' processes were in.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { cgroupProcesses, removeCgroupRoot } from './cgroups.ts';
 import { ctr } from './containerd.ts';
 import type { Daemon } from './daemon.ts';
@@ -155,7 +156,11 @@ export async function teardownNode(node: NodeIdentity, daemons: Daemon[]): Promi
   return { ms: Date.now() - t0, problems };
 }
 
-/** Removes the run directory (after teardownNode), keeping nothing. */
-export function removeRunDir(runDir: string): void {
-  if (mountsUnder(runDir).length === 0) rmSync(runDir, { recursive: true, force: true });
+/** Removes the run directory (after teardownNode); with keepLogs, all of it but its logs. */
+export function removeRunDir(runDir: string, keepLogs = false): void {
+  if (mountsUnder(runDir).length > 0) return; // never delete through a mount that did not go
+  if (!existsSync(runDir)) return;
+  for (const e of readdirSync(runDir))
+    if (!keepLogs || e !== 'logs') rmSync(join(runDir, e), { recursive: true, force: true });
+  if (!keepLogs) rmSync(runDir, { recursive: true, force: true });
 }

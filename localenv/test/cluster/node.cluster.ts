@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { imageArchiveDir } from '../../src/binaries.ts';
+import { currentSysctls, registeredClusters } from '../../src/cluster/host-changes.ts';
 import { type Cluster, startCluster } from '../../src/cluster/index.ts';
 import { leftoversOf } from '../../src/cluster/leftovers.ts';
 
@@ -84,6 +85,8 @@ describe('one-node cluster (make cluster-smoke)', function () {
   this.timeout(300_000);
   let cluster: Cluster;
   let image: string;
+  const sysctlsBefore = currentSysctls();
+  const aloneAtStart = registeredClusters().live.length === 0;
 
   before(async () => {
     if (!existsSync(archive)) throw new Error(`${archive} is missing: run \`make images\` first`);
@@ -133,5 +136,10 @@ describe('one-node cluster (make cluster-smoke)', function () {
     const name = cluster.name;
     await cluster.stop();
     expect(await leftoversOf(name)).to.deep.equal([]);
+  });
+
+  it("restores kubelet's global sysctls when no other node runs", function () {
+    if (!aloneAtStart || registeredClusters().live.length > 0) this.skip(); // the last node out restores them
+    expect(currentSysctls()).to.deep.equal(sysctlsBefore);
   });
 });
