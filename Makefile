@@ -13,7 +13,7 @@ export MECQKD_ROOT := $(CURDIR)
 APT_PACKAGES := redis-server prometheus python3-venv chromium
 NODE := node --import tsx
 
-.PHONY: help deps node-deps system-deps control-plane helm fuzz-deps crds crds-check dashboards dashboards-check dashboard-pictures image-deps images kind-up build typecheck lint test test-unit bench lab demo clean
+.PHONY: help deps node-deps system-deps control-plane helm fuzz-deps crds crds-check dashboards dashboards-check dashboard-pictures image-deps images test-cluster kind-up build typecheck lint test test-unit bench lab demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -69,6 +69,10 @@ image-deps: ## Debian packages make images needs (buildah, skopeo, umoci), insta
 
 images: image-deps ## build every component's Dockerfile with buildah on a local Node base (OCI archives in the cache)
 	@bash hack/images.sh
+
+# Root only (it starts a node: network namespace, containerd, kubelet); not part of make test.
+test-cluster: deps build images cluster-bins ## the chart on a real one-node cluster: helm install, the Mx2 scenario, upgrade, failover, uninstall
+	$(NODE) charts/test/cluster/run.ts
 
 kind-up: ## with Docker and kind (not runnable here): cluster, images, helm install of the lab profile
 	@bash hack/kind-up.sh

@@ -13,6 +13,7 @@ import { sharedControlPlane } from '@mecqkd/localenv/shared';
 import { parseConfig as parseWhiskConfig } from '@mecqkd/whisk-sim/config';
 import { expect } from 'chai';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { bundleComponent } from '../../hack/image-bundles.ts';
 import { CHART_DIR, helm, renderChart } from '../src/helm.ts';
 import {
   lcmpCredentialsPermissions,
@@ -325,18 +326,22 @@ describe('charts/mecqkd', function () {
         (i) => `${masterMount?.mountPath}/${i.path}` === flag('--master-file'),
       )?.key;
       expect(masterVolume && secretData(masterVolume.secretName)[masterKey ?? ''], name).to.equal(master);
-      // the init container's args, run through the image's ENTRYPOINT (its WORKDIR mirrors the
-      // repository), write what the operator gives this host's actions
+      // the init container's args, run through the image's ENTRYPOINT in the image's /app (as the
+      // shared build stage lays it out), write what the operator gives this host's actions
       expect(init?.command, `${name}: the image's ENTRYPOINT must run`).to.equal(undefined);
       const entrypoint = JSON.parse(
         /^ENTRYPOINT (.*)$/m.exec(readFileSync(join(REPO, 'host-sae/Dockerfile'), 'utf8'))![1]!,
       ) as string[];
       const dir = mkdtempSync(join(tmpdir(), 'chart-wrapper-'));
       try {
+        await bundleComponent('host-sae', join(dir, 'app'));
         const local = { [flag('--master-file')!]: join(dir, 'master'), [flag('--out')!]: join(dir, 'out') };
         writeFileSync(join(dir, 'master'), Buffer.from(master!, 'base64'));
         const args = init!.args!.map((a) => local[a] ?? a);
-        execFileSync(entrypoint[0]!, [...entrypoint.slice(1), ...args], { cwd: REPO, stdio: 'pipe' });
+        execFileSync(entrypoint[0]!, [...entrypoint.slice(1), ...args], {
+          cwd: join(dir, 'app'),
+          stdio: 'pipe',
+        });
         const derived = hostWrapperSecret(Buffer.from(master!, 'base64').toString(), {
           namespace: LAB_NS,
           saeId: config.saeId,

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 
-export const runnerSource = fileURLToPath(new URL('./runner.ts', import.meta.url));
+// Resolved through the package, so that a bundled whisk-sim (its image) finds it too.
+export const runnerSource = fileURLToPath(import.meta.resolve('@mecqkd/whisk-sim/runtime/runner'));
 
 let script: string | undefined;
 
