@@ -72,12 +72,12 @@ const parts = (): Record<string, number | undefined> => ({
   'operator-b': world.operators['operator-b']!.current()?.pid,
   lcmp: world.lcmp.supervisor.current()?.pid,
   kmes: world.kmes.current()?.pid,
-  redis: world.redis.process().pid,
-  'kube-apiserver': world.cp.pids.apiserver,
-  etcd: world.cp.pids.etcd,
+  redis: world.redis.supervisor.current()?.pid,
+  'kube-apiserver': world.controlPlane['kube-apiserver'].current()?.pid,
+  etcd: world.controlPlane.etcd.current()?.pid,
   ...Object.fromEntries(world.tb.hosts.map((h) => [`whisk ${h.name}`, world.whisks[h.name]!.current()?.pid])),
   ...Object.fromEntries(
-    world.tb.hosts.map((h) => [`host-sae ${h.name}`, world.tb.secure.hostSaes[h.name]!.process.pid]),
+    world.tb.hosts.map((h) => [`host-sae ${h.name}`, world.hostSaes[h.name]!.current()?.pid]),
   ),
 });
 type Series = Record<string, { t: number; y: number }[]>;
