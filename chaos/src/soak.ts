@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopAll } from '@mecqkd/common/process';
-import { seeded } from './rng.ts';
+import { seededRng } from './rng.ts';
 import { startWorkload } from './workload.ts';
 import { startChaosWorld } from './world.ts';
 
@@ -61,7 +61,7 @@ export function slopePerHour(points: { t: number; y: number }[]): number | undef
 const dir = mkdtempSync(join(tmpdir(), 'mecqkd-soak-'));
 console.log(`soak: ${MINUTES} min, sampling every ${SAMPLE_MS / 1000} s; logs in ${dir}`);
 const world = await startChaosWorld(dir);
-const workload = startWorkload(world, seeded(Number(process.env.CHAOS_SEED ?? 30)), {
+const workload = startWorkload(world, seededRng(Number(process.env.CHAOS_SEED ?? 30)), {
   devices: 2,
   contextsPerDevice: 3,
   mx2PeriodMs: [300, 1500],

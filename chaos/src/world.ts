@@ -20,9 +20,12 @@ import {
 } from '../../operator/test/e2e/support.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 
-/** The app every context runs: a checkable function of its arguments, naming itself. */
+/**
+ * The app every context runs: a checkable function of its arguments, naming itself and the OpenWhisk
+ * that ran it (so that an answer from a host the context has left shows).
+ */
 export const appCode = (name: string) =>
-  `function main(p) { return { app: ${JSON.stringify(name)}, sum: p.a + p.b, echo: p.note }; }`;
+  `function main(p) { return { app: ${JSON.stringify(name)}, sum: p.a + p.b, echo: p.note, at: process.env.__OW_API_HOST }; }`;
 export const APPS = ['cardio', 'covid'];
 
 export interface ChaosWorld {
