@@ -106,6 +106,7 @@ while (Date.now() - t0 < MINUTES * 60_000) {
     const p = world.operators[name]!.current() as { healthUrl?: string } | undefined;
     if (p?.healthUrl) add(series.heap, name, t, await heapBytes(`${p.healthUrl}/metrics`));
   }
+  add(series.heap, 'lcmp', t, await heapBytes(`${world.lcmp.healthUrl}/metrics`));
   for (const what of ['mx2', 'invoke'] as const)
     add(
       series.p99,

@@ -41,7 +41,8 @@ export interface ChaosWorld {
   redis: { url: string; supervisor: Supervisor };
   operators: Record<string, Supervisor>;
   hostSaes: Record<string, Supervisor>;
-  lcmp: { url: string; supervisor: Supervisor };
+  /** Mx2 at `url`; /metrics at `healthUrl`. */
+  lcmp: { url: string; healthUrl: string; supervisor: Supervisor };
   whisks: Record<string, Supervisor>;
   kmes: Supervisor;
   receiver: Receiver;
@@ -127,10 +128,10 @@ export async function startChaosWorld(dir: string): Promise<ChaosWorld> {
 
     const receiver = await new Receiver().start();
     stoppers.push(() => receiver.stop());
-    const lcmpPort = await freePort();
+    const [lcmpPort, lcmpHealthPort] = [await freePort(), await freePort()];
     const lcmp = supervised(
       undefined,
-      async () => (await runLcmpProcess(tb, 'lcmp', { port: lcmpPort })).proc,
+      async () => (await runLcmpProcess(tb, 'lcmp', { port: lcmpPort, healthPort: lcmpHealthPort })).proc,
     );
 
     const whisks: Record<string, Supervisor> = {};
@@ -168,7 +169,11 @@ export async function startChaosWorld(dir: string): Promise<ChaosWorld> {
       proxies,
       operators,
       hostSaes,
-      lcmp: { url: `http://127.0.0.1:${lcmpPort}`, supervisor: lcmp },
+      lcmp: {
+        url: `http://127.0.0.1:${lcmpPort}`,
+        healthUrl: `http://127.0.0.1:${lcmpHealthPort}`,
+        supervisor: lcmp,
+      },
       receiver,
       whisks,
       kmes,
