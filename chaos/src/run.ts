@@ -21,7 +21,7 @@ import {
 import { inject } from './injector.ts';
 import { startLoadMover } from './load-mover.ts';
 import { seededRng } from './rng.ts';
-import { FAULT_KINDS, type FaultKind, type PlannedFault, planFaults } from './schedule.ts';
+import { FAULT_KINDS, type FaultKind, planFaults } from './schedule.ts';
 import { startWorkload, type Workload } from './workload.ts';
 import { type ChaosWorld, startChaosWorld } from './world.ts';
 
@@ -159,11 +159,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     surgeMs: o.profile === 'short' ? [15_000, 20_000] : [15_000, 30_000],
   });
   const convergeMsByFault = new Map<number, number>();
-  let plan: PlannedFault[] = [];
+  let injected = 0;
   try {
     const warm = await convergence(world, 120_000);
     log(`chaos: workload running, system whole after ${warm} ms`);
-    plan = planFaults(planRng, {
+    const plan = planFaults(planRng, {
       kinds: o.kinds ?? FAULT_KINDS,
       hosts: world.tb.hosts.map((h) => h.name),
       durationMs: o.minutes * 60_000,
@@ -178,6 +178,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const prevEnd = i === 0 ? 0 : plan[i - 1]!.at + plan[i - 1]!.holdMs;
       await sleep(f.at - prevEnd);
       history.push({ t: Date.now(), type: 'fault', kind: f.kind, phase: 'inject', host: f.host });
+      injected = i + 1;
       let heal: (() => Promise<void>) | undefined;
       try {
         heal = await inject(world, f);
@@ -202,7 +203,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   }
   // from the last fault's healing until the system was whole again (the workload still running);
   // then the state the checker judges, once the workload has stopped and the system has settled
-  const convergedAfterMs = plan.length > 0 ? convergeMsByFault.get(plan.length - 1) : undefined;
+  // (the long profile stops injecting when its time is up, before the end of its plan)
+  const convergedAfterMs = injected > 0 ? convergeMsByFault.get(injected - 1) : undefined;
   const settled = await convergence(world, 120_000);
   if (settled === undefined) log('chaos: the system did not settle after the workload stopped');
   await tracker.stop();
