@@ -19,6 +19,7 @@ console.log(report.table);
 console.log(
   `faults ${report.faults}, converged ${report.convergedAfterMs ?? '—'} ms after the last, ${JSON.stringify(report.counts)}, duplicate notifications ${report.duplicateNotifications}`,
 );
+console.log(`load surges ${report.surges}, migrations ${JSON.stringify(report.migrations)}`);
 for (const v of report.violations) console.log(`VIOLATION ${v.invariant}: ${v.detail}`);
 console.log(`report: ${report.reportFile}; logs: ${report.world.tb.dir}`);
 await report.world.stop();

@@ -17,7 +17,17 @@ export type HistoryEvent =
       outcome: 'correct' | 'wrong' | 'error';
       detail?: string;
     }
-  | { t: number; type: 'fault'; kind: FaultKind; phase: 'inject' | 'heal'; host: string };
+  | { t: number; type: 'fault'; kind: FaultKind; phase: 'inject' | 'heal'; host: string }
+  /** Another tenant's load on a host raised or lowered (load-mover.ts). */
+  | { t: number; type: 'load'; host: string; phase: 'raise' | 'lower' };
+
+/** One move of a context between hosts, from its status' migration history. */
+export interface Migration {
+  to: string;
+  reason: string;
+  /** epoch ms */
+  time: number;
+}
 
 export interface ObservedContext {
   id: string;
@@ -26,8 +36,8 @@ export interface ObservedContext {
   host?: string;
   /** Reason of the Ready condition (Pending and Rejected contexts must carry one). */
   reason?: string;
-  /** Hosts the context was ever observed on, in order (migrations). */
-  hosts: string[];
+  /** Its migrations, oldest first. */
+  migrations: Migration[];
 }
 
 export interface FinalState {
@@ -122,16 +132,14 @@ export function checkHistory(
     for (const a of need) if (!have.has(a)) v('missing-action', `${a} is needed on ${h} but absent`);
   }
 
-  // a migration the device app was not told about: the context moved, no notification named it
+  // a move the device app was not told about: the last migration of a live context must have been
+  // announced with its new host (an earlier move a later one overtook before delivery need not be:
+  // the device app needs to know where its context is now)
   for (const c of final.contexts) {
-    if (c.hosts.length < 2 || !live.has(c.id)) continue;
-    const told = history.some(
-      (e) =>
-        e.type === 'notification' &&
-        e.contextId === c.id &&
-        e.notificationType === 'AddressChangeNotification',
-    );
-    if (!told) v('undelivered-migration', `${c.id} moved ${c.hosts.join(' → ')} without a notification`);
+    const last = c.migrations.at(-1);
+    if (!last || !live.has(c.id)) continue;
+    if (!announced(history, c.id, last))
+      v('undelivered-migration', `${c.id} moved to ${last.to} (${last.reason}) without a notification`);
   }
 
   for (const e of history)
@@ -144,13 +152,65 @@ export function checkHistory(
   return out;
 }
 
-/** Notifications delivered more than once (same context, type and host), reported, not a violation. */
-export function duplicateNotifications(history: HistoryEvent[]): number {
+/** An AddressChangeNotification naming the migration's new host arrived after the move. */
+function announced(history: HistoryEvent[], contextId: string, m: Migration, before = Infinity): boolean {
+  // the recorded time has whole seconds
+  return history.some(
+    (e) =>
+      e.type === 'notification' &&
+      e.contextId === contextId &&
+      e.notificationType === 'AddressChangeNotification' &&
+      e.host === m.to &&
+      e.t >= m.time - 1000 &&
+      e.t < before,
+  );
+}
+
+export interface MigrationTally {
+  migrations: number;
+  byReason: Record<string, number>;
+  /** Announced to the device app with the new host. */
+  notified: number;
+  /** Overtaken by the context's next move before it was announced. */
+  superseded: number;
+  /** Never announced: the context was deleted first, or it is the checker's undelivered-migration. */
+  unannounced: number;
+}
+
+/** Every migration seen during the run (deleted contexts' too), and what the device apps were told. */
+export function migrationTally(
+  history: HistoryEvent[],
+  migrations: Map<string, Migration[]>,
+): MigrationTally {
+  const out: MigrationTally = { migrations: 0, byReason: {}, notified: 0, superseded: 0, unannounced: 0 };
+  for (const [id, ms] of migrations)
+    ms.forEach((m, i) => {
+      out.migrations++;
+      out.byReason[m.reason] = (out.byReason[m.reason] ?? 0) + 1;
+      const next = ms[i + 1];
+      if (announced(history, id, m, next?.time ?? Infinity)) out.notified++;
+      else if (next) out.superseded++;
+      else out.unannounced++;
+    });
+  return out;
+}
+
+/**
+ * Notifications delivered more than once, reported, not a violation: the same type for the same
+ * context and the same event (a migration is told apart by its time and new host; a deletion is one).
+ */
+export function duplicateNotifications(
+  history: HistoryEvent[],
+  migrations: Map<string, Migration[]>,
+): number {
   const keys = history
     .filter((e) => e.type === 'notification')
     .map((e) => {
-      const n = e as { contextId: string; notificationType: string; host?: string };
-      return `${n.contextId}|${n.notificationType}|${n.host ?? ''}`;
+      const n = e as Extract<HistoryEvent, { type: 'notification' }>;
+      const move = (migrations.get(n.contextId) ?? []).findLast(
+        (m) => m.to === n.host && m.time - 1000 <= n.t,
+      );
+      return `${n.contextId}|${n.notificationType}|${n.host ?? ''}|${move?.time ?? ''}`;
     });
   return keys.length - new Set(keys).size;
 }

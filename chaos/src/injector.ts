@@ -56,18 +56,26 @@ export async function inject(world: ChaosWorld, f: PlannedFault): Promise<() => 
       return kill(world.whisks[f.host]!);
     case 'kme-kill':
       return kill(world.kmes);
+    case 'redis-kill':
+      return kill(world.redis.supervisor);
+    case 'host-sae-kill':
+      return kill(world.hostSaes[f.host]!);
+    case 'etcd-kill':
+      return kill(world.controlPlane.etcd);
+    case 'apiserver-kill':
+      return kill(world.controlPlane['kube-apiserver']);
     case 'redis-pause':
-      return pause(() => world.redis.process().pid);
+      return pause(() => world.redis.supervisor.current()!.pid);
     case 'whisk-pause':
       return pause(() => world.whisks[f.host]!.current()!.pid);
     case 'host-sae-pause':
-      return pause(() => world.tb.secure.hostSaes[f.host]!.process.pid);
+      return pause(() => world.hostSaes[f.host]!.current()!.pid);
     case 'kme-pause':
       return pause(() => world.kmes.current()!.pid);
     case 'etcd-pause':
-      return pause(() => world.cp.pids.etcd);
+      return pause(() => world.controlPlane.etcd.current()!.pid);
     case 'apiserver-pause':
-      return pause(() => world.cp.pids.apiserver);
+      return pause(() => world.controlPlane['kube-apiserver'].current()!.pid);
     case 'qkd-link-cut':
       await world.tb.adjustLink(f.host, { enabled: false });
       return () => world.tb.adjustLink(f.host, { enabled: true });

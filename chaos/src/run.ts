@@ -3,7 +3,7 @@
 // whole history and the final state, a table per fault kind and a JSON report.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MecHost } from '@mecqkd/crds';
+import type { AppContext, MecHost } from '@mecqkd/crds';
 import { contexts, getJson, managedActions } from '../../operator/test/e2e/support.ts';
 import {
   checkHistory,
@@ -13,10 +13,14 @@ import {
   faultTable,
   formatTable,
   type HistoryEvent,
+  type Migration,
+  type MigrationTally,
+  migrationTally,
   type Violation,
 } from './history.ts';
 import { inject } from './injector.ts';
-import { seeded } from './rng.ts';
+import { startLoadMover } from './load-mover.ts';
+import { seededRng } from './rng.ts';
 import { FAULT_KINDS, type FaultKind, planFaults } from './schedule.ts';
 import { startWorkload, type Workload } from './workload.ts';
 import { type ChaosWorld, startChaosWorld } from './world.ts';
@@ -42,6 +46,9 @@ export interface ChaosReport {
   convergedAfterMs?: number;
   counts: { creates: number; deletes: number; invocations: number; correct: number; errors: number };
   duplicateNotifications: number;
+  migrations: MigrationTally;
+  /** Load surges the load mover raised. */
+  surges: number;
   table: string;
   reportFile: string;
   workload: Workload;
@@ -56,21 +63,26 @@ const STATE_INVARIANTS = new Set([
   'missing-action',
 ]);
 
-/** Hosts each context was seen on, sampled while the run goes (migrations). */
-function trackHosts(world: ChaosWorld) {
-  const seen = new Map<string, string[]>();
+const migrationsOf = (c: AppContext): Migration[] =>
+  (c.status?.migrations ?? []).map((m) => ({ to: m.to, reason: m.reason, time: Date.parse(m.time) }));
+
+/**
+ * Every context's migrations, sampled while the run goes: the final state lacks the contexts deleted
+ * meanwhile, and a status keeps only its last 20 moves.
+ */
+function trackMigrations(world: ChaosWorld) {
+  const seen = new Map<string, Migration[]>();
   let running = true;
   const loop = (async () => {
     while (running) {
       try {
         for (const c of await contexts(world.tb)) {
-          const host = c.status?.phase === 'Placed' ? c.status.host : undefined;
-          const hosts = seen.get(c.metadata.name) ?? [];
-          if (host && hosts[hosts.length - 1] !== host) hosts.push(host);
-          seen.set(c.metadata.name, hosts);
+          const known = seen.get(c.metadata.name) ?? [];
+          const last = known.at(-1)?.time ?? -Infinity;
+          seen.set(c.metadata.name, [...known, ...migrationsOf(c).filter((m) => m.time > last)]);
         }
       } catch {
-        /* the apiserver is paused */
+        /* the apiserver is down */
       }
       await sleep(1000);
     }
@@ -84,7 +96,7 @@ function trackHosts(world: ChaosWorld) {
   };
 }
 
-export async function observe(world: ChaosWorld, seen: Map<string, string[]>): Promise<FinalState> {
+export async function observe(world: ChaosWorld): Promise<FinalState> {
   const all = await contexts(world.tb);
   const hosts = (await getJson<{ items: MecHost[] }>(world.tb, 'mechosts')).items;
   const actions: Record<string, string[]> = {};
@@ -101,7 +113,7 @@ export async function observe(world: ChaosWorld, seen: Map<string, string[]>): P
       phase: c.status?.phase,
       host: c.status?.host,
       reason: c.status?.conditions?.find((x) => x.type === 'Ready')?.reason,
-      hosts: seen.get(c.metadata.name) ?? [],
+      migrations: migrationsOf(c),
     })),
     actions,
     actionOf,
@@ -112,11 +124,11 @@ export async function observe(world: ChaosWorld, seen: Map<string, string[]>): P
 }
 
 /** Time until the observed state keeps every state invariant (undefined: not within `limitMs`). */
-async function convergence(world: ChaosWorld, seen: Map<string, string[]>, limitMs: number) {
+async function convergence(world: ChaosWorld, limitMs: number) {
   const t0 = Date.now();
   while (Date.now() - t0 < limitMs) {
     try {
-      const state = await observe(world, seen);
+      const state = await observe(world);
       const broken = checkHistory([], state, 0, Date.now()).filter((v) => STATE_INVARIANTS.has(v.invariant));
       if (broken.length === 0) return Date.now() - t0;
     } catch {
@@ -130,11 +142,11 @@ async function convergence(world: ChaosWorld, seen: Map<string, string[]>, limit
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const log = o.log ?? ((l: string) => console.log(l));
   // the schedule draws from a generator of its own, so the workload's timing cannot change it
-  const rng = seeded(o.seed);
-  const planRng = seeded(o.seed ^ 0x5eed);
+  const rng = seededRng(o.seed);
+  const planRng = seededRng(o.seed ^ 0x5eed);
   log(`chaos: seed ${o.seed}, ${o.profile} profile; starting the system in ${o.dir}`);
   const world = await startChaosWorld(o.dir);
-  const tracker = trackHosts(world);
+  const tracker = trackMigrations(world);
   const workload = startWorkload(world, rng, {
     devices: 2,
     contextsPerDevice: 3,
@@ -142,17 +154,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     invokePeriodMs: 150,
   });
   const history = workload.history;
+  const load = startLoadMover(world, seededRng(o.seed ^ 0x10ad), history, {
+    gapMs: o.profile === 'short' ? [5000, 10_000] : [20_000, 60_000],
+    surgeMs: o.profile === 'short' ? [15_000, 20_000] : [15_000, 30_000],
+  });
   const convergeMsByFault = new Map<number, number>();
-  let lastHeal = Date.now();
+  let injected = 0;
   try {
-    const warm = await convergence(world, tracker.seen, 120_000);
+    const warm = await convergence(world, 120_000);
     log(`chaos: workload running, system whole after ${warm} ms`);
     const plan = planFaults(planRng, {
       kinds: o.kinds ?? FAULT_KINDS,
       hosts: world.tb.hosts.map((h) => h.name),
       durationMs: o.minutes * 60_000,
-      holdMs: [2000, 6000],
-      gapMs: [2000, 5000],
+      // the short profile keeps `make test` short; the long one holds faults longer
+      holdMs: o.profile === 'short' ? [1500, 3000] : [2000, 6000],
+      gapMs: o.profile === 'short' ? [1000, 2000] : [2000, 5000],
       eachOnce: o.profile === 'short',
     });
     const started = Date.now();
@@ -161,6 +178,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const prevEnd = i === 0 ? 0 : plan[i - 1]!.at + plan[i - 1]!.holdMs;
       await sleep(f.at - prevEnd);
       history.push({ t: Date.now(), type: 'fault', kind: f.kind, phase: 'inject', host: f.host });
+      injected = i + 1;
       let heal: (() => Promise<void>) | undefined;
       try {
         heal = await inject(world, f);
@@ -173,31 +191,38 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       } catch (err) {
         log(`chaos: healing ${f.kind} failed: ${(err as Error).message}`);
       }
-      lastHeal = Date.now();
-      history.push({ t: lastHeal, type: 'fault', kind: f.kind, phase: 'heal', host: f.host });
-      const ms = await convergence(world, tracker.seen, 90_000);
+      history.push({ t: Date.now(), type: 'fault', kind: f.kind, phase: 'heal', host: f.host });
+      const ms = await convergence(world, 90_000);
       if (ms !== undefined) convergeMsByFault.set(i, ms);
       log(
         `chaos: ${i + 1}/${plan.length} ${f.kind} on ${f.host}: held ${f.holdMs} ms, whole again after ${ms ?? '—'} ms`,
       );
     }
   } finally {
-    await workload.stop();
+    await Promise.all([load.stop(), workload.stop()]);
   }
-  // counted from the last fault's healing, not from the end of the workload
-  const convergedAfterMs = await convergence(world, tracker.seen, 120_000).then((ms) =>
-    ms === undefined ? undefined : Date.now() - lastHeal,
-  );
+  // from the last fault's healing until the system was whole again (the workload still running);
+  // then the state the checker judges, once the workload has stopped and the system has settled
+  // (the long profile stops injecting when its time is up, before the end of its plan)
+  const convergedAfterMs = injected > 0 ? convergeMsByFault.get(injected - 1) : undefined;
+  const settled = await convergence(world, 120_000);
+  if (settled === undefined) log('chaos: the system did not settle after the workload stopped');
   await tracker.stop();
-  for (const n of world.receiver.received)
+  for (const n of world.receiver.received) {
+    // appInstanceId is <host>/<action>, on an AddressChange or an update's userAppInstanceInfo
+    const info = n.body.userAppInstanceInfo as { appInstanceId?: unknown }[] | undefined;
+    const instance = n.body.appInstanceId ?? info?.[0]?.appInstanceId;
+    const host = typeof instance === 'string' ? instance.split('/')[0] : undefined;
     history.push({
       t: n.at,
       type: 'notification',
       contextId: String(n.body.contextId),
       notificationType: String(n.body.notificationType),
-    } as HistoryEvent);
+      ...(host ? { host } : {}),
+    });
+  }
   history.sort((a, b) => a.t - b.t);
-  const final = await observe(world, tracker.seen);
+  const final = await observe(world);
   const violations = checkHistory(history, final, convergedAfterMs, Date.now());
   const rows = faultTable(history, violations, convergeMsByFault);
   const invokes = history.filter((e) => e.type === 'invoke') as Extract<HistoryEvent, { type: 'invoke' }>[];
@@ -211,10 +236,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const table = formatTable(rows);
   mkdirSync(o.reportDir, { recursive: true });
   const reportFile = join(o.reportDir, `chaos-${o.profile}-${o.seed}.json`);
-  const dup = duplicateNotifications(history);
+  const dup = duplicateNotifications(history, tracker.seen);
+  const migrations = migrationTally(history, tracker.seen);
+  const surges = history.filter((e) => e.type === 'load' && e.phase === 'raise').length;
   writeFileSync(
     reportFile,
-    `${JSON.stringify({ seed: o.seed, profile: o.profile, rows, violations, convergedAfterMs, counts, duplicateNotifications: dup, history }, null, 1)}\n`,
+    `${JSON.stringify({ seed: o.seed, profile: o.profile, rows, violations, convergedAfterMs, counts, migrations, surges, duplicateNotifications: dup, history }, null, 1)}\n`,
   );
   return {
     seed: o.seed,
@@ -225,6 +252,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     convergedAfterMs,
     counts,
     duplicateNotifications: dup,
+    migrations,
+    surges,
     table,
     reportFile,
     workload,

@@ -4,14 +4,11 @@
 // "0 server errors, every rejection a clear 4xx" from the recorded exchanges, not from its summary.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { junitCounts, SCHEMATHESIS } from '@mecqkd/common/schemathesis';
 import { parse } from 'yaml';
 
-const CACHE =
-  process.env.MECQKD_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mecqkd');
-export const SCHEMATHESIS = join(CACHE, 'schemathesis-venv', 'bin', 'st');
 export const SEED = '20261201';
 /** The project's reference specs (`../shared/specs` next to the clone). */
 export const SHARED_SPECS = join(import.meta.dirname, '..', '..', '..', 'shared', 'specs');
@@ -32,18 +29,6 @@ export interface FuzzOutcome {
   /** Responses per status code. */
   statuses: Record<number, number>;
   stdout: string;
-}
-
-/** Test cases and failures of a schemathesis JUnit report. */
-export function junitCounts(xml: string): { cases: number; failures: FuzzOutcome['failures'] } {
-  const cases = [...xml.matchAll(/<testcase\b[^>]*name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)];
-  const failures = cases.flatMap((m) =>
-    [...(m[3] ?? '').matchAll(/<failure[^>]*message="([^"]*)"/g)].map((f) => ({
-      test: m[1]!,
-      message: f[1]!,
-    })),
-  );
-  return { cases: cases.length, failures };
 }
 
 interface CassetteInteraction {

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopAll } from '@mecqkd/common/process';
-import { seeded } from './rng.ts';
+import { seededRng } from './rng.ts';
 import { startWorkload } from './workload.ts';
 import { startChaosWorld } from './world.ts';
 
@@ -61,7 +61,7 @@ export function slopePerHour(points: { t: number; y: number }[]): number | undef
 const dir = mkdtempSync(join(tmpdir(), 'mecqkd-soak-'));
 console.log(`soak: ${MINUTES} min, sampling every ${SAMPLE_MS / 1000} s; logs in ${dir}`);
 const world = await startChaosWorld(dir);
-const workload = startWorkload(world, seeded(Number(process.env.CHAOS_SEED ?? 30)), {
+const workload = startWorkload(world, seededRng(Number(process.env.CHAOS_SEED ?? 30)), {
   devices: 2,
   contextsPerDevice: 3,
   mx2PeriodMs: [300, 1500],
@@ -72,12 +72,12 @@ const parts = (): Record<string, number | undefined> => ({
   'operator-b': world.operators['operator-b']!.current()?.pid,
   lcmp: world.lcmp.supervisor.current()?.pid,
   kmes: world.kmes.current()?.pid,
-  redis: world.redis.process().pid,
-  'kube-apiserver': world.cp.pids.apiserver,
-  etcd: world.cp.pids.etcd,
+  redis: world.redis.supervisor.current()?.pid,
+  'kube-apiserver': world.controlPlane['kube-apiserver'].current()?.pid,
+  etcd: world.controlPlane.etcd.current()?.pid,
   ...Object.fromEntries(world.tb.hosts.map((h) => [`whisk ${h.name}`, world.whisks[h.name]!.current()?.pid])),
   ...Object.fromEntries(
-    world.tb.hosts.map((h) => [`host-sae ${h.name}`, world.tb.secure.hostSaes[h.name]!.process.pid]),
+    world.tb.hosts.map((h) => [`host-sae ${h.name}`, world.hostSaes[h.name]!.current()?.pid]),
   ),
 });
 type Series = Record<string, { t: number; y: number }[]>;
@@ -106,6 +106,7 @@ while (Date.now() - t0 < MINUTES * 60_000) {
     const p = world.operators[name]!.current() as { healthUrl?: string } | undefined;
     if (p?.healthUrl) add(series.heap, name, t, await heapBytes(`${p.healthUrl}/metrics`));
   }
+  add(series.heap, 'lcmp', t, await heapBytes(`${world.lcmp.healthUrl}/metrics`));
   for (const what of ['mx2', 'invoke'] as const)
     add(
       series.p99,

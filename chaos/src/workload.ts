@@ -48,6 +48,22 @@ function recording(kme: Qkd014Client, keys: Set<string>): Qkd014Client {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+interface Answer {
+  app?: string;
+  sum?: number;
+  echo?: string;
+  /** The OpenWhisk API host that ran the action. */
+  at?: string;
+}
+
+/** What is wrong with an invocation's answer (undefined: it is the expected one, from the expected host). */
+export function judge(got: Answer, want: Required<Omit<Answer, 'at'>> & { at?: string }): string | undefined {
+  if (got.app !== want.app || got.sum !== want.sum || got.echo !== want.echo)
+    return `expected ${want.app} ${want.sum}, got ${got.app} ${got.sum}`;
+  if (got.at !== want.at) return `answered by the OpenWhisk at ${got.at}, the context is on ${want.at}`;
+  return undefined;
+}
+
 export function startWorkload(world: ChaosWorld, rng: Rng, opts: WorkloadOptions): Workload {
   const history: HistoryEvent[] = [];
   const keys = new Set<string>();
@@ -119,18 +135,26 @@ export function startWorkload(world: ChaosWorld, rng: Rng, opts: WorkloadOptions
     }
   }
 
+  const whiskOf = (host: string) => world.tb.whisks[host]?.apiHost;
+
   async function client() {
     let kme = recording(clientKme(world.tb), keys);
     const invokers = new Map<string, ReturnType<typeof secureInvoker>>();
+    // where the contexts are, looked up once a second rather than per invocation (kubectl is slow
+    // on a loaded machine); a target that moved meanwhile answers 404 or from the host it left
+    let placed: AppContext[] = [];
+    let lookedUp = 0;
     while (running) {
       await sleep(opts.invokePeriodMs);
-      let placed: AppContext[];
-      try {
-        placed = (await contexts(world.tb)).filter(
-          (c) => c.status?.phase === 'Placed' && c.status.referenceURI,
-        );
-      } catch {
-        continue; // the apiserver is paused: the client has nowhere to look up its target
+      if (Date.now() - lookedUp > 1000) {
+        lookedUp = Date.now();
+        try {
+          placed = (await contexts(world.tb)).filter(
+            (c) => c.status?.phase === 'Placed' && c.status.referenceURI,
+          );
+        } catch {
+          // the apiserver is down: the client keeps the targets it knows
+        }
       }
       if (placed.length === 0) continue;
       const ctx = pick(rng, placed);
@@ -154,16 +178,22 @@ export function startWorkload(world: ChaosWorld, rng: Rng, opts: WorkloadOptions
           app?: string;
           sum?: number;
           echo?: string;
+          at?: string;
         };
         latencies.push({ t: t0, what: 'invoke', ms: Date.now() - t0 });
-        const ok = result.app === ctx.spec.appName && result.sum === a + b && result.echo === plaintext;
+        const wrong = judge(result, {
+          app: ctx.spec.appName,
+          sum: a + b,
+          echo: plaintext,
+          at: whiskOf(host),
+        });
         history.push({
           t: Date.now(),
           type: 'invoke',
           contextId: ctx.metadata.name,
           host,
-          outcome: ok ? 'correct' : 'wrong',
-          ...(ok ? {} : { detail: `expected ${ctx.spec.appName} ${a + b}, got ${result.app} ${result.sum}` }),
+          outcome: wrong ? 'wrong' : 'correct',
+          ...(wrong ? { detail: wrong } : {}),
         });
       } catch (err) {
         // the client saw the failure and retries with a fresh invoker (and key) next time

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { freePort } from '@mecqkd/common/ports';
-import { type ManagedProcess, runningProcesses, startProcess, waitUntil } from '@mecqkd/common/process';
+import { type ManagedProcess, startProcess, waitUntil } from '@mecqkd/common/process';
 import { startKmeProcess } from '@mecqkd/kme-sim/testbed';
-import { type ControlPlane, startControlPlane } from '@mecqkd/localenv/control-plane';
+import { type ControlPlane, type ControlPlanePart, startControlPlane } from '@mecqkd/localenv/control-plane';
 import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
-import { type RedisServer, startRedis } from '@mecqkd/localenv/redis';
+import { startRedis } from '@mecqkd/localenv/redis';
 import { CLIENTS, mecApp, Receiver, registerClient, runLcmpProcess } from '../../lcmp/test/support.ts';
 import {
   eventually,
@@ -20,19 +20,29 @@ import {
 } from '../../operator/test/e2e/support.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 
-/** The app every context runs: a checkable function of its arguments, naming itself. */
+/**
+ * The app every context runs: a checkable function of its arguments, naming itself and the OpenWhisk
+ * that ran it (so that an answer from a host the context has left shows).
+ */
 export const appCode = (name: string) =>
-  `function main(p) { return { app: ${JSON.stringify(name)}, sum: p.a + p.b, echo: p.note }; }`;
+  `function main(p) { return { app: ${JSON.stringify(name)}, sum: p.a + p.b, echo: p.note, at: process.env.__OW_API_HOST }; }`;
 export const APPS = ['cardio', 'covid'];
 
 export interface ChaosWorld {
   tb: MecTestbed;
   cp: ControlPlane;
-  redis: RedisServer & { process: () => ManagedProcess };
   proxies: Record<string, FaultProxy>;
-  /** Supervised processes (restarted whenever they exit): two operator replicas, the LCMP, a whisk-sim per host, the KMEs. */
+  /**
+   * Supervised processes (restarted whenever they exit, on the same ports and data directories):
+   * etcd and the apiserver, Redis, two operator replicas, the LCMP, a whisk-sim and a host SAE per
+   * host, the KMEs.
+   */
+  controlPlane: Record<ControlPlanePart, Supervisor>;
+  redis: { url: string; supervisor: Supervisor };
   operators: Record<string, Supervisor>;
-  lcmp: { url: string; supervisor: Supervisor };
+  hostSaes: Record<string, Supervisor>;
+  /** Mx2 at `url`; /metrics at `healthUrl`. */
+  lcmp: { url: string; healthUrl: string; supervisor: Supervisor };
   whisks: Record<string, Supervisor>;
   kmes: Supervisor;
   receiver: Receiver;
@@ -52,11 +62,6 @@ export async function startChaosWorld(dir: string): Promise<ChaosWorld> {
     const redisDir = join(dir, 'redis');
     const redisServer = await startRedis({ dir: redisDir });
     stoppers.push(() => redisServer.stop());
-    const redisProc = () => {
-      const p = runningProcesses().find((x) => x.logFile === join(redisDir, 'redis.log'));
-      if (!p) throw new Error('the chaos run’s redis-server is not running');
-      return p;
-    };
     const tb = await startMecTestbed({ namespace: 'chaos', dir, controlPlane: cp });
     stoppers.push(() => tb.stop());
 
@@ -101,6 +106,20 @@ export async function startChaosWorld(dir: string): Promise<ChaosWorld> {
     stoppers.push(async () => {
       for (const s of supervisors.reverse()) await s.stop();
     });
+    // supervised first, so stopped last: everything else still has its apiserver while stopping
+    const controlPlane = {
+      etcd: supervised(cp.process('etcd'), () => cp.restart('etcd')),
+      'kube-apiserver': supervised(cp.process('kube-apiserver'), () => cp.restart('kube-apiserver')),
+    };
+    const redis = supervised(
+      redisServer.process,
+      async () => (await startRedis({ dir: redisDir, port: redisServer.port })).process,
+    );
+    const hostSaes: Record<string, Supervisor> = {};
+    for (const h of tb.hosts) {
+      const sae = tb.secure.hostSaes[h.name]!;
+      hostSaes[h.name] = supervised(sae.process, () => sae.restart());
+    }
 
     const operatorFlags = { redisUrl: redisServer.url, migrationCooldown: 5 };
     const operators: Record<string, Supervisor> = {};
@@ -109,10 +128,10 @@ export async function startChaosWorld(dir: string): Promise<ChaosWorld> {
 
     const receiver = await new Receiver().start();
     stoppers.push(() => receiver.stop());
-    const lcmpPort = await freePort();
+    const [lcmpPort, lcmpHealthPort] = [await freePort(), await freePort()];
     const lcmp = supervised(
       undefined,
-      async () => (await runLcmpProcess(tb, 'lcmp', { port: lcmpPort })).proc,
+      async () => (await runLcmpProcess(tb, 'lcmp', { port: lcmpPort, healthPort: lcmpHealthPort })).proc,
     );
 
     const whisks: Record<string, Supervisor> = {};
@@ -145,10 +164,16 @@ export async function startChaosWorld(dir: string): Promise<ChaosWorld> {
     const world: ChaosWorld = {
       tb,
       cp,
-      redis: Object.assign(redisServer, { process: redisProc }),
+      controlPlane,
+      redis: { url: redisServer.url, supervisor: redis },
       proxies,
       operators,
-      lcmp: { url: `http://127.0.0.1:${lcmpPort}`, supervisor: lcmp },
+      hostSaes,
+      lcmp: {
+        url: `http://127.0.0.1:${lcmpPort}`,
+        healthUrl: `http://127.0.0.1:${lcmpHealthPort}`,
+        supervisor: lcmp,
+      },
       receiver,
       whisks,
       kmes,

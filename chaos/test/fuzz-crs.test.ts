@@ -36,7 +36,7 @@ import {
   type Mutant,
   schemaMutants,
 } from '../src/cr-mutants.ts';
-import { seeded } from '../src/rng.ts';
+import { seededRng } from '../src/rng.ts';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20261201);
 const GARBAGE_PER_KIND = Number(process.env.CR_FUZZ_CASES ?? 60);
@@ -204,7 +204,7 @@ describe('invalid custom resources (apiserver + operator)', function () {
   });
 
   it('refuses structural garbage with field-level messages; what it lets through, zod accepts too', async () => {
-    const rng = seeded(SEED);
+    const rng = seededRng(SEED);
     const wrong: string[] = [];
     for (const kind of KINDS) {
       const base = baseOf(kind);

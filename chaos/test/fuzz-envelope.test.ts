@@ -22,7 +22,7 @@ import {
   secureInvoker,
 } from '../../operator/test/e2e/support.ts';
 import { mutateEnvelope } from '../src/envelope-mutants.ts';
-import { seeded } from '../src/rng.ts';
+import { seededRng } from '../src/rng.ts';
 
 /**
  * One derive frame on a fresh wrapper channel (hello with the host's wrapper secret, then the frame),
@@ -88,7 +88,7 @@ describe('malformed envelopes at the action wrapper and the host SAE', function 
   it('refuses every mutant with a clear 4xx and leaks neither plaintext nor key', async () => {
     const kme = clientKme(tb);
     const keys = createKeySupply({ kme, hostSaeId: ctx.status!.hostSaeId!, invocationsPerKey: 1, spares: 0 });
-    const rng = seeded(20261201);
+    const rng = seededRng(20261201);
     const wrong: string[] = [];
     const statuses: Record<number, number> = {};
     const host = ctx.status!.host!;

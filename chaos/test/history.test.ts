@@ -7,9 +7,10 @@ import {
   type FinalState,
   faultTable,
   type HistoryEvent,
+  migrationTally,
   type ObservedContext,
 } from '../src/history.ts';
-import { seeded } from '../src/rng.ts';
+import { seededRng } from '../src/rng.ts';
 import { FAULT_KINDS, planFaults } from '../src/schedule.ts';
 
 const ctx = (id: string, over: Partial<ObservedContext> = {}): ObservedContext => ({
@@ -17,7 +18,7 @@ const ctx = (id: string, over: Partial<ObservedContext> = {}): ObservedContext =
   app: 'cardio',
   phase: 'Placed',
   host: 'host-1',
-  hosts: ['host-1'],
+  migrations: [],
   ...over,
 });
 
@@ -73,23 +74,57 @@ describe('chaos history checker', () => {
   });
 
   it('finds orphan and missing actions', () => {
-    const s = world([ctx('a', { host: 'host-2', hosts: ['host-2'] })], { 'host-1': ['cardio'] });
+    const s = world([ctx('a', { host: 'host-2' })], { 'host-1': ['cardio'] });
     expect(invariants([created('a')], s)).to.have.members(['orphan-action', 'missing-action']);
   });
 
   it('finds a migration without its notification, and counts duplicate notifications', () => {
-    const moved = ctx('a', { host: 'host-2', hosts: ['host-1', 'host-2'] });
+    const move = { to: 'host-2', reason: 'HostOverloaded', time: 4000 };
+    const moved = ctx('a', { host: 'host-2', migrations: [move] });
     const s = world([moved], { 'host-2': ['cardio'] });
     expect(invariants([created('a')], s)).to.deep.equal(['undelivered-migration']);
     const note = {
-      t: 5,
+      t: 5000,
       type: 'notification',
       contextId: 'a',
       notificationType: 'AddressChangeNotification',
       host: 'host-2',
     } as const;
     expect(invariants([created('a'), note, note], s)).to.deep.equal([]);
-    expect(duplicateNotifications([created('a'), note, note])).to.equal(1);
+    const moves = new Map([['a', [move]]]);
+    expect(duplicateNotifications([created('a'), note, note], moves)).to.equal(1);
+    // the same context moving to the same host again is a new event, not a duplicate
+    const back = { to: 'host-2', reason: 'HostOverloaded', time: 9000 };
+    const again = { ...note, t: 9500 };
+    expect(duplicateNotifications([note, again], new Map([['a', [move, back]]]))).to.equal(0);
+    // a notification naming the host it left, or one from before the move, announces nothing
+    const stale = { ...note, host: 'host-1' };
+    const early = { ...note, t: 1000 };
+    expect(invariants([created('a'), stale, early], s)).to.deep.equal(['undelivered-migration']);
+  });
+
+  it('tallies migrations: announced, overtaken by the next move, or never announced', () => {
+    const moves = [
+      { to: 'host-2', reason: 'HostOverloaded', time: 1000 },
+      { to: 'host-1', reason: 'HostNotReady', time: 3000 },
+      { to: 'host-2', reason: 'HostOverloaded', time: 9000 },
+    ];
+    const note = (t: number, host: string): HistoryEvent => ({
+      t,
+      type: 'notification',
+      contextId: 'a',
+      notificationType: 'AddressChangeNotification',
+      host,
+    });
+    // the first move announced only after the second: it counts for neither
+    const h = [note(3500, 'host-2'), note(4000, 'host-1')];
+    expect(migrationTally(h, new Map([['a', moves]]))).to.deep.equal({
+      migrations: 3,
+      byReason: { HostOverloaded: 2, HostNotReady: 1 },
+      notified: 1,
+      superseded: 1,
+      unannounced: 1,
+    });
   });
 
   it('finds wrong results and slow or absent convergence', () => {
@@ -126,16 +161,16 @@ describe('chaos fault schedule', () => {
   };
 
   it('injects every kind once in the short profile, without overlap, the same for the same seed', () => {
-    const plan = planFaults(seeded(7), { ...opts, eachOnce: true });
+    const plan = planFaults(seededRng(7), { ...opts, eachOnce: true });
     expect(plan.map((p) => p.kind)).to.have.members([...FAULT_KINDS]);
     for (let i = 1; i < plan.length; i++)
       expect(plan[i]!.at).to.be.at.least(plan[i - 1]!.at + plan[i - 1]!.holdMs + 3000);
-    expect(planFaults(seeded(7), { ...opts, eachOnce: true })).to.deep.equal(plan);
-    expect(planFaults(seeded(8), { ...opts, eachOnce: true })).to.not.deep.equal(plan);
+    expect(planFaults(seededRng(7), { ...opts, eachOnce: true })).to.deep.equal(plan);
+    expect(planFaults(seededRng(8), { ...opts, eachOnce: true })).to.not.deep.equal(plan);
   });
 
   it('fills the long profile with faults that all end inside it', () => {
-    const plan = planFaults(seeded(1), { ...opts, eachOnce: false });
+    const plan = planFaults(seededRng(1), { ...opts, eachOnce: false });
     expect(plan.length).to.be.greaterThan(40);
     for (const p of plan) expect(p.at + p.holdMs).to.be.at.most(opts.durationMs);
   });

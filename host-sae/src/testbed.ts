@@ -31,7 +31,10 @@ export interface RunningHostSaeProcess {
   opsUrl: string;
   /** The file holding this SAE's wrapper secret. */
   wrapperSecretFile: string;
-  process: ManagedProcess;
+  /** The running process (a new one after `restart`). */
+  readonly process: ManagedProcess;
+  /** Starts the SAE again with the same config (ports, certificate, secret) after it died. */
+  restart(): Promise<ManagedProcess>;
   stop(): Promise<void>;
 }
 
@@ -66,24 +69,34 @@ export async function startHostSaeProcess(opts: HostSaeOptions): Promise<Running
     }),
     { mode: 0o600 },
   );
-  const child = startProcess({
-    name: `host-sae ${opts.saeId}`,
-    command: process.execPath,
-    args: ['--import', 'tsx', CLI, '--config', configFile],
-    logFile: join(dir, 'host-sae.log'),
-  });
   const opsUrl = `http://127.0.0.1:${opsPort}`;
-  await waitUntil(`host SAE ${opts.saeId} at ${opsUrl}`, () => fetch(`${opsUrl}/healthz`).then((r) => r.ok), {
-    timeoutMs: 30_000,
-    process: child,
-  });
+  const spawn = async () => {
+    const child = startProcess({
+      name: `host-sae ${opts.saeId}`,
+      command: process.execPath,
+      args: ['--import', 'tsx', CLI, '--config', configFile],
+      logFile: join(dir, 'host-sae.log'),
+    });
+    current = child;
+    await waitUntil(
+      `host SAE ${opts.saeId} at ${opsUrl}`,
+      () => fetch(`${opsUrl}/healthz`).then((r) => r.ok),
+      { timeoutMs: 30_000, process: child },
+    );
+    return child;
+  };
+  let current: ManagedProcess | undefined;
+  await spawn();
   return {
     url: `tls://127.0.0.1:${port}`,
     host: '127.0.0.1',
     port,
     opsUrl,
     wrapperSecretFile,
-    process: child,
-    stop: () => child.stop(),
+    get process() {
+      return current!;
+    },
+    restart: spawn,
+    stop: () => current!.stop(),
   };
 }

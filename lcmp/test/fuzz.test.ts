@@ -4,15 +4,12 @@
 // answer 5xx, and every response must match the status codes, media types and schemas the OAS declares.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { junitCounts, SCHEMATHESIS } from '@mecqkd/common/schemathesis';
 import { expect } from 'chai';
 import { mecApp, startWorld, type World } from './support.ts';
 
-const CACHE =
-  process.env.MECQKD_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'mecqkd');
-const ST = join(CACHE, 'schemathesis-venv', 'bin', 'st');
 const SPEC = join(import.meta.dirname, '..', 'openapi', 'oas3.0', 'UEAppInterfaceApi.json');
 const EXAMPLES = Number(process.env.FUZZ_EXAMPLES ?? 25);
 const CHECKS = [
@@ -23,29 +20,13 @@ const CHECKS = [
   'response_schema_conformance',
 ];
 
-export interface FuzzCounts {
-  cases: number;
-  failures: { test: string; message: string }[];
-}
-
-/** Test cases and failures of a schemathesis JUnit report. */
-export function junitCounts(xml: string): FuzzCounts {
-  const cases = [...xml.matchAll(/<testcase\b[^>]*name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)];
-  const failures = cases.flatMap((m) =>
-    [...(m[3] ?? '').matchAll(/<failure[^>]*message="([^"]*)"/g)].map((f) => ({
-      test: m[1]!,
-      message: f[1]!,
-    })),
-  );
-  return { cases: cases.length, failures };
-}
-
 describe('schema fuzzing of Mx2 (schemathesis)', function () {
   this.timeout(600_000);
   let w: World;
 
   before(async () => {
-    if (!existsSync(ST)) throw new Error(`schemathesis is missing at ${ST}: run \`make fuzz-deps\``);
+    if (!existsSync(SCHEMATHESIS))
+      throw new Error(`schemathesis is missing at ${SCHEMATHESIS}: run \`make fuzz-deps\``);
     w = await startWorld('lcmp-fuzz', [mecApp('cardio'), mecApp('covid')]);
   });
   after(async () => {
@@ -80,9 +61,10 @@ describe('schema fuzzing of Mx2 (schemathesis)', function () {
       'all',
       '--no-color',
     ];
-    const run = await promisify(execFile)(ST, args, { timeout: 480_000, maxBuffer: 16 << 20 }).catch(
-      (err: { stdout?: string; stderr?: string; code?: number }) => ({ ...err, failed: true }),
-    );
+    const run = await promisify(execFile)(SCHEMATHESIS, args, {
+      timeout: 480_000,
+      maxBuffer: 16 << 20,
+    }).catch((err: { stdout?: string; stderr?: string; code?: number }) => ({ ...err, failed: true }));
     const counts = junitCounts(readFileSync(report, 'utf8'));
     console.log(`      schemathesis: ${counts.cases} operations, ${counts.failures.length} failures`);
     const summary = (run.stdout ?? '')

@@ -118,13 +118,14 @@ export async function runLcmpProcess(
   name: string,
   over: Record<string, string | number> = {},
 ) {
-  const port = await freePort();
-  const healthPort = await freePort();
+  // a restarted replica keeps the ports its clients know
+  const port = over.port ?? (await freePort());
+  const healthPort = over.healthPort ?? (await freePort());
   const bin = join(import.meta.dirname, '..', 'bin', 'lcmp.mjs');
   const proc = startProcess({
     name,
     command: process.execPath,
-    args: [bin, ...lcmpFlags(tb, { identity: name, port, healthPort, ...over })],
+    args: [bin, ...lcmpFlags(tb, { identity: name, ...over, port, healthPort })],
     env: { ...process.env, LOG_LEVEL: 'info' },
     logFile: join(tb.dir, 'logs', `${name}.log`),
   });

@@ -39,14 +39,23 @@ export interface ControlPlane {
   admin: Pem;
   dir: string;
   startupMs: number;
-  /** Process ids, e.g. for benchmarks that report the control plane's CPU time. */
-  pids: { apiserver: number; etcd: number };
+  /** Process ids of the running etcd and apiserver, e.g. for benchmarks that report their CPU time. */
+  readonly pids: { apiserver: number; etcd: number };
+  /** The running process of a part (a chaos run SIGKILLs it). */
+  process(part: ControlPlanePart): ManagedProcess;
+  /**
+   * Starts a part again after it died, with the same ports, certificates and etcd data directory,
+   * and waits until it is healthy: a kubelet restarting a static pod.
+   */
+  restart(part: ControlPlanePart): Promise<ManagedProcess>;
   /** Runs the project-built kubectl against this control plane. */
   kubectl(args: string[], opts?: { input?: string; kubeconfig?: string }): Promise<KubectlResult>;
   /** A kubeconfig for another user, e.g. to test RBAC; groups become the certificate's O fields. */
   userKubeconfig(user: string, groups?: string[]): Promise<string>;
   stop(): Promise<void>;
 }
+
+export type ControlPlanePart = 'etcd' | 'kube-apiserver';
 
 export interface ControlPlaneOptions {
   /** Install crds/*.yaml and wait until they are Established (default true). */
@@ -87,13 +96,16 @@ async function issueKubePki(dir: string) {
   return { servingCa, clientCa, admin, files };
 }
 
+/** etcd on fixed ports with its data directory under `dir`: a restart finds the same store. */
 async function startEtcd(
   etcd: string,
   dir: string,
+  ports: { client: number; peer: number },
   timeoutMs: number,
-): Promise<{ proc: ManagedProcess; url: string }> {
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${clientPort}`;
+  spawned: (p: ManagedProcess) => void,
+): Promise<ManagedProcess> {
+  const url = `http://127.0.0.1:${ports.client}`;
+  const peer = `http://127.0.0.1:${ports.peer}`;
   const proc = startProcess({
     name: 'etcd',
     command: etcd,
@@ -101,14 +113,15 @@ async function startEtcd(
       `--data-dir=${join(dir, 'etcd')}`,
       `--listen-client-urls=${url}`,
       `--advertise-client-urls=${url}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=default=${peer}`,
       '--unsafe-no-fsync=true',
       '--log-level=warn',
     ],
     logFile: join(dir, 'etcd.log'),
   });
+  spawned(proc);
   await waitUntil(
     'etcd /health',
     async () => {
@@ -117,7 +130,7 @@ async function startEtcd(
     },
     { timeoutMs, process: proc },
   );
-  return { proc, url };
+  return proc;
 }
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -127,9 +140,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'mecqkd-cp-'));
   mkdirSync(dir, { recursive: true });
   const timeoutMs = opts.startTimeoutMs ?? 90_000;
-  const started: ManagedProcess[] = [];
+  // the parts running now, newest last (a restart replaces its entry)
+  const running: Partial<Record<ControlPlanePart, ManagedProcess>> = {};
   const stopProcesses = async () => {
-    for (const p of started.reverse()) await p.stop('SIGTERM', 20_000);
+    for (const part of ['kube-apiserver', 'etcd'] as const) await running[part]?.stop('SIGTERM', 20_000);
   };
   const stop = async () => {
     await stopProcesses();
@@ -137,39 +151,51 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
   try {
     const pki = await issueKubePki(dir);
-    const etcd = await startEtcd(bins.etcd, dir, timeoutMs);
-    started.push(etcd.proc);
+    const etcdPorts = { client: await freePort(), peer: await freePort() };
+    const etcdUrl = `http://127.0.0.1:${etcdPorts.client}`;
     const port = await freePort();
     const server = `https://127.0.0.1:${port}`;
-    const apiserver = startProcess({
-      name: 'kube-apiserver',
-      command: bins.kubeApiserver,
-      args: [
-        `--etcd-servers=${etcd.url}`,
-        `--cert-dir=${dir}`,
-        `--tls-cert-file=${pki.files.servingCert}`,
-        `--tls-private-key-file=${pki.files.servingKey}`,
-        `--secure-port=${port}`,
-        '--bind-address=127.0.0.1',
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--authorization-mode=RBAC',
-        '--allow-privileged=true',
-        '--disable-admission-plugins=ServiceAccount',
-        `--service-account-issuer=${server}/`,
-        `--service-account-key-file=${pki.files.saPub}`,
-        `--service-account-signing-key-file=${pki.files.saKey}`,
-        `--client-ca-file=${pki.files.clientCa}`,
-        '--v=1',
-      ],
-      logFile: join(dir, 'kube-apiserver.log'),
-    });
-    started.push(apiserver);
     const tls = { ca: pki.servingCa.cert, cert: pki.admin.cert, key: pki.admin.key };
-    await waitUntil(
-      'kube-apiserver /readyz',
-      async () => (await httpsGet(`${server}/readyz`, tls)).status === 200,
-      { timeoutMs, process: apiserver, intervalMs: 200 },
-    );
+    // a part is tracked from its spawn on, so that one failing to become healthy is stopped too
+    const spawned = (part: ControlPlanePart) => (p: ManagedProcess) => {
+      running[part] = p;
+    };
+    const start: Record<ControlPlanePart, () => Promise<ManagedProcess>> = {
+      etcd: () => startEtcd(bins.etcd, dir, etcdPorts, timeoutMs, spawned('etcd')),
+      'kube-apiserver': async () => {
+        const apiserver = startProcess({
+          name: 'kube-apiserver',
+          command: bins.kubeApiserver,
+          args: [
+            `--etcd-servers=${etcdUrl}`,
+            `--cert-dir=${dir}`,
+            `--tls-cert-file=${pki.files.servingCert}`,
+            `--tls-private-key-file=${pki.files.servingKey}`,
+            `--secure-port=${port}`,
+            '--bind-address=127.0.0.1',
+            '--service-cluster-ip-range=10.0.0.0/24',
+            '--authorization-mode=RBAC',
+            '--allow-privileged=true',
+            '--disable-admission-plugins=ServiceAccount',
+            `--service-account-issuer=${server}/`,
+            `--service-account-key-file=${pki.files.saPub}`,
+            `--service-account-signing-key-file=${pki.files.saKey}`,
+            `--client-ca-file=${pki.files.clientCa}`,
+            '--v=1',
+          ],
+          logFile: join(dir, 'kube-apiserver.log'),
+        });
+        spawned('kube-apiserver')(apiserver);
+        await waitUntil(
+          'kube-apiserver /readyz',
+          async () => (await httpsGet(`${server}/readyz`, tls)).status === 200,
+          { timeoutMs, process: apiserver, intervalMs: 200 },
+        );
+        return apiserver;
+      },
+    };
+    await start.etcd();
+    await start['kube-apiserver']();
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(
       kubeconfigPath,
@@ -185,13 +211,17 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const kubectl = makeKubectl(bins.kubectl, kubeconfigPath);
     const plane: ControlPlane = {
       server,
-      etcdUrl: etcd.url,
+      etcdUrl,
       kubeconfigPath,
       caPem: pki.servingCa.cert,
       admin: pki.admin,
       dir,
       startupMs: 0,
-      pids: { apiserver: apiserver.pid, etcd: etcd.proc.pid },
+      get pids() {
+        return { apiserver: running['kube-apiserver']!.pid, etcd: running.etcd!.pid };
+      },
+      process: (part) => running[part]!,
+      restart: (part) => start[part](),
       kubectl,
       userKubeconfig: (user, groups) =>
         writeUserKubeconfig(dir, server, pki.servingCa.cert, pki.clientCa, user, groups),

@@ -1,15 +1,18 @@
-// A private redis-server (Debian package) on a free loopback port, with persistence off.
+// A private redis-server (Debian package) on a free loopback port, with persistence off: Redis holds
+// only telemetry snapshots the operator rewrites every period, so a restarted, empty Redis is whole
+// again after one telemetry period (README, "Resilience").
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@mecqkd/common/ports';
-import { startProcess, waitUntil } from '@mecqkd/common/process';
+import { type ManagedProcess, startProcess, waitUntil } from '@mecqkd/common/process';
 import { redisServerBinary } from './binaries.ts';
 
 export interface RedisServer {
   url: string;
   port: number;
+  process: ManagedProcess;
   stop(): Promise<void>;
 }
 
@@ -27,10 +30,11 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(opts: { dir?: string } = {}): Promise<RedisServer> {
+/** `port`: a restart on the port the clients already know (a chaos run kills Redis). */
+export async function startRedis(opts: { dir?: string; port?: number } = {}): Promise<RedisServer> {
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'mecqkd-redis-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const proc = startProcess({
     name: 'redis-server',
     command: redisServerBinary(),
@@ -47,5 +51,5 @@ export async function startRedis(opts: { dir?: string } = {}): Promise<RedisServ
     await stop();
     throw err;
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, process: proc, stop };
 }

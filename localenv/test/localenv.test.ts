@@ -82,6 +82,37 @@ describe('local environment', function () {
     expect(r.code).to.not.equal(0);
   });
 
+  it('restarts a killed etcd and apiserver on their ports, with what etcd stored', async () => {
+    const cp = await startControlPlane({ installCrds: false });
+    try {
+      expect((await cp.kubectl(['create', 'namespace', 'survives-restarts'])).code).to.equal(0);
+      for (const part of ['etcd', 'kube-apiserver'] as const) {
+        const killed = cp.process(part);
+        await killed.stop('SIGKILL');
+        const again = await cp.restart(part);
+        expect(again.pid).to.not.equal(killed.pid);
+        expect(cp.pids[part === 'etcd' ? 'etcd' : 'apiserver']).to.equal(again.pid);
+      }
+      const ns = await cp.kubectl(['get', 'namespace', 'survives-restarts', '-o', 'name']);
+      expect(ns.stdout.trim(), ns.stderr).to.equal('namespace/survives-restarts');
+    } finally {
+      await cp.stop();
+    }
+    expect(alive(cp.pids.etcd) || alive(cp.pids.apiserver)).to.equal(false);
+  });
+
+  it('restarts redis on the port its clients know', async () => {
+    const redis = await startRedis();
+    await redis.process.stop('SIGKILL');
+    const again = await startRedis({ port: redis.port });
+    try {
+      expect(await redisCommand(redis.port, 'PING')).to.equal('+PONG\r\n');
+    } finally {
+      await again.stop();
+      await redis.stop();
+    }
+  });
+
   it('enforces RBAC: a user outside system:masters is forbidden until bound to a role', async () => {
     const cp = await sharedControlPlane();
     const viewer = await cp.userKubeconfig('ward-viewer');
