@@ -37,6 +37,8 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
 }
 const kubectl = (args: string[], input?: string) => run(controlPlaneBinaries().kubectl, args, input);
 const inNs = (args: string[], input?: string) => kubectl(['-n', NS, ...args], input);
+/** The LCMP's credentials namespace (the chart's default): client registrations go there. */
+const CREDS_NS = `${NS}-lcmp-credentials`;
 async function helmOk(args: string[]): Promise<string> {
   const r = await helm(args);
   if (r.code !== 0) throw new Error(`helm ${args.join(' ')}: ${r.stderr.trim()}`);
@@ -202,7 +204,7 @@ describe('the chart on a real one-node cluster (lab profile)', function () {
         saeId: 'SAE_CLIENT',
       },
     };
-    await inNs(['apply', '-f', '-'], JSON.stringify(registration));
+    await kubectl(['apply', '-n', CREDS_NS, '-f', '-'], JSON.stringify(registration));
     const files: Record<string, string> = {};
     for (const key of ['ca.crt', 'tls.crt', 'tls.key']) {
       files[key] = join(dir, key);
@@ -340,7 +342,7 @@ describe('the chart on a real one-node cluster (lab profile)', function () {
     await inNs(['delete', '-f', join(EXAMPLES, 'manifests', 'mecapp-echo.yaml')]);
     await inNs(['delete', '-f', join(EXAMPLES, 'manifests', 'mecapp-cardio.yaml')]);
     await inNs(['delete', '-f', join(EXAMPLES, 'manifests', 'actions-configmap.yaml')]);
-    await inNs(['delete', 'secret', `lcmp-client-${CLIENT.clientId}`]);
+    await kubectl(['delete', '-n', CREDS_NS, 'secret', `lcmp-client-${CLIENT.clientId}`]);
     await helmOk(['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '5m']);
     const kinds = (await kubectl(['api-resources', '--verbs=list', '--namespaced', '-o', 'name']))
       .split('\n')
