@@ -38,6 +38,23 @@ export function lcmpPermissions(fullname: string): Permission[] {
   ];
 }
 
+/** The lab's pre-delete hook (operator/src/release-cleanup.ts): lists and deletes its MecHosts and QkdLinks. */
+export function releaseCleanupPermissions(): Permission[] {
+  return [mecqkd('mechosts', ['list', 'delete']), mecqkd('qkdlinks', ['list', 'delete'])];
+}
+
+/** The post-delete hook: deletes the two Leases the operator and the LCMP made at run time. */
+export function leaseCleanupPermissions(fullname: string): Permission[] {
+  return [
+    {
+      group: 'coordination.k8s.io',
+      resource: 'leases',
+      verbs: ['delete'],
+      resourceNames: [`${fullname}-operator`, `${fullname}-lcmp-notifier`],
+    },
+  ];
+}
+
 /** The LCMP's rights in its credentials namespace: client registrations, JWKS, the signing key. */
 export function lcmpCredentialsPermissions(fullname: string, tokenEndpoint: boolean): Permission[] {
   return [

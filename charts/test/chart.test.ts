@@ -18,8 +18,10 @@ import { CHART_DIR, helm, renderChart } from '../src/helm.ts';
 import {
   lcmpCredentialsPermissions,
   lcmpPermissions,
+  leaseCleanupPermissions,
   operatorPermissions,
   type Permission,
+  releaseCleanupPermissions,
 } from '../src/rbac.ts';
 
 const RELEASE = 'lab';
@@ -125,7 +127,8 @@ function expectedKeys(perms: Permission[]): string[] {
     .flatMap((p) => {
       const [resource, sub] = p.resource.split('/');
       const name = `${resource}${p.group ? `.${p.group}` : ''}${sub ? `/${sub}` : ''}`;
-      return p.verbs.map((v) => `${name}|${(p.resourceNames ?? []).join(' ')}|${v}`);
+      // can-i lists a rule of several names as one line per name
+      return (p.resourceNames ?? ['']).flatMap((n) => p.verbs.map((v) => `${name}|${n}|${v}`));
     })
     .sort();
 }
@@ -239,7 +242,7 @@ describe('charts/mecqkd', function () {
 
   it('hardens every pod: non-root, read-only root fs, no capabilities, RuntimeDefault seccomp, probes, resources', async () => {
     const objs = parse(labYaml);
-    const workloads = objs.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+    const workloads = objs.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
     expect(workloads.map((w) => w.metadata.labels?.['app.kubernetes.io/component'])).to.include.members([
       'operator',
       'lcmp',
@@ -247,6 +250,8 @@ describe('charts/mecqkd', function () {
       'kme-sim',
       'whisk-sim',
       'host-sae',
+      'release-cleanup',
+      'lease-cleanup',
     ]);
     for (const w of workloads) {
       const pod = (w.spec as { template: { spec: PodSpec } }).template.spec;
@@ -263,7 +268,8 @@ describe('charts/mecqkd', function () {
         expect(c.resources?.requests, where).to.have.keys('cpu', 'memory');
         expect(c.resources?.limits, where).to.have.key('memory');
       }
-      for (const c of pod.containers) {
+      // a Job's pod runs to completion: nothing to probe
+      for (const c of w.kind === 'Job' ? [] : pod.containers) {
         expect(c.livenessProbe, where).to.be.an('object');
         expect(c.readinessProbe, where).to.be.an('object');
       }
@@ -357,8 +363,9 @@ describe('charts/mecqkd', function () {
     const ns = LAB_NS;
     const objs = parse(labYaml);
     const rbac = objs.filter((o) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o.kind));
-    await applyObjects(cp, ns, rbac);
     const creds = `${ns}-lcmp-credentials`;
+    await cp.kubectl(['create', 'namespace', creds]); // made by the dry-run test when it ran first
+    await applyObjects(cp, ns, rbac);
     expect(await grantedTo(cp, ns, `${FULLNAME}-operator`)).to.deep.equal(
       expectedKeys(operatorPermissions(FULLNAME)),
     );
@@ -367,6 +374,12 @@ describe('charts/mecqkd', function () {
     );
     expect(await grantedTo(cp, creds, `${FULLNAME}-lcmp`, ns)).to.deep.equal(
       expectedKeys(lcmpCredentialsPermissions(FULLNAME, true)),
+    );
+    expect(await grantedTo(cp, ns, `${FULLNAME}-release-cleanup`)).to.deep.equal(
+      expectedKeys(releaseCleanupPermissions()),
+    );
+    expect(await grantedTo(cp, ns, `${FULLNAME}-lease-cleanup`)).to.deep.equal(
+      expectedKeys(leaseCleanupPermissions(FULLNAME)),
     );
     for (const sa of ['kme-sim', 'whisk-sim', 'host-sae', 'redis'])
       expect(await grantedTo(cp, ns, `${FULLNAME}-${sa}`), sa).to.deep.equal([]);

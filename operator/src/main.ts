@@ -6,9 +6,16 @@ import { createLogger } from '@mecqkd/common/logger';
 import { helpText, parseOperatorConfig } from './config.ts';
 import { startOperator } from './operator.ts';
 import { buildParts } from './parts.ts';
+import { parseReleaseCleanup, releaseCleanup, releaseCleanupHelp } from './release-cleanup.ts';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv[0] === 'release-cleanup') {
+    if (argv.includes('--help')) return void process.stdout.write(releaseCleanupHelp());
+    const log = createLogger('operator-release-cleanup');
+    await releaseCleanup(parseReleaseCleanup(argv.slice(1), process.env), log);
+    return;
+  }
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText());
     return;
