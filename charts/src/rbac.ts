@@ -21,7 +21,10 @@ export function operatorPermissions(fullname: string): Permission[] {
     mecqkd('mechosts', ['list', 'watch', 'patch']),
     mecqkd('mecapps', ['list', 'watch']),
     mecqkd('qkdlinks', ['list', 'watch']),
-    ...['appcontexts', 'mecapps', 'mechosts', 'qkdlinks'].map((k) => mecqkd(`${k}/status`, ['patch'])),
+    // an AppContext's status is replaced whole (KubeClient.replaceStatus, resourceVersion-guarded);
+    // the other kinds' status is merge-patched
+    mecqkd('appcontexts/status', ['update']),
+    ...['mecapps', 'mechosts', 'qkdlinks'].map((k) => mecqkd(`${k}/status`, ['patch'])),
     { group: '', resource: 'secrets', verbs: ['get'] },
     { group: '', resource: 'configmaps', verbs: ['get', 'list', 'watch'] },
     { group: 'events.k8s.io', resource: 'events', verbs: ['create', 'patch'] },

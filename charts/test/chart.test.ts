@@ -385,10 +385,11 @@ describe('charts/mecqkd', function () {
       expect(await grantedTo(cp, ns, `${FULLNAME}-${sa}`), sa).to.deep.equal([]);
     // spot checks of what the rules' shape implies
     const op = `${FULLNAME}-operator`;
-    expect(await canI(cp, ns, op, ['patch', 'appcontexts.mecqkd.io', '--subresource=status'])).to.equal(true);
     expect(await canI(cp, ns, op, ['update', 'appcontexts.mecqkd.io', '--subresource=status'])).to.equal(
-      false,
+      true,
     );
+    expect(await canI(cp, ns, op, ['patch', 'mechosts.mecqkd.io', '--subresource=status'])).to.equal(true);
+    expect(await canI(cp, ns, op, ['update', 'appcontexts.mecqkd.io'])).to.equal(false);
     expect(await canI(cp, ns, op, ['get', `leases/${FULLNAME}-operator`])).to.equal(true);
     expect(await canI(cp, ns, op, ['get', `leases/${FULLNAME}-lcmp-notifier`])).to.equal(false);
     expect(await canI(cp, ns, op, ['list', 'secrets'])).to.equal(false);

@@ -81,6 +81,28 @@ function runScenario(cluster: Cluster, resolv: string): Promise<number> {
   });
 }
 
+/** What a failed run leaves to read: the pods, the MEC objects, and the last log lines of each pod. */
+async function diagnose(cluster: Cluster): Promise<void> {
+  const show = async (args: string[]) => {
+    const r = await cluster.kubectl(args).catch((err: unknown) => ({ stdout: '', stderr: String(err) }));
+    process.stderr.write(`\n$ kubectl ${args.join(' ')}\n${r.stdout}${r.stderr ?? ''}`);
+  };
+  await show(['get', 'pods,mechosts,appcontexts,qkdlinks', '-A', '-o', 'wide']);
+  const pods = await cluster
+    .kubectl([
+      'get',
+      'pods',
+      '-A',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}',
+    ])
+    .catch(() => ({ stdout: '' }));
+  for (const p of pods.stdout.split('\n').filter((l) => l && !l.startsWith('kube-system/'))) {
+    const [ns, name] = p.split('/') as [string, string];
+    await show(['logs', '-n', ns, name, '--all-containers', '--tail', '40']);
+  }
+}
+
 async function main(): Promise<number> {
   const missing = IMAGES.filter((f) => !existsSync(f));
   if (missing.length > 0) throw new Error(`no images: ${missing.join(', ')} (make images)`);
@@ -92,6 +114,7 @@ async function main(): Promise<number> {
   try {
     const resolv = await resolvConf(cluster, dir);
     code = await step(`scenario (${SPEC})`, () => runScenario(cluster, resolv));
+    if (code !== 0) await diagnose(cluster);
   } finally {
     await step('tear the node down', () => cluster.stop());
     rmSync(dir, { recursive: true, force: true });
