@@ -296,7 +296,16 @@ describe('the chart on a real one-node cluster (lab profile)', function () {
       '--timeout',
       '8m',
     ]);
-    const after = (await pods('app.kubernetes.io/component=operator')).map((p) => p.metadata.uid);
+    // --wait waits for the new pods to be Ready, not for the old ones to finish terminating
+    let after: string[] = [];
+    await waitUntil(
+      'two operator pods, none of them from before the upgrade',
+      async () => {
+        after = (await pods('app.kubernetes.io/component=operator')).map((p) => p.metadata.uid);
+        return after.length === 2 && after.every((u) => !before.includes(u));
+      },
+      { timeoutMs: 120_000 },
+    ).catch(() => undefined);
     expect(after).to.have.length(2);
     expect(after.filter((u) => before.includes(u))).to.deep.equal([]);
     expect((await contexts()).map((c) => c.metadata.name).sort()).to.deep.equal(kept);
@@ -307,7 +316,16 @@ describe('the chart on a real one-node cluster (lab profile)', function () {
 
   it('fails over to the other operator replica when the leader pod is killed', async () => {
     const lease = () => inNs(['get', 'lease', `${FN}-operator`, '-o', 'jsonpath={.spec.holderIdentity}']);
-    const leader = await lease();
+    // right after an upgrade the old leader has released the Lease and a new one may not hold it yet
+    let leader = '';
+    await waitUntil(
+      'an operator replica holds the Lease',
+      async () => {
+        leader = await lease();
+        return leader !== '';
+      },
+      { timeoutMs: 60_000 },
+    ).catch(() => undefined);
     const leaderPod = (await pods('app.kubernetes.io/component=operator')).find((p) =>
       leader.startsWith(p.metadata.name),
     );

@@ -37,8 +37,13 @@ export function nodeProcesses(runDir: string): number[] {
   return pids().filter((pid) => pid !== process.pid && cmdline(pid).some((a) => a.includes(prefix)));
 }
 
-const alive = (pid: number) =>
-  existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+const alive = (pid: number) => {
+  try {
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false; // exited between the listing and this read
+  }
+};
 
 async function killAndWait(list: number[], timeoutMs = 10_000): Promise<void> {
   for (const pid of list) {
