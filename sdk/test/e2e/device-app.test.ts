@@ -9,7 +9,7 @@ import type { Qkd014Client } from '@mecqkd/kme-sim/client';
 import { saeOf } from '@mecqkd/localenv/mec-testbed';
 import { invocationUrl } from '@mecqkd/operator/openwhisk/action';
 import { expect } from 'chai';
-import { getJson } from '../../../operator/test/e2e/support.ts';
+import { eventually, getJson } from '../../../operator/test/e2e/support.ts';
 import { createHttpClient, type HttpClient } from '../../src/http.ts';
 import { createClientMetrics } from '../../src/metrics.ts';
 import { createMx2Client, type Mx2Client, Mx2Error } from '../../src/mx2-client.ts';
@@ -174,8 +174,13 @@ describe('sdk device app (e2e: LCMP over HTTPS → operator → whisk-sim, kme-s
     });
     try {
       const t = session.target();
+      const prior = await successfulActivations(w.tb, hostOf(t), actionOf(t));
       expect((await session.invoke({ i: 3 })).result).to.deep.equal({ i: 3, square: 9 });
-      const before = await successfulActivations(w.tb, hostOf(t), actionOf(t));
+      // the host records an activation once it has answered: wait for this one before counting
+      const before = await eventually('the answered call recorded', async () => {
+        const n = await successfulActivations(w.tb, hostOf(t), actionOf(t));
+        return n > prior ? n : undefined;
+      });
       // as after a move: the action is gone from the host the session still knows
       await whisk(w.tb, hostOf(t)).actions.delete({ name: actionOf(t) });
       const err = await session.invoke({ i: 4 }).catch((e: unknown) => e);
