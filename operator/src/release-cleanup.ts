@@ -39,6 +39,11 @@ export const releaseCleanupHelp = () =>
 
 const LEASES: ApiResource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' };
 
+const deleteIfPresent = (kube: KubeClient, path: string) =>
+  kube.delete(path).catch((err: unknown) => {
+    if (!isNotFound(err)) throw err;
+  });
+
 const names = async (kube: KubeClient, path: string, selector: string) =>
   (await kube.list(path, { labelSelector: selector })).items.map((o) => o.metadata.name as string);
 
@@ -55,18 +60,14 @@ export async function releaseCleanup(s: ReleaseCleanup, log: Logger, kube?: Kube
       for (const name of await names(client, collectionPath(kind, s.namespace), selector)) {
         deleted.push(`${kind.plural}/${name}`);
         if (s.dryRun) continue;
-        await client.delete(objectPath(kind, s.namespace, name)).catch((err: unknown) => {
-          if (!isNotFound(err)) throw err;
-        });
+        await deleteIfPresent(client, objectPath(kind, s.namespace, name));
         log.info('Deleted', { kind: kind.plural, name, namespace: s.namespace });
       }
     }
     for (const name of s.leases) {
       deleted.push(`leases/${name}`);
       if (s.dryRun) continue;
-      await client.delete(objectPath(LEASES, s.namespace, name)).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
+      await deleteIfPresent(client, objectPath(LEASES, s.namespace, name));
     }
     if (s.dryRun || !selector) return deleted;
     const deadline = Date.now() + s.timeout * 1000;
