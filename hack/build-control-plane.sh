@@ -38,33 +38,46 @@ go_build() {
 
 command -v go >/dev/null || { say "go is required to build the control plane"; exit 1; }
 
-build_k8s() {
-  local bin=$CACHE/bin/k8s-$K8S work=$CACHE/src/k8s-$K8S tools=$ROOT/tools/k8sbins
-  local stg=v0.${K8S#v1.}
-  if [ -f "$bin/.stamp" ] && [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kubectl" ]; then
-    say "kube-apiserver + kubectl $K8S cached in $bin"; return
-  fi
-  mkdir -p "$bin" "$work"
-  cd "$work"
+# The wrapper module in the current directory: the go.mod + go.sum committed in TOOLS, or, with
+# --regenerate (or none committed yet), derived afresh from the pinned versions and committed back.
+# PREPARE, when named, edits the new go.mod before its tools are added.
+wrapper_module() {
+  local what=$1 tools=$2 prepare=$3
+  shift 3
   if [ "$REGEN" = "--regenerate" ] || [ ! -f "$tools/go.mod" ]; then
-    say "deriving wrapper module for k8s.io/kubernetes@$K8S"
+    say "deriving wrapper module for $what"
     rm -f go.mod go.sum
-    go mod init mecqkd.local/k8sbins >/dev/null 2>&1
-    local kmod gd
-    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
-    go mod edit -go="$(sed -n 's/^go //p' "$kmod")"
-    gd=$(sed -n 's/^godebug //p' "$kmod"); [ -z "$gd" ] || go mod edit -godebug="$gd"
-    # staging modules are required at v0.0.0 upstream: replace them by their published twins first
-    for m in $(sed -n 's|^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\) => \./staging/src/.*|\1|p' "$kmod"); do
-      go mod edit -replace="$m=$m@$stg"
-    done
-    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$K8S" "k8s.io/kubernetes/cmd/kubectl@$K8S"
-    go get -tool "${NODE_CMDS[@]/%/@$K8S}"
+    go mod init "mecqkd.local/$(basename "$tools")" >/dev/null 2>&1
+    [ -z "$prepare" ] || "$prepare"
+    go get -tool "$@"
     go mod tidy
     mkdir -p "$tools"; cp go.mod go.sum "$tools/"
   else
     cp "$tools/go.mod" "$tools/go.sum" .
   fi
+}
+
+# kubernetes' own go.mod requires its staging modules at v0.0.0 (replaced by ./staging upstream):
+# the wrapper takes its go version and godebug, and the staging modules' published twins.
+k8s_prepare() {
+  local kmod gd m stg=v0.${K8S#v1.}
+  kmod=$(go mod download -json "k8s.io/kubernetes@$K8S" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
+  go mod edit -go="$(sed -n 's/^go //p' "$kmod")"
+  gd=$(sed -n 's/^godebug //p' "$kmod"); [ -z "$gd" ] || go mod edit -godebug="$gd"
+  for m in $(sed -n 's|^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\) => \./staging/src/.*|\1|p' "$kmod"); do
+    go mod edit -replace="$m=$m@$stg"
+  done
+}
+
+build_k8s() {
+  local bin=$CACHE/bin/k8s-$K8S work=$CACHE/src/k8s-$K8S tools=$ROOT/tools/k8sbins
+  if [ -f "$bin/.stamp" ] && [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kubectl" ]; then
+    say "kube-apiserver + kubectl $K8S cached in $bin"; return
+  fi
+  mkdir -p "$bin" "$work"
+  cd "$work"
+  wrapper_module "k8s.io/kubernetes@$K8S" "$tools" k8s_prepare \
+    "k8s.io/kubernetes/cmd/kube-apiserver@$K8S" "k8s.io/kubernetes/cmd/kubectl@$K8S" "${NODE_CMDS[@]/%/@$K8S}"
   for c in kube-apiserver kubectl; do
     say "building $c $K8S (the first cold build takes several minutes)"
     local t0=$SECONDS
@@ -130,16 +143,7 @@ build_coredns() {
   fi
   mkdir -p "$bin" "$work"
   cd "$work"
-  if [ "$REGEN" = "--regenerate" ] || [ ! -f "$tools/go.mod" ]; then
-    say "deriving wrapper module for CoreDNS $COREDNS"
-    rm -f go.mod go.sum
-    go mod init mecqkd.local/corednsbin >/dev/null 2>&1
-    go get -tool "github.com/coredns/coredns@$COREDNS"
-    go mod tidy
-    mkdir -p "$tools"; cp go.mod go.sum "$tools/"
-  else
-    cp "$tools/go.mod" "$tools/go.sum" .
-  fi
+  wrapper_module "CoreDNS $COREDNS" "$tools" "" "github.com/coredns/coredns@$COREDNS"
   say "building CoreDNS $COREDNS"
   local t0=$SECONDS
   go_build coredns -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS" \
@@ -170,16 +174,7 @@ build_etcd() {
   if [ -f "$bin/.stamp" ] && [ -x "$bin/etcd" ]; then say "etcd $ETCD cached in $bin"; return; fi
   mkdir -p "$bin" "$work"
   cd "$work"
-  if [ "$REGEN" = "--regenerate" ] || [ ! -f "$tools/go.mod" ]; then
-    say "deriving wrapper module for etcd $ETCD"
-    rm -f go.mod go.sum
-    go mod init mecqkd.local/etcdbin >/dev/null 2>&1
-    go get -tool "go.etcd.io/etcd/server/v3@$ETCD"
-    go mod tidy
-    mkdir -p "$tools"; cp go.mod go.sum "$tools/"
-  else
-    cp "$tools/go.mod" "$tools/go.sum" .
-  fi
+  wrapper_module "etcd $ETCD" "$tools" "" "go.etcd.io/etcd/server/v3@$ETCD"
   say "building etcd $ETCD"
   local t0=$SECONDS
   go_build etcd -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3
@@ -195,16 +190,7 @@ build_helm() {
   if [ -f "$bin/.stamp" ] && [ -x "$bin/helm" ]; then say "helm $HELM cached in $bin"; return; fi
   mkdir -p "$bin" "$work"
   cd "$work"
-  if [ "$REGEN" = "--regenerate" ] || [ ! -f "$tools/go.mod" ]; then
-    say "deriving wrapper module for helm $HELM"
-    rm -f go.mod go.sum
-    go mod init mecqkd.local/helmbin >/dev/null 2>&1
-    go get -tool "helm.sh/helm/v3/cmd/helm@$HELM"
-    go mod tidy
-    mkdir -p "$tools"; cp go.mod go.sum "$tools/"
-  else
-    cp "$tools/go.mod" "$tools/go.sum" .
-  fi
+  wrapper_module "helm $HELM" "$tools" "" "helm.sh/helm/v3/cmd/helm@$HELM"
   km=$(go list -m -f '{{.Version}}' k8s.io/client-go | cut -d. -f2)
   ldf="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM -X helm.sh/helm/v3/internal/version.metadata="
   for p in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
