@@ -16,6 +16,8 @@ import { type OffloadSession, openOffloadSession } from '@mecqkd/sdk/offload-ses
 import { expect } from 'chai';
 import { connect, type WardLink } from '../../../examples/src/ward-client.ts';
 import { CHART_DIR, helm } from '../../src/helm.ts';
+import { namespaceSchema, networkPolicySchema, verdict } from '../../src/network-policy.ts';
+import { type ConnectionRecorder, recordConnections } from './connections.ts';
 
 const NODE_IP = process.env.MECQKD_CLUSTER_NODE_IP;
 const NS = 'mec-lab';
@@ -126,12 +128,15 @@ describe('the chart on a real one-node cluster (lab profile)', function () {
   let http: HttpClient;
   let receiver: NotificationReceiver;
   const sessions: OffloadSession[] = [];
+  let connections: ConnectionRecorder;
 
   before(() => {
     if (!NODE_IP) throw new Error('run through make test-cluster (charts/test/cluster/run.ts): no node IP');
     dir = mkdtempSync(join(tmpdir(), 'mecqkd-cluster-test-'));
+    connections = recordConnections(controlPlaneBinaries().kubectl);
   });
   after(async () => {
+    await connections?.stop();
     for (const s of sessions) await s.close().catch(() => undefined);
     await receiver?.close();
     await ward?.close();
@@ -354,6 +359,48 @@ describe('the chart on a real one-node cluster (lab profile)', function () {
       },
       { timeoutMs: 60_000 },
     );
+  });
+
+  it('every connection the system made between pods is one the chart’s NetworkPolicies allow', async () => {
+    // the bridge CNI does not enforce them: judge the traffic an enforcing plugin would have seen
+    await connections.sample();
+    const list = async (kind: string) => JSON.parse(await kubectl(['get', kind, '-A', '-o', 'json'])).items;
+    const world = {
+      policies: (await list('networkpolicies')).map((p: unknown) => networkPolicySchema.parse(p)),
+      namespaces: (await list('namespaces')).map((n: unknown) => namespaceSchema.parse(n)),
+      nodeIps: (await run('ip', ['-4', '-o', 'addr', 'show']))
+        .split('\n')
+        .map((l) => /inet (\S+)\//.exec(l)?.[1])
+        .filter((ip): ip is string => ip !== undefined),
+    };
+    expect(connections.errors(), 'conntrack/kubectl samples that failed').to.deep.equal([]);
+    expect(world.policies.map((p: { metadata: { name: string } }) => p.metadata.name)).to.include(
+      `${FN}-redis`,
+    );
+    const component = (
+      pods: { metadata: { labels: Record<string, string> }; status: { podIP?: string } }[],
+      ip: string,
+    ) => pods.find((p) => p.status.podIP === ip)?.metadata.labels['app.kubernetes.io/component'];
+    const edges = new Set<string>();
+    const refused: string[] = [];
+    for (const c of connections.seen()) {
+      const v = verdict({ ...world, pods: c.pods }, c);
+      if (!v.allowed) refused.push(`${c.clientIp} → ${c.serverIp}:${c.serverPort}: ${v.why}`);
+      const from = component(c.pods, c.clientIp);
+      const to = component(c.pods, c.serverIp);
+      if (from && to) edges.add(`${from} → ${to}:${c.serverPort}`);
+    }
+    console.log(
+      `      ${connections.seen().length} connections judged; between pods: ${[...edges].sort().join(', ')}`,
+    );
+    expect(refused).to.deep.equal([]);
+    // the check saw the system's own pod-to-pod traffic, not an empty table
+    expect([...edges]).to.include.members([
+      'operator → redis:6379',
+      'host-sae → redis:6379',
+      'whisk-sim → host-sae:8443',
+      'host-sae → kme-sim:8443',
+    ]);
   });
 
   it('helm uninstall leaves nothing of the chart behind (the CRDs stay, as Helm keeps crds/)', async () => {
