@@ -169,42 +169,39 @@ export function verdict(world: PolicyWorld, c: Connection): Verdict {
   const nodeEnd = world.nodeIps.includes(c.clientIp) || world.nodeIps.includes(c.serverIp);
   if (nodeEnd) return { allowed: true, why: 'one end is the node itself' };
   if (client && server && client === server) return { allowed: true, why: 'a pod reaching itself' };
-  if (client) {
-    const egress = policiesFor(world, client, 'Egress');
+  // One direction: the policies isolating `pod` that way, and whether a rule of one lets `peer` by.
+  const passes = (pod: Pod, t: 'Ingress' | 'Egress', peerIp: string, peer: Pod | undefined) => {
+    const isolating = policiesFor(world, pod, t);
     const ok =
-      egress.length === 0 ||
-      egress.some((np) =>
-        (np.spec.egress ?? []).some(
+      isolating.length === 0 ||
+      isolating.some((np) =>
+        (t === 'Ingress'
+          ? (np.spec.ingress ?? []).map((r) => ({ ports: r.ports, peers: r.from }))
+          : (np.spec.egress ?? []).map((r) => ({ ports: r.ports, peers: r.to }))
+        ).some(
           (r) =>
             portMatches(r.ports, c.serverPort, server) &&
-            (!r.to ||
-              r.to.length === 0 ||
-              r.to.some((p) => peerMatches(world, np.metadata.namespace, p, c.serverIp, server))),
+            (!r.peers ||
+              r.peers.length === 0 ||
+              r.peers.some((p) => peerMatches(world, np.metadata.namespace, p, peerIp, peer))),
         ),
       );
-    if (!ok)
+    return { ok, names: isolating.map((np) => np.metadata.name).join(', ') };
+  };
+  if (client) {
+    const e = passes(client, 'Egress', c.serverIp, server);
+    if (!e.ok)
       return {
         allowed: false,
-        why: `no egress rule of ${egress.map((np) => np.metadata.name).join(', ')} lets ${name(client)} reach ${c.serverIp}:${c.serverPort}`,
+        why: `no egress rule of ${e.names} lets ${name(client)} reach ${c.serverIp}:${c.serverPort}`,
       };
   }
   if (server) {
-    const ingress = policiesFor(world, server, 'Ingress');
-    const ok =
-      ingress.length === 0 ||
-      ingress.some((np) =>
-        (np.spec.ingress ?? []).some(
-          (r) =>
-            portMatches(r.ports, c.serverPort, server) &&
-            (!r.from ||
-              r.from.length === 0 ||
-              r.from.some((p) => peerMatches(world, np.metadata.namespace, p, c.clientIp, client))),
-        ),
-      );
-    if (!ok)
+    const i = passes(server, 'Ingress', c.clientIp, client);
+    if (!i.ok)
       return {
         allowed: false,
-        why: `no ingress rule of ${ingress.map((np) => np.metadata.name).join(', ')} lets ${client ? name(client) : c.clientIp} reach ${name(server)} on port ${c.serverPort}`,
+        why: `no ingress rule of ${i.names} lets ${client ? name(client) : c.clientIp} reach ${name(server)} on port ${c.serverPort}`,
       };
   }
   return {

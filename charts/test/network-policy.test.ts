@@ -138,7 +138,8 @@ describe('NetworkPolicy semantics', () => {
   });
 });
 
-describe('the chart’s NetworkPolicies (lab profile, rendered by helm)', () => {
+describe('the chart’s NetworkPolicies (lab profile, rendered by helm)', function () {
+  this.timeout(120_000); // helm template under a loaded machine
   const NS = 'mec-lab';
   let world: PolicyWorld;
   const ipOf = (component: string) => {
