@@ -118,11 +118,10 @@ async function startEtcd(
       `--initial-cluster=default=${peer}`,
       '--unsafe-no-fsync=true',
       // etcd keeps this many applied raft entries in memory for a slow follower to catch up from
-      // (default 5000): with the soak's ≈ 14 writes/s of ≈ 2.2 KB on average, that is ≈ 11 MB of
-      // entries (twice that in heap under Go's GOGC=100) filling over the first 6 minutes, which
-      // `make soak` saw as growth. A single member has no follower; a production cluster of 3 or 5
-      // members keeps the default (a follower further behind than that needs a whole snapshot
-      // sent) and sizes its memory for it.
+      // (default 5000): at the soak's ≈ 14 writes/s of ≈ 2.2 KB that fills in ≈ 6 minutes and held
+      // etcd's Go heap at 36–49 MB (17–26 MB with 100), which `make soak` saw as growth. A single
+      // member has no follower; a production cluster of 3 or 5 members keeps the default (a
+      // follower further behind than that needs a whole snapshot sent) and sizes its memory for it.
       '--snapshot-catchup-entries=100',
       '--log-level=warn',
     ],
