@@ -4,7 +4,7 @@
 // calls and invocations; prints the series' slopes (least squares, per hour, over the whole run and
 // its second half: slopes.ts) and writes .bench/soak.json.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopAll } from '@mecqkd/common/process';
 import { sampleEtcd } from './etcd-probe.ts';
@@ -82,6 +82,8 @@ const add = (s: Series, k: string, t: number, y: number | undefined) => {
 const mb = (b: number) => b / 2 ** 20;
 const t0 = Date.now();
 let last = t0;
+// the machine is shared: latencies (and CPU-bound growth) are read against its load
+const load: { t: number; y: number }[] = [];
 while (Date.now() - t0 < MINUTES * 60_000) {
   await new Promise((r) => setTimeout(r, SAMPLE_MS));
   const t = Date.now() - t0;
@@ -105,9 +107,10 @@ while (Date.now() - t0 < MINUTES * 60_000) {
       p99(workload.latencies.filter((l) => l.what === what && l.t >= last).map((l) => l.ms)),
     );
   last = Date.now();
+  load.push({ t, y: loadavg()[0]! });
   const mbOf = (k: keyof typeof etcd) => (etcd[k] === undefined ? '?' : mb(etcd[k]).toFixed(1));
   console.log(
-    `soak: ${Math.round(t / 1000)} s, ${workload.latencies.length} calls; etcd rss anon ${mbOf('rss anon')} MB, file ${mbOf('rss file')} MB, heap inuse ${mbOf('heap inuse')} MB, db ${mbOf('db size')}/${mbOf('db in use')} MB, keys ${etcd.keys}, events ${etcd.events}, applied ${etcd['applied proposals']}, snapshots ${etcd.snapshots}, compacted at ${etcd['compact revision']}/${etcd.revision}`,
+    `soak: ${Math.round(t / 1000)} s, load ${loadavg()[0]!.toFixed(1)}, ${workload.latencies.length} calls; etcd rss anon ${mbOf('rss anon')} MB, file ${mbOf('rss file')} MB, heap inuse ${mbOf('heap inuse')} MB, db ${mbOf('db size')}/${mbOf('db in use')} MB, keys ${etcd.keys}, events ${etcd.events}, applied ${etcd['applied proposals']}, snapshots ${etcd.snapshots}, compacted at ${etcd['compact revision']}/${etcd.revision}`,
   );
 }
 await workload.stop();
@@ -140,10 +143,12 @@ for (const [metric, s, unit] of [
   }
 }
 console.log(rows.join('\n'));
+const loads = load.map((l) => l.y);
+console.log(`soak: load average (1 min) ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
 mkdirSync(join(root, '.bench'), { recursive: true });
 writeFileSync(
   join(root, '.bench', 'soak.json'),
-  `${JSON.stringify({ minutes: MINUTES, slopes, series }, null, 1)}\n`,
+  `${JSON.stringify({ minutes: MINUTES, slopes, series, load }, null, 1)}\n`,
 );
 console.log(`soak: wrote .bench/soak.json`);
 await world.stop();
