@@ -1,12 +1,15 @@
 // `make soak`: the chaos run's steady workload without faults for SOAK_MINUTES (default 30),
 // sampling every part's RSS and open descriptors (/proc), the operators' and the LCMP's V8 heap
-// (their /metrics) and the p99 latencies of Mx2 calls and invocations; prints the series' slopes
-// (least squares, per hour) and writes .bench/soak.json.
+// (their /metrics), what etcd says of its own memory (etcd-probe.ts) and the p99 latencies of Mx2
+// calls and invocations; prints the series' slopes (least squares, per hour, over the whole run and
+// its second half: slopes.ts) and writes .bench/soak.json.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopAll } from '@mecqkd/common/process';
+import { sampleEtcd } from './etcd-probe.ts';
 import { seededRng } from './rng.ts';
+import { p99, secondHalf, slopePerHour } from './slopes.ts';
 import { startWorkload } from './workload.ts';
 import { startChaosWorld } from './world.ts';
 
@@ -41,23 +44,6 @@ async function heapBytes(metricsUrl: string): Promise<number | undefined> {
   }
 }
 
-export function p99(xs: number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)];
-}
-
-/** Least-squares slope of (t ms, y) per hour. */
-export function slopePerHour(points: { t: number; y: number }[]): number | undefined {
-  if (points.length < 3) return undefined;
-  const n = points.length;
-  const mt = points.reduce((s, p) => s + p.t, 0) / n;
-  const my = points.reduce((s, p) => s + p.y, 0) / n;
-  const num = points.reduce((s, p) => s + (p.t - mt) * (p.y - my), 0);
-  const den = points.reduce((s, p) => s + (p.t - mt) ** 2, 0);
-  return den === 0 ? 0 : (num / den) * 3_600_000;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'mecqkd-soak-'));
 console.log(`soak: ${MINUTES} min, sampling every ${SAMPLE_MS / 1000} s; logs in ${dir}`);
 const world = await startChaosWorld(dir);
@@ -81,19 +67,23 @@ const parts = (): Record<string, number | undefined> => ({
   ),
 });
 type Series = Record<string, { t: number; y: number }[]>;
-const series: { rss: Series; fds: Series; heap: Series; p99: Series } = {
+const series: { rss: Series; fds: Series; heap: Series; p99: Series; etcd: Series } = {
   rss: {},
   fds: {},
   heap: {},
   p99: {},
+  etcd: {},
 };
 const add = (s: Series, k: string, t: number, y: number | undefined) => {
   if (y === undefined) return;
   s[k] ??= [];
   s[k].push({ t, y });
 };
+const mb = (b: number) => b / 2 ** 20;
 const t0 = Date.now();
 let last = t0;
+// the machine is shared: latencies (and CPU-bound growth) are read against its load
+const load: { t: number; y: number }[] = [];
 while (Date.now() - t0 < MINUTES * 60_000) {
   await new Promise((r) => setTimeout(r, SAMPLE_MS));
   const t = Date.now() - t0;
@@ -107,6 +97,8 @@ while (Date.now() - t0 < MINUTES * 60_000) {
     if (p?.healthUrl) add(series.heap, name, t, await heapBytes(`${p.healthUrl}/metrics`));
   }
   add(series.heap, 'lcmp', t, await heapBytes(`${world.lcmp.healthUrl}/metrics`));
+  const etcd = await sampleEtcd(world.cp.etcdUrl, world.controlPlane.etcd.current()?.pid);
+  for (const [name, y] of Object.entries(etcd)) add(series.etcd, name, t, y);
   for (const what of ['mx2', 'invoke'] as const)
     add(
       series.p99,
@@ -115,31 +107,48 @@ while (Date.now() - t0 < MINUTES * 60_000) {
       p99(workload.latencies.filter((l) => l.what === what && l.t >= last).map((l) => l.ms)),
     );
   last = Date.now();
-  console.log(`soak: ${Math.round(t / 1000)} s, ${workload.latencies.length} calls`);
+  load.push({ t, y: loadavg()[0]! });
+  const mbOf = (k: keyof typeof etcd) => (etcd[k] === undefined ? '?' : mb(etcd[k]).toFixed(1));
+  console.log(
+    `soak: ${Math.round(t / 1000)} s, load ${loadavg()[0]!.toFixed(1)}, ${workload.latencies.length} calls; etcd rss anon ${mbOf('rss anon')} MB, file ${mbOf('rss file')} MB, heap inuse ${mbOf('heap inuse')} MB, db ${mbOf('db size')}/${mbOf('db in use')} MB, keys ${etcd.keys}, events ${etcd.events}, applied ${etcd['applied proposals']}, snapshots ${etcd.snapshots}, compacted at ${etcd['compact revision']}/${etcd.revision}`,
+  );
 }
 await workload.stop();
-const mb = (b: number) => b / 2 ** 20;
-const rows: string[] = ['| part | metric | first | last | slope per hour |', '|---|---|---|---|---|'];
-const slopes: Record<string, number | undefined> = {};
+const runMs = Date.now() - t0;
+const rows: string[] = [
+  '| part | metric | first | last | slope per hour | second half, per hour |',
+  '|---|---|---|---|---|---|',
+];
+const slopes: Record<string, { whole?: number; secondHalf?: number }> = {};
+const COUNTS = new Set(['keys', 'events', 'revision', 'compact revision', 'applied proposals', 'snapshots']);
+const etcdInternals: Series = Object.fromEntries(
+  Object.entries(series.etcd).map(([k, v]) => [`etcd ${k}`, v]),
+);
 for (const [metric, s, unit] of [
   ['RSS MB', series.rss, mb],
   ['open fds', series.fds, (x: number) => x],
   ['heap MB', series.heap, mb],
   ['p99 ms', series.p99, (x: number) => x],
+  ['', etcdInternals, mb],
 ] as const) {
   for (const [name, pts] of Object.entries(s)) {
-    const slope = slopePerHour(pts.map((p) => ({ t: p.t, y: unit(p.y) })));
-    slopes[`${name} ${metric}`] = slope;
+    const u = COUNTS.has(name.slice('etcd '.length)) ? (x: number) => x : unit;
+    const label = metric === '' ? (u === unit ? 'MB' : 'count') : metric;
+    const scaled = pts.map((p) => ({ t: p.t, y: u(p.y) }));
+    const slope = { whole: slopePerHour(scaled), secondHalf: slopePerHour(secondHalf(scaled, runMs)) };
+    slopes[`${name} ${label}`] = slope;
     rows.push(
-      `| ${name} | ${metric} | ${unit(pts[0]!.y).toFixed(1)} | ${unit(pts[pts.length - 1]!.y).toFixed(1)} | ${slope?.toFixed(2) ?? '—'} |`,
+      `| ${name} | ${label} | ${scaled[0]!.y.toFixed(1)} | ${scaled[scaled.length - 1]!.y.toFixed(1)} | ${slope.whole?.toFixed(2) ?? '—'} | ${slope.secondHalf?.toFixed(2) ?? '—'} |`,
     );
   }
 }
 console.log(rows.join('\n'));
+const loads = load.map((l) => l.y);
+console.log(`soak: load average (1 min) ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
 mkdirSync(join(root, '.bench'), { recursive: true });
 writeFileSync(
   join(root, '.bench', 'soak.json'),
-  `${JSON.stringify({ minutes: MINUTES, slopes, series }, null, 1)}\n`,
+  `${JSON.stringify({ minutes: MINUTES, slopes, series, load }, null, 1)}\n`,
 );
 console.log(`soak: wrote .bench/soak.json`);
 await world.stop();
