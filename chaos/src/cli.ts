@@ -17,9 +17,10 @@ const report = await runChaos({
 });
 console.log(report.table);
 console.log(
-  `faults ${report.faults}, converged ${report.convergedAfterMs ?? '—'} ms after the last, ${JSON.stringify(report.counts)}, duplicate notifications ${report.duplicateNotifications}`,
+  `faults ${report.faults} in ${(report.faultPhaseMs / 60_000).toFixed(1)} min, converged ${report.convergedAfterMs ?? '—'} ms after the last, ${JSON.stringify(report.counts)}, duplicate notifications ${report.duplicateNotifications}`,
 );
 console.log(`load surges ${report.surges}, migrations ${JSON.stringify(report.migrations)}`);
+console.log(`machine load average (1 min, after each wave): ${JSON.stringify(report.loadAverage)}`);
 for (const v of report.violations) console.log(`VIOLATION ${v.invariant}: ${v.detail}`);
 console.log(`report: ${report.reportFile}; logs: ${report.world.tb.dir}`);
 await report.world.stop();

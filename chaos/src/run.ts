@@ -3,6 +3,7 @@
 // until the system is whole again measured), then the invariants over the
 // whole history and the final state, a table per fault kind and a JSON report.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { AppContext, MecHost } from '@mecqkd/crds';
 import { contexts, getJson, managedActions } from '../../operator/test/e2e/support.ts';
@@ -50,6 +51,10 @@ export interface ChaosReport {
   migrations: MigrationTally;
   /** Load surges the load mover raised. */
   surges: number;
+  /** From the first wave until the last one was whole again. */
+  faultPhaseMs: number;
+  /** The machine's 1-minute load average after each wave (the machine is shared: recoveries slow down). */
+  loadAverage: { min: number; median: number; max: number };
   table: string;
   reportFile: string;
   workload: Workload;
@@ -161,6 +166,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   });
   const convergeMsByFault = new Map<number, number>();
   let lastWaveConvergedMs: number | undefined;
+  let faultPhaseMs = 0;
+  const loads: number[] = [loadavg()[0]!];
   try {
     const warm = await convergence(world, 120_000);
     log(`chaos: workload running, system whole after ${warm} ms`);
@@ -210,6 +217,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const ms = lastWaveConvergedMs;
       for (const index of outcomes)
         if (index !== undefined && ms !== undefined) convergeMsByFault.set(index, ms);
+      loads.push(loadavg()[0]!);
+      faultPhaseMs = Date.now() - started;
       const what = wave.faults.map((f) => `${f.kind} on ${f.host} +${f.offsetMs}/${f.holdMs} ms`).join(', ');
       log(
         `chaos: wave ${i + 1}/${plan.length} (${injected} faults so far): ${what}; whole again after ${ms ?? '—'} ms`,
@@ -256,9 +265,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const dup = duplicateNotifications(history, tracker.seen);
   const migrations = migrationTally(history, tracker.seen);
   const surges = history.filter((e) => e.type === 'load' && e.phase === 'raise').length;
+  const sortedLoads = loads.sort((a, b) => a - b);
+  const loadAverage = {
+    min: sortedLoads[0]!,
+    median: sortedLoads[Math.floor(sortedLoads.length / 2)]!,
+    max: sortedLoads.at(-1)!,
+  };
   writeFileSync(
     reportFile,
-    `${JSON.stringify({ seed: o.seed, profile: o.profile, rows, violations, convergedAfterMs, counts, migrations, surges, duplicateNotifications: dup, history }, null, 1)}\n`,
+    `${JSON.stringify({ seed: o.seed, profile: o.profile, rows, violations, convergedAfterMs, counts, migrations, surges, faultPhaseMs, loadAverage, duplicateNotifications: dup, history }, null, 1)}\n`,
   );
   return {
     seed: o.seed,
@@ -271,6 +286,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     duplicateNotifications: dup,
     migrations,
     surges,
+    faultPhaseMs,
+    loadAverage,
     table,
     reportFile,
     workload,
