@@ -23,7 +23,7 @@ import {
 import { aim, type Heal } from './injector.ts';
 import { startLoadMover } from './load-mover.ts';
 import { seededRng } from './rng.ts';
-import { FAULT_KINDS, type FaultKind, planWaves } from './schedule.ts';
+import { FAULT_KINDS, type FaultKind, keepInjecting, planWaves } from './schedule.ts';
 import { startWorkload, type Workload } from './workload.ts';
 import { type ChaosWorld, startChaosWorld } from './world.ts';
 
@@ -32,6 +32,8 @@ export interface ChaosOptions {
   /** Every kind once (short) or random kinds for `minutes` (long). */
   profile: 'short' | 'long';
   minutes: number;
+  /** The long profile goes on past its minutes (up to twice them) until it has injected this many. */
+  minFaults?: number;
   dir: string;
   /** Where the JSON report goes. */
   reportDir: string;
@@ -174,19 +176,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const plan = planWaves(planRng, {
       kinds: o.kinds ?? FAULT_KINDS,
       hosts: world.tb.hosts.map((h) => h.name),
-      durationMs: o.minutes * 60_000,
+      // room for keepInjecting's extension
+      durationMs: 2 * o.minutes * 60_000,
       // the short profile keeps `make test` short: one fault at a time; the long one overlaps three
-      // to six faults a wave, each held 1–4 s (a wave lasts as long as its slowest restart, 10–18 s
+      // to seven faults a wave, each held 1–4 s (a wave lasts as long as its slowest restart, 10–18 s
       // for a Node process at load 20), so that 20 minutes hold hundreds of faults
       ...(o.profile === 'short'
         ? { holdMs: [1500, 3000], gapMs: [1000, 2000], waveSize: [1, 1], staggerMs: 0 }
-        : { holdMs: [1000, 4000], gapMs: [1000, 2500], waveSize: [3, 6], staggerMs: 2000 }),
+        : { holdMs: [1000, 4000], gapMs: [1000, 2500], waveSize: [3, 7], staggerMs: 2000 }),
       eachOnce: o.profile === 'short',
     });
     const started = Date.now();
     let injected = 0;
     for (const [i, wave] of plan.entries()) {
-      if (o.profile === 'long' && Date.now() - started > o.minutes * 60_000) break;
+      const done = { elapsedMs: Date.now() - started, faults: injected };
+      if (o.profile === 'long' && !keepInjecting(done, { minutes: o.minutes, minFaults: o.minFaults ?? 0 }))
+        break;
       await sleep(wave.gapMs);
       const aimed = await Promise.all(wave.faults.map((f) => aim(world, f).catch((err: Error) => err)));
       const outcomes = await Promise.all(

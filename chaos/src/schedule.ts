@@ -123,6 +123,19 @@ function deal(rng: Rng, deck: FaultKind[], size: number, o: ScheduleOptions): Pl
   return wave;
 }
 
+/**
+ * Whether the long profile starts another wave: until its minutes are up, and past them while it
+ * has injected fewer than `minFaults` (a loaded machine restarts processes slowly, and waves take
+ * longer), but never past twice its minutes.
+ */
+export function keepInjecting(
+  done: { elapsedMs: number; faults: number },
+  o: { minutes: number; minFaults: number },
+): boolean {
+  const ms = o.minutes * 60_000;
+  return done.elapsedMs < ms || (done.faults < o.minFaults && done.elapsedMs < 2 * ms);
+}
+
 const waveLength = (faults: PlannedFault[]) => Math.max(0, ...faults.map((f) => f.offsetMs + f.holdMs));
 
 export function planWaves(rng: Rng, o: ScheduleOptions): Wave[] {

@@ -12,7 +12,7 @@ import {
   type ObservedContext,
 } from '../src/history.ts';
 import { seededRng } from '../src/rng.ts';
-import { FAULT_KINDS, partOf, planWaves } from '../src/schedule.ts';
+import { FAULT_KINDS, keepInjecting, partOf, planWaves } from '../src/schedule.ts';
 
 const ctx = (id: string, over: Partial<ObservedContext> = {}): ObservedContext => ({
   id,
@@ -211,5 +211,14 @@ describe('chaos fault schedule', () => {
     // a single host leaves only one host-scoped fault of a kind per wave
     const plan = planWaves(seededRng(3), { ...opts, hosts: ['host-1'], waveSize: [4, 4], eachOnce: false });
     for (const w of plan) expect(new Set(w.faults.map(partOf)).size).to.equal(w.faults.length);
+  });
+
+  it('goes on past its minutes until the minimum of faults, but not past twice them', () => {
+    const o = { minutes: 20, minFaults: 200 };
+    const min = 60_000;
+    expect(keepInjecting({ elapsedMs: 19 * min, faults: 500 }, o)).to.equal(true);
+    expect(keepInjecting({ elapsedMs: 20 * min, faults: 200 }, o)).to.equal(false);
+    expect(keepInjecting({ elapsedMs: 25 * min, faults: 199 }, o)).to.equal(true);
+    expect(keepInjecting({ elapsedMs: 40 * min, faults: 10 }, o)).to.equal(false);
   });
 });
