@@ -1,5 +1,6 @@
 // Faults made real: SIGKILL and a restart, SIGSTOP and SIGCONT, a QKD link cut and restored, a
-// host's OpenWhisk answering 5xx. `inject` breaks the part and returns what heals it.
+// host's OpenWhisk answering 5xx. `aim` picks the victim, the function it returns breaks the part
+// and returns what heals it.
 import { eventually, getJson, type Supervisor } from '../../operator/test/e2e/support.ts';
 import type { PlannedFault } from './schedule.ts';
 import type { ChaosWorld } from './world.ts';
@@ -13,7 +14,7 @@ function signal(pid: number, sig: 'SIGSTOP' | 'SIGCONT'): void {
   }
 }
 
-function pause(pid: () => number): () => Promise<void> {
+function pause(pid: () => number): Heal {
   const p = pid();
   signal(p, 'SIGSTOP');
   return async () => signal(p, 'SIGCONT');
@@ -26,7 +27,7 @@ async function leader(world: ChaosWorld): Promise<string> {
 }
 
 /** SIGKILL; the supervisor restarts the process, and healing waits for the new one. */
-async function kill(s: Supervisor): Promise<() => Promise<void>> {
+async function kill(s: Supervisor): Promise<Heal> {
   const victim = s.current();
   await victim?.stop('SIGKILL');
   return async () => {
@@ -41,15 +42,26 @@ async function kill(s: Supervisor): Promise<() => Promise<void>> {
   };
 }
 
-export async function inject(world: ChaosWorld, f: PlannedFault): Promise<() => Promise<void>> {
+export type Heal = () => Promise<void>;
+
+/**
+ * What breaks the fault's part, resolved before its wave breaks anything: the operator replica to
+ * kill is looked up in the Lease while the apiserver still answers (another fault of the wave may
+ * take it down before this one's turn).
+ */
+export async function aim(world: ChaosWorld, f: PlannedFault): Promise<() => Promise<Heal>> {
+  if (f.kind !== 'operator-kill' && f.kind !== 'operator-kill-follower') return () => inject(world, f);
+  const lead = await leader(world);
+  const name =
+    f.kind === 'operator-kill' ? lead : (Object.keys(world.operators).find((n) => n !== lead) ?? lead);
+  return () => kill(world.operators[name]!);
+}
+
+async function inject(world: ChaosWorld, f: PlannedFault): Promise<Heal> {
   switch (f.kind) {
     case 'operator-kill':
-    case 'operator-kill-follower': {
-      const lead = await leader(world);
-      const name =
-        f.kind === 'operator-kill' ? lead : (Object.keys(world.operators).find((n) => n !== lead) ?? lead);
-      return kill(world.operators[name]!);
-    }
+    case 'operator-kill-follower':
+      throw new Error(`${f.kind} is aimed at a replica first`);
     case 'lcmp-kill':
       return kill(world.lcmp.supervisor);
     case 'whisk-kill':

@@ -1,7 +1,9 @@
-// One chaos run: the world, the workload, the faults of the schedule one after the other (each held,
-// healed, and the time until the system is whole again measured), then the invariants over the
+// One chaos run: the world, the workload, the schedule's waves of faults one after the other (each
+// fault held and healed, the faults of a wave overlapping, and the time from the wave's last healing
+// until the system is whole again measured), then the invariants over the
 // whole history and the final state, a table per fault kind and a JSON report.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { AppContext, MecHost } from '@mecqkd/crds';
 import { contexts, getJson, managedActions } from '../../operator/test/e2e/support.ts';
@@ -18,10 +20,10 @@ import {
   migrationTally,
   type Violation,
 } from './history.ts';
-import { inject } from './injector.ts';
+import { aim, type Heal } from './injector.ts';
 import { startLoadMover } from './load-mover.ts';
 import { seededRng } from './rng.ts';
-import { FAULT_KINDS, type FaultKind, planFaults } from './schedule.ts';
+import { FAULT_KINDS, type FaultKind, keepInjecting, planWaves } from './schedule.ts';
 import { startWorkload, type Workload } from './workload.ts';
 import { type ChaosWorld, startChaosWorld } from './world.ts';
 
@@ -30,6 +32,8 @@ export interface ChaosOptions {
   /** Every kind once (short) or random kinds for `minutes` (long). */
   profile: 'short' | 'long';
   minutes: number;
+  /** The long profile goes on past its minutes (up to twice them) until it has injected this many. */
+  minFaults?: number;
   dir: string;
   /** Where the JSON report goes. */
   reportDir: string;
@@ -49,6 +53,10 @@ export interface ChaosReport {
   migrations: MigrationTally;
   /** Load surges the load mover raised. */
   surges: number;
+  /** From the first wave until the last one was whole again. */
+  faultPhaseMs: number;
+  /** The machine's 1-minute load average after each wave (the machine is shared: recoveries slow down). */
+  loadAverage: { min: number; median: number; max: number };
   table: string;
   reportFile: string;
   workload: Workload;
@@ -159,52 +167,75 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     surgeMs: o.profile === 'short' ? [15_000, 20_000] : [15_000, 30_000],
   });
   const convergeMsByFault = new Map<number, number>();
-  let injected = 0;
+  let lastWaveConvergedMs: number | undefined;
+  let faultPhaseMs = 0;
+  const loads: number[] = [loadavg()[0]!];
   try {
     const warm = await convergence(world, 120_000);
     log(`chaos: workload running, system whole after ${warm} ms`);
-    const plan = planFaults(planRng, {
+    const plan = planWaves(planRng, {
       kinds: o.kinds ?? FAULT_KINDS,
       hosts: world.tb.hosts.map((h) => h.name),
-      durationMs: o.minutes * 60_000,
-      // the short profile keeps `make test` short; the long one holds faults longer
-      holdMs: o.profile === 'short' ? [1500, 3000] : [2000, 6000],
-      gapMs: o.profile === 'short' ? [1000, 2000] : [2000, 5000],
+      // room for keepInjecting's extension
+      durationMs: 2 * o.minutes * 60_000,
+      // the short profile keeps `make test` short: one fault at a time; the long one overlaps three
+      // to seven faults a wave, each held 1–4 s (a wave lasts as long as its slowest restart, 10–18 s
+      // for a Node process at load 20), so that 20 minutes hold hundreds of faults
+      ...(o.profile === 'short'
+        ? { holdMs: [1500, 3000], gapMs: [1000, 2000], waveSize: [1, 1], staggerMs: 0 }
+        : { holdMs: [1000, 4000], gapMs: [1000, 2500], waveSize: [3, 7], staggerMs: 2000 }),
       eachOnce: o.profile === 'short',
     });
     const started = Date.now();
-    for (const [i, f] of plan.entries()) {
-      if (o.profile === 'long' && Date.now() - started > o.minutes * 60_000) break;
-      const prevEnd = i === 0 ? 0 : plan[i - 1]!.at + plan[i - 1]!.holdMs;
-      await sleep(f.at - prevEnd);
-      history.push({ t: Date.now(), type: 'fault', kind: f.kind, phase: 'inject', host: f.host });
-      injected = i + 1;
-      let heal: (() => Promise<void>) | undefined;
-      try {
-        heal = await inject(world, f);
-      } catch (err) {
-        log(`chaos: injecting ${f.kind} failed: ${(err as Error).message}`);
-      }
-      await sleep(f.holdMs);
-      try {
-        await heal?.();
-      } catch (err) {
-        log(`chaos: healing ${f.kind} failed: ${(err as Error).message}`);
-      }
-      history.push({ t: Date.now(), type: 'fault', kind: f.kind, phase: 'heal', host: f.host });
-      const ms = await convergence(world, 90_000);
-      if (ms !== undefined) convergeMsByFault.set(i, ms);
+    let injected = 0;
+    for (const [i, wave] of plan.entries()) {
+      const done = { elapsedMs: Date.now() - started, faults: injected };
+      if (o.profile === 'long' && !keepInjecting(done, { minutes: o.minutes, minFaults: o.minFaults ?? 0 }))
+        break;
+      await sleep(wave.gapMs);
+      const aimed = await Promise.all(wave.faults.map((f) => aim(world, f).catch((err: Error) => err)));
+      const outcomes = await Promise.all(
+        wave.faults.map(async (f, j) => {
+          await sleep(f.offsetMs);
+          const breakIt = aimed[j]!;
+          let heal: Heal;
+          try {
+            if (breakIt instanceof Error) throw breakIt;
+            heal = await breakIt();
+          } catch (err) {
+            log(`chaos: injecting ${f.kind} failed: ${(err as Error).message}`);
+            return undefined;
+          }
+          // numbered in the order of their times: the fault table finds each one's recovery by it
+          const index = injected++;
+          history.push({ t: Date.now(), type: 'fault', kind: f.kind, phase: 'inject', host: f.host });
+          await sleep(f.holdMs);
+          const healed = await heal().then(
+            () => true,
+            (err: Error) => log(`chaos: healing ${f.kind} failed: ${err.message}`),
+          );
+          history.push({ t: Date.now(), type: 'fault', kind: f.kind, phase: 'heal', host: f.host });
+          return healed ? index : undefined;
+        }),
+      );
+      lastWaveConvergedMs = await convergence(world, 90_000);
+      const ms = lastWaveConvergedMs;
+      for (const index of outcomes)
+        if (index !== undefined && ms !== undefined) convergeMsByFault.set(index, ms);
+      loads.push(loadavg()[0]!);
+      faultPhaseMs = Date.now() - started;
+      const what = wave.faults.map((f) => `${f.kind} on ${f.host} +${f.offsetMs}/${f.holdMs} ms`).join(', ');
       log(
-        `chaos: ${i + 1}/${plan.length} ${f.kind} on ${f.host}: held ${f.holdMs} ms, whole again after ${ms ?? '—'} ms`,
+        `chaos: wave ${i + 1}/${plan.length} (${injected} faults so far): ${what}; whole again after ${ms ?? '—'} ms`,
       );
     }
   } finally {
     await Promise.all([load.stop(), workload.stop()]);
   }
-  // from the last fault's healing until the system was whole again (the workload still running);
+  // from the last wave's healing until the system was whole again (the workload still running);
   // then the state the checker judges, once the workload has stopped and the system has settled
   // (the long profile stops injecting when its time is up, before the end of its plan)
-  const convergedAfterMs = injected > 0 ? convergeMsByFault.get(injected - 1) : undefined;
+  const convergedAfterMs = lastWaveConvergedMs;
   const settled = await convergence(world, 120_000);
   if (settled === undefined) log('chaos: the system did not settle after the workload stopped');
   await tracker.stop();
@@ -239,9 +270,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const dup = duplicateNotifications(history, tracker.seen);
   const migrations = migrationTally(history, tracker.seen);
   const surges = history.filter((e) => e.type === 'load' && e.phase === 'raise').length;
+  const sortedLoads = loads.sort((a, b) => a - b);
+  const loadAverage = {
+    min: sortedLoads[0]!,
+    median: sortedLoads[Math.floor(sortedLoads.length / 2)]!,
+    max: sortedLoads.at(-1)!,
+  };
   writeFileSync(
     reportFile,
-    `${JSON.stringify({ seed: o.seed, profile: o.profile, rows, violations, convergedAfterMs, counts, migrations, surges, duplicateNotifications: dup, history }, null, 1)}\n`,
+    `${JSON.stringify({ seed: o.seed, profile: o.profile, rows, violations, convergedAfterMs, counts, migrations, surges, faultPhaseMs, loadAverage, duplicateNotifications: dup, history }, null, 1)}\n`,
   );
   return {
     seed: o.seed,
@@ -254,6 +291,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     duplicateNotifications: dup,
     migrations,
     surges,
+    faultPhaseMs,
+    loadAverage,
     table,
     reportFile,
     workload,

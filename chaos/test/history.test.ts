@@ -1,5 +1,6 @@
 // The chaos run's judges on hand-made histories: each invariant fires on the history that breaks it
-// and stays quiet on one that keeps it; the schedule is reproducible and never overlaps faults.
+// and stays quiet on one that keeps it; the schedule is reproducible and never puts two faults of a
+// wave on one part.
 import { expect } from 'chai';
 import {
   checkHistory,
@@ -11,7 +12,7 @@ import {
   type ObservedContext,
 } from '../src/history.ts';
 import { seededRng } from '../src/rng.ts';
-import { FAULT_KINDS, planFaults } from '../src/schedule.ts';
+import { FAULT_KINDS, keepInjecting, partOf, planWaves } from '../src/schedule.ts';
 
 const ctx = (id: string, over: Partial<ObservedContext> = {}): ObservedContext => ({
   id,
@@ -155,23 +156,69 @@ describe('chaos fault schedule', () => {
   const opts = {
     kinds: FAULT_KINDS,
     hosts: ['host-1', 'host-2'],
-    durationMs: 600_000,
-    holdMs: [2000, 5000] as [number, number],
-    gapMs: [3000, 6000] as [number, number],
+    durationMs: 1_200_000,
+    holdMs: [1000, 4000] as [number, number],
+    gapMs: [1000, 2500] as [number, number],
+    waveSize: [3, 6] as [number, number],
+    staggerMs: 2000,
   };
 
-  it('injects every kind once in the short profile, without overlap, the same for the same seed', () => {
-    const plan = planFaults(seededRng(7), { ...opts, eachOnce: true });
-    expect(plan.map((p) => p.kind)).to.have.members([...FAULT_KINDS]);
-    for (let i = 1; i < plan.length; i++)
-      expect(plan[i]!.at).to.be.at.least(plan[i - 1]!.at + plan[i - 1]!.holdMs + 3000);
-    expect(planFaults(seededRng(7), { ...opts, eachOnce: true })).to.deep.equal(plan);
-    expect(planFaults(seededRng(8), { ...opts, eachOnce: true })).to.not.deep.equal(plan);
+  it('injects every kind once in the short profile, one per wave, the same for the same seed', () => {
+    const plan = planWaves(seededRng(7), { ...opts, eachOnce: true });
+    expect(plan.flatMap((w) => w.faults.map((f) => f.kind))).to.have.members([...FAULT_KINDS]);
+    for (const w of plan) expect(w.faults).to.have.length(1);
+    expect(planWaves(seededRng(7), { ...opts, eachOnce: true })).to.deep.equal(plan);
+    expect(planWaves(seededRng(8), { ...opts, eachOnce: true })).to.not.deep.equal(plan);
   });
 
-  it('fills the long profile with faults that all end inside it', () => {
-    const plan = planFaults(seededRng(1), { ...opts, eachOnce: false });
-    expect(plan.length).to.be.greaterThan(40);
-    for (const p of plan) expect(p.at + p.holdMs).to.be.at.most(opts.durationMs);
+  it('fills the long profile with overlapping faults on parts of their own, every kind as often', () => {
+    const plan = planWaves(seededRng(1), { ...opts, eachOnce: false });
+    const faults = plan.flatMap((w) => w.faults);
+    // 20 minutes of gaps and holds: hundreds of faults even before the recoveries stretch the run
+    expect(faults.length).to.be.greaterThan(400);
+    expect(
+      plan.reduce((t, w) => t + w.gapMs + Math.max(...w.faults.map((f) => f.offsetMs + f.holdMs)), 0),
+    ).to.be.at.most(opts.durationMs);
+    for (const w of plan) {
+      expect(w.faults.length).to.be.within(1, 6);
+      expect(new Set(w.faults.map(partOf)).size, 'parts of a wave').to.equal(w.faults.length);
+      for (const f of w.faults) {
+        expect(f.holdMs).to.be.within(1000, 4000);
+        expect(f.offsetMs).to.be.within(0, 2000);
+      }
+    }
+    expect(plan.filter((w) => w.faults.length > 1).length, 'waves that overlap faults').to.be.greaterThan(
+      plan.length / 2,
+    );
+    const perKind = FAULT_KINDS.map((k) => faults.filter((f) => f.kind === k).length);
+    expect(Math.min(...perKind)).to.be.at.least(Math.max(...perKind) - 3);
+    expect(planWaves(seededRng(1), { ...opts, eachOnce: false })).to.deep.equal(plan);
+  });
+
+  it('never puts two faults on one part in a wave', () => {
+    expect(partOf({ kind: 'operator-kill', host: 'host-1' })).to.equal(
+      partOf({ kind: 'operator-kill-follower', host: 'host-2' }),
+    );
+    expect(partOf({ kind: 'kme-pause', host: 'host-1' })).to.equal(
+      partOf({ kind: 'qkd-link-cut', host: 'host-2' }),
+    );
+    expect(partOf({ kind: 'whisk-kill', host: 'host-1' })).to.equal(
+      partOf({ kind: 'whisk-pause', host: 'host-1' }),
+    );
+    expect(partOf({ kind: 'whisk-kill', host: 'host-1' })).to.not.equal(
+      partOf({ kind: 'whisk-kill', host: 'host-2' }),
+    );
+    // a single host leaves only one host-scoped fault of a kind per wave
+    const plan = planWaves(seededRng(3), { ...opts, hosts: ['host-1'], waveSize: [4, 4], eachOnce: false });
+    for (const w of plan) expect(new Set(w.faults.map(partOf)).size).to.equal(w.faults.length);
+  });
+
+  it('goes on past its minutes until the minimum of faults, but not past twice them', () => {
+    const o = { minutes: 20, minFaults: 200 };
+    const min = 60_000;
+    expect(keepInjecting({ elapsedMs: 19 * min, faults: 500 }, o)).to.equal(true);
+    expect(keepInjecting({ elapsedMs: 20 * min, faults: 200 }, o)).to.equal(false);
+    expect(keepInjecting({ elapsedMs: 25 * min, faults: 199 }, o)).to.equal(true);
+    expect(keepInjecting({ elapsedMs: 40 * min, faults: 10 }, o)).to.equal(false);
   });
 });
