@@ -16,6 +16,8 @@ export type HistoryEvent =
       /** The result was opened and checked against the expected one. */
       outcome: 'correct' | 'wrong' | 'error';
       detail?: string;
+      /** The QKD key and sequence number it was sealed under, when it was sent, and the key's N. */
+      key?: { id: string; seq: number; start: number; invocationsPerKey: number };
     }
   | { t: number; type: 'fault'; kind: FaultKind; phase: 'inject' | 'heal'; host: string }
   /** Another tenant's load on a host raised or lowered (load-mover.ts). */
@@ -48,6 +50,8 @@ export interface FinalState {
   actionOf: Record<string, string>;
   /** Hosts a context may be placed on (Ready MecHosts). */
   feasibleHosts: string[];
+  /** How long a host SAE may use a QKD key after fetching it (its T). */
+  keyLifetimeMs: number;
 }
 
 export type Invariant =
@@ -60,6 +64,7 @@ export type Invariant =
   | 'missing-action'
   | 'undelivered-migration'
   | 'wrong-result'
+  | 'key-outside-window'
   | 'slow-convergence';
 
 export interface Violation {
@@ -146,9 +151,43 @@ export function checkHistory(
     if (e.type === 'invoke' && e.outcome === 'wrong')
       v('wrong-result', `${e.contextId} on ${e.host}: ${e.detail ?? 'wrong result'}`, e.t);
 
+  for (const x of keysOutsideWindow(history, final.keyLifetimeMs)) v('key-outside-window', x.detail, x.t);
+
   if (convergedAfterMs === undefined) v('slow-convergence', 'the system did not converge');
   else if (convergedAfterMs > CONVERGENCE_TARGET_MS)
     v('slow-convergence', `converged ${Math.round(convergedAfterMs / 1000)} s after the last fault`);
+  return out;
+}
+
+/**
+ * Invocations that succeeded under a QKD key outside its window: a sequence number past the key's N,
+ * one sequence number answered twice (an accepted replay), or a use later than T after the key's
+ * first answered use. The host SAE starts T when it fetches the key, which is after the first use
+ * was sent and before it was answered, so a use sent T after that answer is surely outside.
+ */
+export function keysOutsideWindow(
+  history: HistoryEvent[],
+  keyLifetimeMs: number,
+): { detail: string; t: number }[] {
+  const out: { detail: string; t: number }[] = [];
+  const firstAnswered = new Map<string, number>();
+  const used = new Set<string>();
+  for (const e of history) {
+    if (e.type !== 'invoke' || e.outcome === 'error' || !e.key) continue;
+    const { id, seq, start, invocationsPerKey } = e.key;
+    const where = `${e.contextId} on ${e.host}: key ${id} sequence ${seq}`;
+    if (seq < 0 || seq >= invocationsPerKey)
+      out.push({ detail: `${where} answered, past the key's ${invocationsPerKey} invocations`, t: e.t });
+    if (used.has(`${id}/${seq}`)) out.push({ detail: `${where} answered twice`, t: e.t });
+    used.add(`${id}/${seq}`);
+    const first = firstAnswered.get(id);
+    if (first === undefined) firstAnswered.set(id, e.t);
+    else if (start - first > keyLifetimeMs)
+      out.push({
+        detail: `${where} answered ${Math.round((start - first) / 1000)} s after the key's first use`,
+        t: e.t,
+      });
+  }
   return out;
 }
 

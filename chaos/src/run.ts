@@ -2,10 +2,12 @@
 // fault held and healed, the faults of a wave overlapping, and the time from the wave's last healing
 // until the system is whole again measured), then the invariants over the
 // whole history and the final state, a table per fault kind and a JSON report.
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { AppContext, MecHost } from '@mecqkd/crds';
+import { TESTBED_KEY_LIFETIME_SECONDS } from '@mecqkd/host-sae/testbed';
 import { contexts, getJson, managedActions } from '../../operator/test/e2e/support.ts';
 import {
   checkHistory,
@@ -128,6 +130,7 @@ export async function observe(world: ChaosWorld): Promise<FinalState> {
     feasibleHosts: hosts
       .filter((h) => h.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
       .map((h) => h.metadata.name),
+    keyLifetimeMs: TESTBED_KEY_LIFETIME_SECONDS * 1000,
   };
 }
 

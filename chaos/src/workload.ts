@@ -174,12 +174,8 @@ export function startWorkload(world: ChaosWorld, rng: Rng, opts: WorkloadOptions
       const b = between(rng, 0, 1000);
       const t0 = Date.now();
       try {
-        const result = (await inv.invoke({ a, b, note: plaintext })) as {
-          app?: string;
-          sum?: number;
-          echo?: string;
-          at?: string;
-        };
+        const out = await inv.invokeTimed({ a, b, note: plaintext });
+        const result = out.result as { app?: string; sum?: number; echo?: string; at?: string };
         latencies.push({ t: t0, what: 'invoke', ms: Date.now() - t0 });
         const wrong = judge(result, {
           app: ctx.spec.appName,
@@ -194,6 +190,7 @@ export function startWorkload(world: ChaosWorld, rng: Rng, opts: WorkloadOptions
           host,
           outcome: wrong ? 'wrong' : 'correct',
           ...(wrong ? { detail: wrong } : {}),
+          key: { id: out.keyId, seq: out.seq, start: t0, invocationsPerKey: inv.invocationsPerKey },
         });
       } catch (err) {
         // the client saw the failure and retries with a fresh invoker (and key) next time

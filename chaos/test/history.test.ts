@@ -29,6 +29,7 @@ const world = (contexts: ObservedContext[], actions: Record<string, string[]> = 
     actions,
     actionOf: { cardio: 'cardio' },
     feasibleHosts: ['host-1', 'host-2'],
+    keyLifetimeMs: 60_000,
   }) satisfies FinalState;
 
 const created = (id: string, t = 1): HistoryEvent => ({
@@ -42,6 +43,37 @@ const invariants = (h: HistoryEvent[], s: FinalState, converged: number | undefi
   checkHistory(h, s, converged, 100).map((v) => v.invariant);
 
 describe('chaos history checker', () => {
+  it('finds invocations answered under a QKD key outside its window: past N, a sequence twice, after T', () => {
+    const call = (
+      t: number,
+      seq: number,
+      outcome: 'correct' | 'error' = 'correct',
+      id = 'k1',
+    ): HistoryEvent => ({
+      t,
+      type: 'invoke',
+      contextId: 'a',
+      host: 'host-1',
+      outcome,
+      key: { id, seq, start: t - 5, invocationsPerKey: 3 },
+    });
+    const judged = (calls: HistoryEvent[]) =>
+      checkHistory([created('a'), ...calls], world([ctx('a')]), 1000, 100).map((v) => v.detail);
+    expect(
+      judged([call(10, 0), call(20, 1), call(30, 2), call(40, 2, 'error'), call(50, 0, 'correct', 'k2')]),
+    ).to.deep.equal([]);
+    expect(judged([call(10, 0), call(20, 3)])).to.deep.equal([
+      "a on host-1: key k1 sequence 3 answered, past the key's 3 invocations",
+    ]);
+    expect(judged([call(10, 1), call(20, 1)])).to.deep.equal([
+      'a on host-1: key k1 sequence 1 answered twice',
+    ]);
+    expect(judged([call(10, 0), call(60_010, 1)])).to.deep.equal([]);
+    expect(judged([call(10, 0), call(70_000, 1)])).to.deep.equal([
+      "a on host-1: key k1 sequence 1 answered 70 s after the key's first use",
+    ]);
+  });
+
   it('accepts a history whose end state keeps every invariant', () => {
     expect(invariants([created('a')], world([ctx('a')]))).to.deep.equal([]);
   });

@@ -10,6 +10,9 @@ import { stringify } from 'yaml';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
+/** How long a host SAE of a testbed holds a QKD key unless told otherwise. */
+export const TESTBED_KEY_LIFETIME_SECONDS = 300;
+
 export interface HostSaeOptions {
   dir: string;
   saeId: string;
@@ -63,7 +66,7 @@ export async function startHostSaeProcess(opts: HostSaeOptions): Promise<Running
       tls: { cert: 'server.pem', key: 'server-key.pem' },
       kme: opts.kme,
       wrapperSecretFile: 'wrapper-secret',
-      keyLifetimeSeconds: opts.keyLifetimeSeconds ?? 300,
+      keyLifetimeSeconds: opts.keyLifetimeSeconds ?? TESTBED_KEY_LIFETIME_SECONDS,
       redis: { url: opts.redisUrl },
       logLevel: opts.logLevel ?? 'info',
     }),

@@ -252,5 +252,5 @@ export function secureInvoker(tb: MecTestbed, kme: Qkd014Client, ctx: AppContext
     },
     keys,
   );
-  return { ...inv, close: () => keys.close() };
+  return { ...inv, invocationsPerKey, close: () => keys.close() };
 }
