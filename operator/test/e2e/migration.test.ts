@@ -7,6 +7,7 @@ import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { expect } from 'chai';
 import type { RunningOperator } from '../../src/operator.ts';
 import {
+  allReady,
   contexts,
   createApp,
   createContext,
@@ -28,7 +29,9 @@ async function overload(tb: MecTestbed, hostName: string, n: number, ms: number)
   for (let i = 0; i < n; i++) await ow.actions.invoke({ name: 'burner', blocking: false, params: { ms } });
 }
 
+/** `n` contexts created once every host can take them, so that placement alone decides where they go. */
 async function spreadContexts(tb: MecTestbed, app: string, n: number): Promise<AppContext[]> {
+  await allReady(tb);
   const ids: string[] = [];
   for (let i = 0; i < n; i++) ids.push(await createContext(tb, app));
   return eventually(`${n} contexts Placed`, async () => {
