@@ -2,6 +2,7 @@
 // pod hardening, and RBAC that grants each component exactly what its code uses.
 
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,6 +200,23 @@ describe('charts/mecqkd', function () {
       ['KME_CLIENT', 'KME_HOST_1'],
       ['KME_CLIENT', 'KME_HOST_2'],
     ]);
+    // the admin endpoint answers only the lab's admin certificate, which no pod mounts
+    const adminSecret = objs.find(
+      (o) => o.kind === 'Secret' && o.metadata.name === `${FULLNAME}-kme-admin`,
+    ) as { data: Record<string, string> } | undefined;
+    const adminCert = new X509Certificate(Buffer.from(adminSecret?.data['tls.crt'] ?? '', 'base64'));
+    const labCa = new X509Certificate(Buffer.from(adminSecret?.data['ca.crt'] ?? '', 'base64'));
+    expect(adminCert.verify(labCa.publicKey), 'signed by the lab CA').to.equal(true);
+    const adminCn = /CN=([^\n]+)/.exec(adminCert.subject)?.[1];
+    for (const k of kmes.kmes) expect(k.admins, k.id).to.deep.equal([adminCn]);
+    for (const o of objs) {
+      const volumes = (o.spec as { template?: { spec?: { volumes?: Volume[] } } } | undefined)?.template?.spec
+        ?.volumes;
+      for (const v of volumes ?? [])
+        expect(v.secret?.secretName, `${o.metadata.name} mounts the admin certificate`).to.not.equal(
+          `${FULLNAME}-kme-admin`,
+        );
+    }
     for (const h of ['host-1', 'host-2']) {
       const whisk = parseWhiskConfig(file('Secret', `${FULLNAME}-whisk-${h}`, 'whisk-sim.yaml'));
       const env = whisk.namespaces[0]!.containerEnv;

@@ -1,5 +1,6 @@
 // Development PKI for a kme-sim topology: one CA, a certificate per KME (server for its SAEs and neighbours,
-// client towards its neighbours; CN = KME ID) and a client certificate per SAE (CN = SAE ID).
+// client towards its neighbours; CN = KME ID), a client certificate per SAE (CN = SAE ID) and per admin (CN =
+// an entry of a KME's `admins`).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CertificateAuthority, createCa, issueCertificate, loadCa, type Pem } from '@mecqkd/common/pki';
@@ -7,6 +8,7 @@ import { type CertificateAuthority, createCa, issueCertificate, loadCa, type Pem
 export interface CertRequest {
   kmes: { id: string; dnsNames?: string[]; ipAddresses?: string[] }[];
   saes: string[];
+  admins?: string[];
 }
 
 export interface CertFiles {
@@ -18,6 +20,7 @@ export interface WrittenCerts {
   ca: string;
   kmes: Record<string, CertFiles>;
   saes: Record<string, CertFiles>;
+  admins: Record<string, CertFiles>;
 }
 
 function write(dir: string, name: string, pem: Pem): CertFiles {
@@ -40,13 +43,14 @@ async function caIn(dir: string): Promise<CertificateAuthority> {
 }
 
 export async function writeCerts(dir: string, req: CertRequest): Promise<WrittenCerts> {
-  const names = [...req.kmes.map((k) => k.id), ...req.saes];
+  const admins = req.admins ?? [];
+  const names = [...req.kmes.map((k) => k.id), ...req.saes, ...admins];
   if (names.includes('ca') || new Set(names).size !== names.length) {
-    throw new Error(`KME and SAE IDs must be distinct and not "ca": ${names.join(', ')}`);
+    throw new Error(`KME, SAE and admin names must be distinct and not "ca": ${names.join(', ')}`);
   }
   mkdirSync(dir, { recursive: true });
   const ca = await caIn(dir);
-  const out: WrittenCerts = { ca: join(dir, 'ca.pem'), kmes: {}, saes: {} };
+  const out: WrittenCerts = { ca: join(dir, 'ca.pem'), kmes: {}, saes: {}, admins: {} };
   for (const k of req.kmes) {
     const pem = await issueCertificate(ca, {
       commonName: k.id,
@@ -59,5 +63,7 @@ export async function writeCerts(dir: string, req: CertRequest): Promise<Written
   }
   for (const id of req.saes)
     out.saes[id] = write(dir, id, await issueCertificate(ca, { commonName: id, client: true }));
+  for (const cn of admins)
+    out.admins[cn] = write(dir, cn, await issueCertificate(ca, { commonName: cn, client: true }));
   return out;
 }

@@ -10,10 +10,10 @@ Usage:
   kme-sim serve --config FILE [--kme ID]...
       Runs the KMEs of FILE (YAML or JSON, see kme-sim/README.md); --kme picks some of them (default all).
       Prints one JSON line {"ready":true,"kmes":[{id,url,opsUrl}]} on stdout once listening.
-  kme-sim certs --out DIR [--kme ID]... [--sae ID]... [--dns NAME]... [--ip ADDR]...
+  kme-sim certs --out DIR [--kme ID]... [--sae ID]... [--admin CN]... [--dns NAME]... [--ip ADDR]...
       Writes a development CA (reused if DIR already has one), KME certificates (CN = KME ID, SAN
-      localhost, 127.0.0.1 and the given --dns/--ip) and SAE client certificates (CN = SAE ID):
-      DIR/ca.pem, DIR/<ID>.pem, DIR/<ID>-key.pem.
+      localhost, 127.0.0.1 and the given --dns/--ip), SAE client certificates (CN = SAE ID) and admin
+      client certificates (CN as listed in a KME's admins): DIR/ca.pem, DIR/<ID>.pem, DIR/<ID>-key.pem.
   kme-sim --help
 `;
 
@@ -41,6 +41,7 @@ async function certs(args: string[]): Promise<void> {
       out: { type: 'string' },
       kme: { type: 'string', multiple: true },
       sae: { type: 'string', multiple: true },
+      admin: { type: 'string', multiple: true },
       dns: { type: 'string', multiple: true },
       ip: { type: 'string', multiple: true },
     },
@@ -49,6 +50,7 @@ async function certs(args: string[]): Promise<void> {
   const written = await writeCerts(values.out, {
     kmes: (values.kme ?? []).map((id) => ({ id, dnsNames: values.dns ?? [], ipAddresses: values.ip ?? [] })),
     saes: values.sae ?? [],
+    admins: values.admin ?? [],
   });
   process.stdout.write(`${JSON.stringify(written, null, 2)}\n`);
 }

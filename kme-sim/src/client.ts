@@ -1,8 +1,6 @@
 // A typed ETSI GS QKD 014 client for SAEs (sdk, action wrapper, operator): mutual TLS with a keep-alive
 // agent, every answer validated with the schemas of qkd014/schemas.ts, errors with status and message.
-import { Agent } from 'node:https';
-import { createSecureContext } from 'node:tls';
-import { type JsonResponse, requestJson } from './https-json.ts';
+import { type JsonResponse, type MtlsIdentity, mtlsAgent, requestJson } from './https-json.ts';
 import {
   ErrorBody,
   type KeyContainer,
@@ -11,13 +9,9 @@ import {
   Status,
 } from './qkd014/schemas.ts';
 
-export interface Qkd014ClientOptions {
+export interface Qkd014ClientOptions extends MtlsIdentity {
   /** KME base URL, e.g. https://127.0.0.1:8443 (the client adds /api/v1/keys/...). */
   url: string;
-  /** PEM: CA that signed the KME's certificate, the SAE's certificate and its private key. */
-  ca: string | Buffer;
-  cert: string | Buffer;
-  key: string | Buffer;
   timeoutMs?: number;
   maxSockets?: number;
 }
@@ -47,18 +41,7 @@ export interface Qkd014Client {
 }
 
 export function createQkd014Client(opts: Qkd014ClientOptions): Qkd014Client {
-  const agent = new Agent({
-    // One TLS context for every connection; PEMs in the agent options would also be folded into the
-    // connection-pool key of every request.
-    secureContext: createSecureContext({
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      minVersion: 'TLSv1.2',
-    }),
-    keepAlive: true,
-    maxSockets: opts.maxSockets ?? 16,
-  });
+  const agent = mtlsAgent(opts, opts.maxSockets);
   const url = opts.url.replace(/\/+$/, '');
   const base = new URL(url);
   const raw = (method: string, path: string, body?: unknown) =>

@@ -33,12 +33,14 @@ const Kme = z
     listenHost: z.string().optional(),
     /** HTTPS port: QKD 014 for SAEs, the KME↔KME channel for neighbours. */
     port: Port,
-    /** Optional plain-HTTP port on 127.0.0.1 for /metrics, /mecqkd/v1/links and the admin endpoint. */
+    /** Optional plain-HTTP port on 127.0.0.1 for /metrics, /mecqkd/v1/links and /healthz (read-only). */
     opsPort: Port.optional(),
-    /** Address of opsPort; only a pod guarded by a NetworkPolicy should open it beyond loopback. */
+    /** Address of opsPort; open it to scrapers and probes, ideally behind a NetworkPolicy. */
     opsHost: z.string().default('127.0.0.1'),
     tls: z.strictObject({ cert: z.string(), key: z.string(), ca: z.string() }),
     saes: z.array(Sae).default([]),
+    /** Subject CNs of client certificates (from the CA) that may use the admin endpoint; none: no admin. */
+    admins: z.array(z.string().min(1)).default([]),
     keySize: KeyBits.default(256),
     minKeySize: KeyBits.default(64),
     maxKeySize: KeyBits.default(1024),
@@ -107,6 +109,14 @@ export const Config = z
         saeIds.add(s.id);
       }
     }
+    // A neighbour KME or an SAE must never be an admin just by its own certificate.
+    const identities = new Set([
+      ...kmeIds,
+      ...c.kmes.flatMap((k) => k.saes.flatMap((s) => [s.id, s.certCommonName ?? s.id])),
+    ]);
+    for (const k of c.kmes)
+      for (const a of k.admins)
+        if (identities.has(a)) issue(`admin ${a} of KME ${k.id} is also the CN of a KME or SAE certificate`);
     const linkIds = new Set<string>();
     for (const l of c.links) {
       if (linkIds.has(l.id)) issue(`duplicate link ID ${l.id}`);

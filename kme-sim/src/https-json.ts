@@ -1,6 +1,24 @@
-// JSON over HTTPS with a caller-supplied (keep-alive, mutual TLS) agent: the QKD 014 client's transport.
+// JSON over HTTPS with a keep-alive, mutual TLS agent: the transport of the QKD 014 and admin clients.
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Agent, request } from 'node:https';
+import { Agent, request } from 'node:https';
+import { createSecureContext } from 'node:tls';
+
+/** PEM: the CA that signed the KME's certificate, the caller's certificate and its private key. */
+export interface MtlsIdentity {
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export function mtlsAgent(id: MtlsIdentity, maxSockets = 16): Agent {
+  return new Agent({
+    // One TLS context for every connection; PEMs in the agent options would also be folded into the
+    // connection-pool key of every request.
+    secureContext: createSecureContext({ ca: id.ca, cert: id.cert, key: id.key, minVersion: 'TLSv1.2' }),
+    keepAlive: true,
+    maxSockets,
+  });
+}
 
 export interface JsonResponse {
   status: number;

@@ -103,15 +103,12 @@ export async function startKme(config: Config, kmeId: string): Promise<RunningKm
     },
   };
 
-  const { server, destroyStreams } = createKmeServer(ctx, tls);
+  const { server, destroyStreams } = createKmeServer(ctx, tls, async (link, change) => {
+    link.adjust(change);
+    await channel.adjust(ctx.peerUrl(link.remoteKme), link.id, change);
+  });
   await listen(server, cfg.port, cfg.listenHost ?? cfg.host);
-  const ops =
-    cfg.opsPort === undefined
-      ? undefined
-      : createOpsServer(ctx, async (link, change) => {
-          link.adjust(change);
-          await channel.adjust(ctx.peerUrl(link.remoteKme), link.id, change);
-        });
+  const ops = cfg.opsPort === undefined ? undefined : createOpsServer(ctx);
   if (ops && cfg.opsPort !== undefined) await listen(ops, cfg.opsPort, cfg.opsHost);
 
   const timers: NodeJS.Timeout[] = [];

@@ -1,6 +1,7 @@
 // The listeners of one KME. HTTPS (mutual TLS, TLS 1.2 and 1.3): QKD 014 for SAEs, the KME↔KME channel for
-// neighbouring KMEs, and read-only telemetry for any holder of a certificate from the CA. Optional plain HTTP
-// on 127.0.0.1 ("ops"): telemetry, a health probe and the admin endpoint that tests use to steer links.
+// neighbouring KMEs, read-only telemetry for any holder of a certificate from the CA, and the admin endpoint
+// (links cut, drained, restored) for the certificate CNs in the KME's `admins`. Optional plain HTTP on
+// 127.0.0.1 ("ops"): telemetry and a health probe only, so it can be opened to scrapers and probes.
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -25,6 +26,7 @@ import {
 } from './kme-channel.ts';
 import { type Link, LinkAdjustment } from './link.ts';
 import { type LinksResponse, linkStatus } from './link-status.ts';
+import { PROBLEM_JSON, problem } from './problem.ts';
 import { KmeError } from './qkd014/errors.ts';
 import { getKey, getKeyWithIds, getStatus } from './qkd014/handlers.ts';
 import { receive, routeStock, withdraw } from './relay.ts';
@@ -33,6 +35,9 @@ import { receive, routeStock, withdraw } from './relay.ts';
 const MAX_BODY = 1 << 20;
 const QKD_PATH = /^\/api\/v1\/keys\/([^/]*)\/(status|enc_keys|dec_keys)$/;
 const ALLOW: Record<string, string> = { status: 'GET', enc_keys: 'GET, POST', dec_keys: 'GET, POST' };
+const ADMIN_PATH = /^\/mecqkd\/v1\/admin\/links\/([^/]+)$/;
+
+export type AdjustBothEnds = (link: Link, change: LinkAdjustment) => Promise<void>;
 
 function send(
   res: ServerResponse,
@@ -289,6 +294,61 @@ function upgrade(ctx: KmeContext, req: IncomingMessage, socket: Socket, head: Bu
   }
 }
 
+function sendProblem(
+  res: ServerResponse,
+  status: number,
+  detail: string,
+  headers: Record<string, string> = {},
+) {
+  const text = JSON.stringify(problem(status, detail));
+  res.writeHead(status, {
+    'content-type': PROBLEM_JSON,
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Who may steer links: a client certificate from the CA whose CN is one of this KME's `admins`. */
+function authoriseAdmin(ctx: KmeContext, req: IncomingMessage): string {
+  const cn = commonName(req);
+  if (cn === undefined)
+    throw new KmeError(401, "the admin endpoint needs a client certificate from the KME's CA");
+  if (!ctx.cfg.admins.includes(cn)) throw new KmeError(403, `${cn} is not an admin of KME ${ctx.kmeId}`);
+  return cn;
+}
+
+/** POST /mecqkd/v1/admin/links/{id}: applied at this end and forwarded to the other; errors as ProblemDetails. */
+async function admin(
+  ctx: KmeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  segment: string,
+  adjustBothEnds: AdjustBothEnds,
+): Promise<void> {
+  let admin: string | undefined;
+  try {
+    admin = authoriseAdmin(ctx, req);
+    if (req.method !== 'POST') throw new KmeError(405, 'admin takes POST', { allow: 'POST' });
+    const id = decodeSegment(segment);
+    const link = [...ctx.links.values()].find((l) => l.id === id);
+    if (!link) throw new KmeError(404, `KME ${ctx.kmeId} has no link ${id}`);
+    const change = parseJson(LinkAdjustment, await readBody(req));
+    await adjustBothEnds(link, change);
+    ctx.log.info('QKD link adjusted', { admin, linkId: link.id, change });
+    send(res, 200, linkStatus(link, ctx.cfg.keySize));
+  } catch (err) {
+    req.resume();
+    if (!(err instanceof KmeError)) {
+      ctx.log.error('admin request failed', { admin, error: (err as Error).message });
+      return sendProblem(res, 500, 'internal error');
+    }
+    if (err.status === 401 || err.status === 403)
+      ctx.log.warn('admin request refused', { status: err.status, reason: err.message });
+    sendProblem(res, err.status, err.message, err.extra.allow ? { allow: err.extra.allow } : {});
+  }
+}
+
 function handleErrors(ctx: KmeContext, res: ServerResponse, err: unknown): void {
   if (err instanceof KmeError) {
     const body =
@@ -303,13 +363,19 @@ function handleErrors(ctx: KmeContext, res: ServerResponse, err: unknown): void 
 }
 
 /** The HTTPS listener; `destroyStreams` ends the neighbours' channel streams, which `close` waits for. */
-export function createKmeServer(ctx: KmeContext, tls: { cert: Buffer; key: Buffer; ca: Buffer }) {
+export function createKmeServer(
+  ctx: KmeContext,
+  tls: { cert: Buffer; key: Buffer; ca: Buffer },
+  adjustBothEnds: AdjustBothEnds,
+) {
   const server = createHttpsServer(
     { ...tls, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2', keepAliveTimeout: 30_000 },
     (req, res) => {
       const url = new URL(req.url ?? '/', 'https://kme');
       const qkd = QKD_PATH.exec(url.pathname);
       if (qkd) return void qkd014(ctx, req, res, qkd, url).catch((err) => handleErrors(ctx, res, err));
+      const adminPath = ADMIN_PATH.exec(url.pathname);
+      if (adminPath) return void admin(ctx, req, res, adminPath[1] as string, adjustBothEnds);
       void (async () => {
         if (url.pathname.startsWith(CHANNEL_PREFIX)) {
           peerLink(ctx, req);
@@ -339,11 +405,8 @@ export function createKmeServer(ctx: KmeContext, tls: { cert: Buffer; key: Buffe
   };
 }
 
-/** Plain HTTP on loopback unless opsHost says otherwise: telemetry, /healthz and POST /mecqkd/v1/admin/links/{id}. */
-export function createOpsServer(
-  ctx: KmeContext,
-  adjustBothEnds: (link: Link, change: LinkAdjustment) => Promise<void>,
-) {
+/** Plain HTTP on loopback unless opsHost says otherwise: telemetry and /healthz, nothing that changes state. */
+export function createOpsServer(ctx: KmeContext) {
   return createHttpServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://ops');
     void (async () => {
@@ -351,14 +414,14 @@ export function createOpsServer(
         const links = [...ctx.links.values()].map((l) => ({ id: l.id, status: l.state() }));
         return send(res, 200, { kmeId: ctx.kmeId, links });
       }
-      const admin = /^\/mecqkd\/v1\/admin\/links\/([^/]+)$/.exec(url.pathname);
-      if (admin) {
-        if (req.method !== 'POST') throw new KmeError(405, 'admin takes POST', { allow: 'POST' });
-        const id = decodeSegment(admin[1] as string);
-        const link = [...ctx.links.values()].find((l) => l.id === id);
-        if (!link) throw new KmeError(404, `KME ${ctx.kmeId} has no link ${id}`);
-        await adjustBothEnds(link, parseJson(LinkAdjustment, await readBody(req)));
-        return send(res, 200, linkStatus(link, ctx.cfg.keySize));
+      if (ADMIN_PATH.test(url.pathname)) {
+        req.resume();
+        ctx.log.warn('admin request refused', { status: 403, reason: 'on the ops listener' });
+        return sendProblem(
+          res,
+          403,
+          'the admin endpoint is not served on the ops port: use the HTTPS port with an admin client certificate',
+        );
       }
       if (!(await telemetry(ctx, req, res, url.pathname)))
         throw new KmeError(404, `no route ${url.pathname}`);

@@ -1,16 +1,21 @@
 // A kme-sim topology for tests, benchmarks and `make demo`: certificates, free ports, a config file, and the
 // KMEs running as tracked child processes (common/process.ts stops them when the run ends).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@mecqkd/common/ports';
 import { type ManagedProcess, startProcess, waitUntil } from '@mecqkd/common/process';
 import { stringify } from 'yaml';
+import { createAdminClient } from './admin-client.ts';
 import { writeCerts } from './certs.ts';
 import { type Config, type KmeConfig, type LinkConfig, parseConfig } from './config.ts';
+import type { LinkAdjustment } from './link.ts';
+import type { LinkStatus } from './link-status.ts';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
+/** The admin every KME of a testbed trusts (CN of `Testbed.admin`'s certificate). */
+export const TESTBED_ADMIN = 'kme-admin';
 
 type KmeOptions = Partial<Omit<KmeConfig, 'id' | 'saes' | 'tls' | 'port' | 'opsPort' | 'host'>>;
 
@@ -46,9 +51,13 @@ export interface Testbed {
   configPath: string;
   config: Config;
   ca: string;
+  /** Certificate and key files of TESTBED_ADMIN, for `createAdminClient`. */
+  admin: { ca: string; cert: string; key: string };
   kmes: Record<string, TestbedKme>;
   saes: Record<string, TestbedSae>;
   processes: ManagedProcess[];
+  /** The admin endpoint of `kmeId` as TESTBED_ADMIN: sets `linkId`'s rate, stock or generation. */
+  adjustLink(kmeId: string, linkId: string, change: LinkAdjustment): Promise<LinkStatus>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +67,7 @@ export async function writeTestbedConfig(spec: TestbedSpec, dir: string) {
   const certs = await writeCerts(join(root, 'certs'), {
     kmes: spec.kmes.map((k) => ({ id: k.id })),
     saes: spec.kmes.flatMap((k) => k.saes),
+    admins: [TESTBED_ADMIN],
   });
   const kmes = [];
   for (const { process: _group, saes, ...k } of spec.kmes) {
@@ -69,6 +79,7 @@ export async function writeTestbedConfig(spec: TestbedSpec, dir: string) {
       opsPort: await freePort(),
       tls: { ...files, ca: certs.ca },
       saes: saes.map((id) => ({ id })),
+      admins: k.admins ?? [TESTBED_ADMIN],
     });
   }
   const links = spec.links.map((l) => ({
@@ -166,5 +177,22 @@ export async function startTestbed(
     await stop();
     throw err;
   }
-  return { dir: root, configPath, config, ca: certs.ca, kmes, saes, processes, stop };
+  const admin = { ca: certs.ca, ...(certs.admins[TESTBED_ADMIN] as { cert: string; key: string }) };
+  const adjustLink: Testbed['adjustLink'] = async (kmeId, linkId, change) => {
+    const kme = kmes[kmeId];
+    if (!kme) throw new Error(`no KME ${kmeId} in the testbed`);
+    // A client per call: KMEs are killed and restarted under chaos, and a kept socket would be stale.
+    const client = createAdminClient({
+      url: kme.url,
+      ca: readFileSync(admin.ca),
+      cert: readFileSync(admin.cert),
+      key: readFileSync(admin.key),
+    });
+    try {
+      return await client.adjustLink(linkId, change);
+    } finally {
+      client.close();
+    }
+  };
+  return { dir: root, configPath, config, ca: certs.ca, admin, kmes, saes, processes, adjustLink, stop };
 }

@@ -9,6 +9,7 @@ describe('kme-sim config', () => {
     const c = parseConfig({ kmes: [{ id: 'kme-a', port: 8443, tls, saes: [{ id: 'sae-1' }] }] }, '/etc/kme');
     expect(c.kmes[0]).to.include({ keySize: 256, minKeySize: 64, maxKeySize: 1024, maxKeyPerRequest: 128 });
     expect(c.kmes[0]?.tls.cert).to.equal('/etc/kme/c.pem');
+    expect(c.kmes[0]?.admins, 'no admin unless one is named').to.deep.equal([]);
   });
 
   it('rejects inconsistent topologies with a clear message', () => {
@@ -18,6 +19,16 @@ describe('kme-sim config', () => {
       { id: 'b', port: 2, tls, saes: [{ id: 's' }] },
     ];
     expect(bad({ kmes })).to.throw(/SAE s is attached to more than one KME/);
+    const sae = { id: 's', certCommonName: 'app.example' };
+    for (const admin of ['b', 's', 'app.example'])
+      expect(
+        bad({
+          kmes: [
+            { id: 'a', port: 1, tls, saes: [sae], admins: [admin] },
+            { id: 'b', port: 2, tls },
+          ],
+        }),
+      ).to.throw(`admin ${admin} of KME a is also the CN of a KME or SAE certificate`);
     const one = [{ id: 'a', port: 1, tls }];
     expect(bad({ kmes: one, links: [{ id: 'l', kmes: ['a', 'x'], seed, skrBitsPerSecond: 1 }] })).to.throw(
       /unknown KME x/,

@@ -14,15 +14,11 @@ export function saeClient(tb: Testbed, saeId: string, kmeUrl?: string): Qkd014Cl
   });
 }
 
-export async function ops(tb: Testbed, kmeId: string, path: string, body?: unknown): Promise<unknown> {
+/** GET on the KME's ops listener (read-only telemetry). */
+export async function ops(tb: Testbed, kmeId: string, path: string): Promise<unknown> {
   const kme = tb.kmes[kmeId];
   if (!kme) throw new Error(`no KME ${kmeId}`);
-  const res = await fetch(kme.opsUrl + path, {
-    method: body === undefined ? 'GET' : 'POST',
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
+  const res = await fetch(kme.opsUrl + path);
   if (!res.ok) throw new Error(`${path} on ${kmeId}: HTTP ${res.status} ${await res.text()}`);
   return res.headers.get('content-type')?.includes('json') ? res.json() : res.text();
 }

@@ -1,14 +1,18 @@
 // QKD 014 over real HTTPS + mutual TLS on loopback, against kme-sim child processes:
 // process "p1" runs kme-a; process "p2" runs kme-b … kme-e. Links: a–b–c–d (relay chain) and a–e (small).
 import { readFileSync, rmSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { Agent, get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { expect } from 'chai';
+import { AdminError } from '../src/admin-client.ts';
 import { writeCerts } from '../src/certs.ts';
 import { createQkd014Client, type Qkd014Client, Qkd014Error } from '../src/client.ts';
+import { type JsonResponse, requestJson } from '../src/https-json.ts';
 import { LinksResponse } from '../src/link-status.ts';
+import { Problem } from '../src/problem.ts';
 import { ErrorBody, KeyContainer, Status } from '../src/qkd014/schemas.ts';
 import { startKmeProcess, startTestbed, type Testbed } from '../src/testbed.ts';
 import { ops, saeClient } from './helpers.ts';
@@ -359,12 +363,11 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
     });
 
     it('reports the bottleneck of the path in Status', async () => {
-      const link = '/mecqkd/v1/admin/links/kme-c--kme-d';
-      await ops(tb, 'kme-c', link, { storedBits: 25_600, skrBitsPerSecond: 0 });
+      await tb.adjustLink('kme-c', 'kme-c--kme-d', { storedBits: 25_600, skrBitsPerSecond: 0 });
       try {
         expect((await a1.status('sae-d1')).stored_key_count).to.equal(100);
       } finally {
-        await ops(tb, 'kme-c', link, { storedBits: 1_000_000, skrBitsPerSecond: 1_000_000 });
+        await tb.adjustLink('kme-c', 'kme-c--kme-d', { storedBits: 1_000_000, skrBitsPerSecond: 1_000_000 });
       }
     });
   });
@@ -377,7 +380,7 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
     after(() => e1.close());
 
     it('answers 503 with Retry-After when the link is empty, never fewer keys, and recovers as it refills', async () => {
-      await ops(tb, 'kme-a', '/mecqkd/v1/admin/links/kme-a--kme-e', { storedBits: 2048 });
+      await tb.adjustLink('kme-a', 'kme-a--kme-e', { storedBits: 2048 });
       const full = remember(await a1.encKeys('sae-e1', { number: 8 }));
       expect(full.keys).to.have.length(8);
       const empty = await failure(a1, 'POST', '/api/v1/keys/sae-e1/enc_keys', { number: 4 });
@@ -399,7 +402,7 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
     });
 
     it('drops keys that no slave fetched within the TTL', async () => {
-      await ops(tb, 'kme-a', '/mecqkd/v1/admin/links/kme-a--kme-e', { storedBits: 2048 });
+      await tb.adjustLink('kme-a', 'kme-a--kme-e', { storedBits: 2048 });
       const enc = remember(await a1.encKeys('sae-e1'));
       await new Promise((r) => setTimeout(r, 1300));
       const res = await failure(e1, 'GET', `/api/v1/keys/sae-a1/dec_keys?key_ID=${enc.keys[0]?.key_ID}`);
@@ -407,7 +410,7 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
     });
 
     it('follows admin changes at both ends: drained and stopped is OFF, the client sees 503', async () => {
-      const drained = await ops(tb, 'kme-a', '/mecqkd/v1/admin/links/kme-a--kme-e', {
+      const drained = await tb.adjustLink('kme-a', 'kme-a--kme-e', {
         storedBits: 0,
         skrBitsPerSecond: 0,
       });
@@ -418,14 +421,14 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
       expect(err).to.be.instanceOf(Qkd014Error);
       expect((err as Qkd014Error).status).to.equal(503);
       expect((err as Qkd014Error).retryAfterSeconds).to.equal(10);
-      await ops(tb, 'kme-a', '/mecqkd/v1/admin/links/kme-a--kme-e', {
+      await tb.adjustLink('kme-a', 'kme-a--kme-e', {
         skrBitsPerSecond: 1024,
         enabled: false,
       });
       expect(LinksResponse.parse(await ops(tb, 'kme-e', '/mecqkd/v1/links')).links[0]?.status).to.equal(
         'OFF',
       );
-      await ops(tb, 'kme-a', '/mecqkd/v1/admin/links/kme-a--kme-e', { enabled: true, storedBits: 2048 });
+      await tb.adjustLink('kme-a', 'kme-a--kme-e', { enabled: true, storedBits: 2048 });
       expect(LinksResponse.parse(await ops(tb, 'kme-e', '/mecqkd/v1/links')).links[0]?.status).to.equal(
         'ACTIVE',
       );
@@ -499,6 +502,87 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
       } finally {
         stranger.close();
       }
+    });
+
+    describe('the admin endpoint', () => {
+      const path = '/mecqkd/v1/admin/links/kme-a--kme-b';
+      const stored = async () =>
+        LinksResponse.parse(await ops(tb, 'kme-a', '/mecqkd/v1/links')).links.find(
+          (l) => l.id === 'kme-a--kme-b',
+        )?.storedBits;
+
+      /** POST over HTTPS as `who` (PEM files), or with no client certificate at all. */
+      async function post(who: { cert: string; key: string } | undefined, body: unknown, method = 'POST') {
+        const agent = new Agent({
+          ca: readFileSync(tb.ca),
+          ...(who ? { cert: readFileSync(who.cert), key: readFileSync(who.key) } : {}),
+        });
+        try {
+          return await requestJson(agent, new URL(tb.kmes['kme-a']?.url as string), path, { method, body });
+        } finally {
+          agent.destroy();
+        }
+      }
+      const expectProblem = (res: JsonResponse, status: number, detail: RegExp) => {
+        expect(res.status, res.text).to.equal(status);
+        expect(res.headers['content-type']).to.equal('application/problem+json');
+        const p = Problem.parse(res.body);
+        expect(p).to.include({ status, title: STATUS_CODES[status] });
+        expect(p.detail).to.match(detail);
+      };
+
+      it('refuses anyone on the ops port (403), changing nothing', async () => {
+        const before = await stored();
+        for (const headers of [{}, { authorization: 'Bearer anything' }] as Record<string, string>[]) {
+          const res = await fetch(`${tb.kmes['kme-a']?.opsUrl}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body: JSON.stringify({ storedBits: 0, enabled: false }),
+          });
+          expect(res.status).to.equal(403);
+          expect(res.headers.get('content-type')).to.equal('application/problem+json');
+          expect(Problem.parse(await res.json()).detail).to.match(
+            /HTTPS port with an admin client certificate/,
+          );
+        }
+        expect(await stored()).to.be.at.least(before as number);
+        expect((await ops(tb, 'kme-a', '/healthz')) as object).to.have.property('kmeId', 'kme-a');
+      });
+
+      it('refuses no certificate and a foreign CA (401), an SAE or a KME (403), changing nothing', async () => {
+        const before = await stored();
+        const cut = { storedBits: 0, enabled: false };
+        expectProblem(await post(undefined, cut), 401, /needs a client certificate/);
+        const other = await writeCerts(join(tb.dir, 'other-admin-ca'), {
+          kmes: [],
+          saes: [],
+          admins: ['kme-admin'],
+        });
+        expectProblem(await post(other.admins['kme-admin'], cut), 401, /needs a client certificate/);
+        expectProblem(await post(tb.saes['sae-a1'], cut), 403, /sae-a1 is not an admin of KME kme-a/);
+        const neighbour = {
+          cert: join(tb.dir, 'certs', 'kme-b.pem'),
+          key: join(tb.dir, 'certs', 'kme-b-key.pem'),
+        };
+        expectProblem(await post(neighbour, cut), 403, /kme-b is not an admin of KME kme-a/);
+        // refused before the method or the body is looked at
+        expectProblem(await post(tb.saes['sae-a1'], undefined, 'GET'), 403, /not an admin/);
+        expect(await stored()).to.be.at.least(before as number);
+        expect((await a1.encKeys('sae-b1')).keys).to.have.length(1);
+      });
+
+      it('serves the admin certificate, with its own errors as ProblemDetails', async () => {
+        const ok = await post(tb.admin, { storedBits: 512_000 });
+        expect(ok.status, ok.text).to.equal(200);
+        expect(ok.body).to.include({ id: 'kme-a--kme-b', status: 'ACTIVE' });
+        expectProblem(await post(tb.admin, undefined, 'GET'), 405, /admin takes POST/);
+        expectProblem(await post(tb.admin, { storedBits: -1 }), 400, /invalid request/);
+        expectProblem(await post(tb.admin, '{'), 400, /not valid JSON/);
+        const unknown = await tb.adjustLink('kme-a', 'kme-x--kme-y', {}).catch((e: unknown) => e);
+        expect(unknown).to.be.instanceOf(AdminError);
+        expect((unknown as AdminError).status).to.equal(404);
+        expect((unknown as AdminError).problem?.detail).to.equal('KME kme-a has no link kme-x--kme-y');
+      });
     });
 
     for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {

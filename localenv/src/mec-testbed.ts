@@ -273,13 +273,9 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       const h = hosts.find((x) => x.name === host);
       if (!h) throw new Error(`no host ${host} in the testbed`);
       const from = h.relayed ? RELAY_KME : CLIENT_KME;
-      const res = await fetch(`${kmes.kmes[from]!.opsUrl}/mecqkd/v1/admin/links/${linkId(from, kmeOf(h))}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(change),
+      await kmes.adjustLink(from, linkId(from, kmeOf(h)), change).catch((err: Error) => {
+        throw new Error(`adjusting the QKD link of ${host}: ${err.message}`);
       });
-      if (!res.ok)
-        throw new Error(`adjusting the QKD link of ${host}: HTTP ${res.status} ${await res.text()}`);
     };
     return {
       namespace: opts.namespace,

@@ -84,6 +84,8 @@ export const configSchema = z.object({
   limits: actionLimitsSchema.default(actionLimitsSchema.parse({})),
   /** The invoker's user memory: total MB of action containers (OpenWhisk `containerPool.userMemory`). */
   capacityMb: z.number().int().positive().default(1024),
+  /** How long a container may take to start, apart from the action's time limit (OpenWhisk: docker run, 1 min). */
+  containerStartTimeoutMs: z.number().int().positive().default(60_000),
   /** Idle warm containers are removed after this long (OpenWhisk: 10 min). */
   idleContainerMs: z.number().int().positive().default(600_000),
   /** Activation records kept in memory, oldest dropped first. */

@@ -53,6 +53,8 @@ export const messages = {
   timedOut: (ms: number) => `The action exceeded its time limits of ${ms} milliseconds.`,
   timedOutInit: (ms: number) =>
     `The action exceeded its time limits of ${ms} milliseconds during initialization.`,
+  containerStart: (ms: number) => `Failed to start the action container within ${ms} milliseconds.`,
+  containerExited: 'The action container exited while starting.',
   exitedUnexpectedly: 'The action did not produce a valid response and exited unexpectedly.',
   memoryExhausted: 'The action exhausted its memory and was aborted.',
   notDictionary: 'The action did not return a dictionary.',

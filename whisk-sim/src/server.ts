@@ -78,7 +78,11 @@ function createServices(config: Config, apiHost: () => string, logger: Logger) {
     inflight: () => invoker.inflight(),
   });
   const throttle = createThrottle((ns, kind) => metrics.throttled(ns, kind));
-  const execute = createExecutor({ pool, maxResultBytes: config.limits.maxPayloadBytes });
+  const execute = createExecutor({
+    pool,
+    maxResultBytes: config.limits.maxPayloadBytes,
+    containerStartTimeoutMs: config.containerStartTimeoutMs,
+  });
   const invoker = createInvoker({ config, execute, activations, throttle, metrics, logger });
   const authenticate = createAuthenticator(config.namespaces);
   return { config, runtimes, actions, activations, pool, metrics, invoker, authenticate };

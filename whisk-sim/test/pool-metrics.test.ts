@@ -1,8 +1,12 @@
 // whisk-sim's own guarantees beyond the REST API: real invocations drive the load gauges the operator
 // reads, the pool queues when user memory is full and reuses warm containers, and actions are
 // isolated (a runaway loop or a memory hog is killed without harming the server).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import openwhisk from 'openwhisk';
+import { GUEST_KEY, GUEST_UUID } from '../src/config.ts';
 import { startServer, type WhiskSim } from '../src/server.ts';
 
 function gauge(text: string, name: string, labels = ''): number {
@@ -21,6 +25,66 @@ async function failure(p: Promise<unknown>): Promise<Failed> {
   }
   throw new Error('expected the invocation to fail');
 }
+
+describe('whisk-sim container starts', function () {
+  this.timeout(60_000);
+  // A container whose Node.js takes 1.5 s to boot, as on a loaded machine: the deployment's
+  // NODE_OPTIONS makes every container of the namespace block before the runner starts.
+  const dir = mkdtempSync(join(tmpdir(), 'whisk-slow-boot-'));
+  const slowBoot = join(dir, 'slow-boot.cjs');
+  writeFileSync(slowBoot, 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);\n');
+  const sims: WhiskSim[] = [];
+  async function slowSim(containerStartTimeoutMs?: number) {
+    const sim = await startServer({
+      port: 0,
+      logLevel: 'silent',
+      ...(containerStartTimeoutMs === undefined ? {} : { containerStartTimeoutMs }),
+      namespaces: [
+        {
+          name: 'guest',
+          uuid: GUEST_UUID,
+          key: GUEST_KEY,
+          containerEnv: { NODE_OPTIONS: `--require ${slowBoot}` },
+        },
+      ],
+    });
+    sims.push(sim);
+    return openwhisk({ apihost: sim.url, api_key: `${GUEST_UUID}:${GUEST_KEY}` });
+  }
+  after(async () => {
+    await Promise.all(sims.map((s) => s.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("does not charge a slow container start to the action's time limit (it is wait time)", async () => {
+    const ow = await slowSim();
+    await ow.actions.create({
+      name: 'quick',
+      action: 'function main() { return { ok: true }; }',
+      limits: { timeout: 500 },
+    });
+    const r = (await ow.actions.invoke({ name: 'quick', blocking: true })) as {
+      response: { result: unknown };
+      annotations: { key: string; value: unknown }[];
+    };
+    expect(r.response.result).to.deep.equal({ ok: true });
+    const waitTime = r.annotations.find((a) => a.key === 'waitTime')?.value as number;
+    const initTime = r.annotations.find((a) => a.key === 'initTime')?.value as number;
+    expect(waitTime, 'the container start is waited for').to.be.at.least(1500);
+    expect(initTime, '/init alone, within the time limit').to.be.below(500);
+  });
+
+  it('answers a whisk internal error when a container does not start in time, and kills it', async () => {
+    const ow = await slowSim(200);
+    await ow.actions.create({ name: 'quick', action: 'function main() { return { ok: true }; }' });
+    const failed = await failure(ow.actions.invoke({ name: 'quick', blocking: true }));
+    expect(failed.error.response.status).to.equal('whisk internal error');
+    expect(failed.error.response.result.error).to.equal(
+      'Failed to start the action container within 200 milliseconds.',
+    );
+    expect(sims.at(-1)?.services.pool.stats().activeCount, 'no container left busy').to.equal(0);
+  });
+});
 
 describe('whisk-sim container pool and metrics', () => {
   let sim: WhiskSim;
@@ -88,12 +152,17 @@ describe('whisk-sim container pool and metrics', () => {
   });
 
   it('kills a runaway synchronous loop at the time limit and keeps serving', async () => {
+    // Warm the container first: the loop then starts in /run, whatever the machine's load did to the
+    // container's start, so the time limit it hits is the run's.
     await ow.actions.create({
       name: 'spin',
-      action: 'function main() { for (;;) {} }',
+      action: 'function main(p) { if (p.spin) for (;;) {} return { warm: true }; }',
       limits: { timeout: 500 },
     });
-    const failed = await failure(ow.actions.invoke({ name: 'spin', blocking: true }));
+    expect(await ow.actions.invoke({ name: 'spin', blocking: true, result: true })).to.deep.equal({
+      warm: true,
+    });
+    const failed = await failure(ow.actions.invoke({ name: 'spin', blocking: true, params: { spin: true } }));
     expect(failed.error.response.result.error).to.equal(
       'The action exceeded its time limits of 500 milliseconds.',
     );

@@ -12,7 +12,7 @@ export const MESSAGES = {
 /** An answer other than 200, raised anywhere below a handler and turned into a response by the server. */
 export class KmeError extends Error {
   constructor(
-    readonly status: 400 | 401 | 404 | 405 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 503,
     message: string,
     readonly extra: { details?: ErrorBody['details']; retryAfterSeconds?: number; allow?: string } = {},
   ) {

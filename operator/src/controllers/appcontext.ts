@@ -28,7 +28,7 @@ import {
   rejectedStatus,
   sameStatus,
 } from './appcontext-status.ts';
-import { actionOfInstance, type ContextIndex } from './context-index.ts';
+import { actionOfInstance, type ContextIndex, type Usage } from './context-index.ts';
 import type { HostActions } from './host-actions.ts';
 import { APP_CONTEXT_FINALIZER, APP_CONTEXTS } from './resources.ts';
 import { appDemand, hostViews, linkViews, type ViewOptions } from './views.ts';
@@ -89,7 +89,28 @@ export function appContextReconciler(d: AppContextDeps): Reconciler {
     const path = objectPath(APP_CONTEXTS, ctx.metadata.namespace, ctx.metadata.name);
     const current = (await addFinalizer(d.kube, path, ctx, APP_CONTEXT_FINALIZER)) ?? ctx;
     const intent = decide(d, key, current);
-    return act(d, key, current, intent);
+    // A new placement counts on its host from the decision on, not from its status write: the deploy
+    // in between can take seconds, and contexts other workers place meanwhile must see it.
+    if (intent.kind !== 'place' || current.status?.host === intent.placement.host)
+      return act(d, key, current, intent);
+    d.index.plan(key, plannedUsage(current, intent.placement, d.now()));
+    try {
+      return await act(d, key, current, intent);
+    } finally {
+      d.index.unplan(key);
+    }
+  };
+}
+
+/** What a context placed by `p` will use, as the index counts it. */
+export function plannedUsage(ctx: AppContext, p: Placement, now: number): Usage {
+  return {
+    host: p.host,
+    hostKey: p.hostKey,
+    action: p.action,
+    app: ctx.spec.appName,
+    keyPath: p.keyPath,
+    placedAt: now,
   };
 }
 

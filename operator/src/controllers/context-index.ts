@@ -2,7 +2,9 @@
 // (host, action) and per QKD link hop, all keyed by namespace as well as name (two namespaces may
 // each have a host edge-1). It is fed by informer events, plus the status writes of this process
 // the cache has not shown yet (otherwise a delete racing a placement could remove an action a
-// context was just placed on); those are expectations that lapse. Nothing here counts operations.
+// context was just placed on); those are expectations that lapse. Placements decided but not yet
+// written (their action is being deployed) count too, while they last, so that decisions taken
+// meanwhile by other workers see them. Nothing here counts operations.
 import type { AppContext } from '@mecqkd/crds';
 import { hasObserved, WriteExpectations } from './expectations.ts';
 
@@ -102,6 +104,8 @@ export class ContextIndex {
   private readonly observed = new Map<string, Seen & { rv: string | undefined }>();
   /** Status writes of this process the cache has not shown yet: they stand in for it meanwhile. */
   private readonly writes: WriteExpectations<Seen>;
+  /** Placements decided and being carried out (deploy, then status write): they count meanwhile. */
+  private readonly planned = new Map<string, Usage>();
   /** Reconciles put off because the cache lagged our write: re-queued when the watch catches up. */
   private readonly deferred = new Set<string>();
   private onCaughtUp: (key: string) => void = () => {};
@@ -144,8 +148,21 @@ export class ContextIndex {
     this.apply(key);
   }
 
+  /** A placement decided for `key`, counted until `unplan` (its write, or its failure, is known). */
+  plan(key: string, usage: Usage): void {
+    this.planned.set(key, usage);
+    this.apply(key);
+  }
+
+  unplan(key: string): void {
+    if (this.planned.delete(key)) this.apply(key);
+  }
+
   private apply(key: string): void {
-    const seen = this.writes.waiting(key, this.observed.get(key)?.rv) ?? this.observed.get(key);
+    const plan = this.planned.get(key);
+    const seen = plan
+      ? { usage: plan, waiting: false }
+      : (this.writes.waiting(key, this.observed.get(key)?.rv) ?? this.observed.get(key));
     if (seen?.waiting) this.waiting.add(key);
     else this.waiting.delete(key);
     const next = seen?.usage;

@@ -1,7 +1,7 @@
 import type { AppContext, MecApp, MecHost, QkdLink } from '@mecqkd/crds';
 import { expect } from 'chai';
 import { AppActions, type ConfigMap } from '../../src/controllers/app-actions.ts';
-import { decide, decideFinalize } from '../../src/controllers/appcontext.ts';
+import { decide, decideFinalize, plannedUsage } from '../../src/controllers/appcontext.ts';
 import { ContextIndex } from '../../src/controllers/context-index.ts';
 import { seededRng } from '../../src/placement/rng.ts';
 import { DEFAULT_WEIGHTS } from '../../src/placement/score.ts';
@@ -103,6 +103,24 @@ describe('AppContext decide (fake caches)', () => {
     if (intent.kind !== 'place') return;
     expect(intent.placement.hostKey).to.equal(`ns/${intent.placement.host}`);
     expect(intent).to.not.have.property('replaces');
+  });
+
+  it('spreads contexts decided while an earlier placement is still being deployed', () => {
+    // Equal hosts: the first context goes to h1 (ties go to the first name). Its status is written
+    // only once its action is deployed on h1, which can take seconds; a context decided meanwhile
+    // (another worker) must see h1 as taken, or a burst piles onto h1.
+    const w = world({ apps: [app('cardio')] });
+    const [a, b] = [context('cardio'), context('cardio')];
+    const first = decide(w, key(a), a);
+    if (first.kind !== 'place') throw new Error(`expected a placement, got ${first.kind}`);
+    expect(first.placement.host).to.equal('h1');
+    w.index.plan(key(a), plannedUsage(a, first.placement, t));
+    const second = decide(w, key(b), b);
+    expect(second.kind === 'place' && second.placement.host).to.equal('h2');
+    // a placement that failed (its deploy did) no longer counts
+    w.index.unplan(key(a));
+    const again = decide(w, key(b), b);
+    expect(again.kind === 'place' && again.placement.host).to.equal('h1');
   });
 
   it('replaces the action of an updated app on the same host exactly once', () => {

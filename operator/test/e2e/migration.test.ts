@@ -7,6 +7,7 @@ import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { expect } from 'chai';
 import type { RunningOperator } from '../../src/operator.ts';
 import {
+  allReady,
   contexts,
   createApp,
   createContext,
@@ -28,9 +29,13 @@ async function overload(tb: MecTestbed, hostName: string, n: number, ms: number)
   for (let i = 0; i < n; i++) await ow.actions.invoke({ name: 'burner', blocking: false, params: { ms } });
 }
 
+/**
+ * `n` contexts created at once, when every host can take them: placement alone decides where they
+ * go, and the burst is placed by several workers while the first deploy is still under way.
+ */
 async function spreadContexts(tb: MecTestbed, app: string, n: number): Promise<AppContext[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push(await createContext(tb, app));
+  await allReady(tb);
+  const ids = await Promise.all(Array.from({ length: n }, () => createContext(tb, app)));
   return eventually(`${n} contexts Placed`, async () => {
     const mine = (await contexts(tb)).filter((c) => ids.includes(c.metadata.name));
     return mine.every((c) => c.status?.phase === 'Placed') && mine;

@@ -6,7 +6,7 @@ import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createLogger } from '@mecqkd/common/logger';
 import { freePort } from '@mecqkd/common/ports';
 import { type ManagedProcess, startProcess } from '@mecqkd/common/process';
-import type { AppContext, MecHost } from '@mecqkd/crds';
+import type { AppContext, MecHost, QkdLink } from '@mecqkd/crds';
 import { createQkd014Client, type Qkd014Client } from '@mecqkd/kme-sim/client';
 import type { MecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { createKeySupply } from '@mecqkd/sdk/key-supply';
@@ -151,6 +151,27 @@ export async function reconciles(op: RunningOperator, name: string): Promise<num
 
 export async function getJson<T>(tb: MecTestbed, kind: string, name?: string): Promise<T> {
   return JSON.parse(await tb.kubectl(['get', kind, ...(name ? [name] : []), '-o', 'json'])) as T;
+}
+
+/**
+ * Every MecHost Ready with a load measured and every QkdLink ACTIVE and Ready: contexts created
+ * before then wait Pending and are placed on whichever host happens to be Ready first.
+ */
+export function allReady(tb: MecTestbed): Promise<true> {
+  const ready = (o: { status?: { conditions?: { type: string; status: string }[] } }) =>
+    o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return eventually('every MecHost and QkdLink Ready', async () => {
+    const [hosts, links] = await Promise.all([
+      getJson<{ items: MecHost[] }>(tb, 'mechosts'),
+      getJson<{ items: QkdLink[] }>(tb, 'qkdlinks'),
+    ]);
+    return (
+      hosts.items.length === tb.hosts.length &&
+      hosts.items.every((h) => ready(h) && h.status?.load !== undefined) &&
+      links.items.length > 0 &&
+      links.items.every((l) => ready(l) && l.status?.state === 'ACTIVE')
+    );
+  });
 }
 
 export const contexts = async (tb: MecTestbed) =>

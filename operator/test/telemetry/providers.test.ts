@@ -152,15 +152,7 @@ describe('telemetry: Prometheus and direct-scrape providers on whisk-sim and kme
   });
 
   it('see a drained QKD link', async () => {
-    const res = await fetch(
-      `${kmes!.kmes['kme-client']!.opsUrl}/mecqkd/v1/admin/links/kme-client--kme-host-2`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ storedBits: 0 }),
-      },
-    );
-    expect(res.status).to.equal(200);
+    await kmes!.adjustLink('kme-client', 'kme-client--kme-host-2', { storedBits: 0 });
     const [p, s] = await both(
       'link to host-2 drained',
       (c) => (link(c, 'host-2')?.keyAvailability ?? 1) < 0.01,

@@ -139,9 +139,11 @@ export class Container {
     });
   }
 
-  /** Cold start: process start plus /init, bounded together by the action's time limit. */
-  async init(value: InitMessage['value'], timeoutMs: number): Promise<Outcome> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * The runner's process has booted (a reply), or has not within `timeoutMs` (then it is killed) or died.
+   * As OpenWhisk's container creation, this is bounded apart from the action's time limit.
+   */
+  async started(timeoutMs: number): Promise<Outcome> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<Outcome>((resolve) => {
       timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
@@ -149,8 +151,12 @@ export class Container {
     const ready = await Promise.race([this.ready, timedOut]);
     clearTimeout(timer);
     if (ready.kind === 'timeout') this.destroy();
-    if (ready.kind !== 'reply') return ready;
-    return this.send({ op: 'init', value }, Math.max(1, deadline - Date.now()));
+    return ready;
+  }
+
+  /** /init of a started container, bounded by the action's time limit. */
+  init(value: InitMessage['value'], timeoutMs: number): Promise<Outcome> {
+    return this.send({ op: 'init', value }, timeoutMs);
   }
 
   /** Starts log collection for an activation; lines printed during init belong to it too. */

@@ -1,5 +1,6 @@
 // Runs one activation in the container pool, as the invoker's ContainerProxy does: lease a container
-// (cold start ⇒ /init, timed as initTime), /run with the __OW_* fields, classify the result into the
+// (cold start ⇒ the container's start, counted as waitTime, then /init, timed as initTime and bounded by
+// the action's time limit), /run with the __OW_* fields, classify the result into the
 // four activation statuses, keep the container warm unless the action misbehaved, collect the logs.
 import { type Activation, type ActivationResponse, type ActivationStatus, STATUS } from '../activations.ts';
 import { type Action, annotation, type KeyValue } from '../entities/actions.ts';
@@ -100,7 +101,11 @@ function envValue(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-export function createExecutor(opts: { pool: Pool; maxResultBytes: number }) {
+export function createExecutor(opts: {
+  pool: Pool;
+  maxResultBytes: number;
+  containerStartTimeoutMs: number;
+}) {
   return async function execute(req: ExecuteRequest): Promise<Executed> {
     const { action } = req;
     const { timeout, memory, logs: logsMb } = action.limits;
@@ -156,6 +161,21 @@ export function createExecutor(opts: { pool: Pool; maxResultBytes: number }) {
       return { activation, cold: false, waitMs, stored: Promise.resolve(activation) };
     }
     const { container, cold } = lease;
+    if (cold) {
+      const boot = await container.started(opts.containerStartTimeoutMs);
+      if (boot.kind !== 'reply') {
+        opts.pool.release(container, false);
+        waitMs = Date.now() - req.receivedAt;
+        const error =
+          boot.kind === 'timeout'
+            ? messages.containerStart(opts.containerStartTimeoutMs)
+            : messages.containerExited;
+        const activation = record(Date.now(), respond(STATUS.internalError, { error }), [
+          { key: 'timeout', value: false },
+        ]);
+        return { activation, cold, waitMs, stored: Promise.resolve(activation) };
+      }
+    }
     const start = Date.now();
     waitMs = start - req.receivedAt;
     const provideKey = Boolean(annotation(action, 'provide-api-key'));
