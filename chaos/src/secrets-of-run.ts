@@ -6,6 +6,9 @@ import { getJson } from '../../operator/test/e2e/support.ts';
 import type { ChaosReport } from './run.ts';
 import { type Haystack, httpText, logFiles, type Needle, redisContents } from './secret-scan.ts';
 
+/** The base64 of a PEM block's first line of content: enough to find the key in any text, never common. */
+const pemBody = (pem: string) => pem.split('\n').find((l) => l && !l.startsWith('-----')) ?? pem;
+
 export function runSecrets(r: ChaosReport): Needle[] {
   const { tb } = r.world;
   return [
@@ -15,6 +18,8 @@ export function runSecrets(r: ChaosReport): Needle[] {
     ...Object.values(CLIENTS).map((c) => ({ kind: 'client secret', value: c.secret })),
     { kind: 'wrapper secret', value: readFileSync(tb.secure.wrapperSecretFile, 'utf8').trim() },
     ...Object.values(tb.whisks).map((w) => ({ kind: 'OpenWhisk key', value: w.auth.split(':')[1]! })),
+    // the PEM body of the private key that may cut a QKD link (kme-sim's admin), not its armour lines
+    { kind: 'KME admin private key', value: pemBody(readFileSync(tb.kmes.admin.key, 'utf8')) },
   ];
 }
 
