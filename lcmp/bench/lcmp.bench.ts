@@ -315,8 +315,16 @@ async function main(): Promise<void> {
     const requestsBefore = await apiserverRequests(tb.cp.server, adminTls);
     const mx2Progress = { done: 0 };
     const apiserverProf = CPU_PROF ? profileApiserver('kube-apiserver', mx2Progress) : undefined;
+    // the closed loop's window on the monotonic clock V8's --cpu-prof timestamps use (µs)
+    const windowStartUs = process.hrtime.bigint() / 1000n;
     const mx2Max = await closedLoop(MAX_N, createContext, mx2Progress);
+    const windowEndUs = process.hrtime.bigint() / 1000n;
     await apiserverProf;
+    if (CPU_PROF)
+      writeFileSync(
+        join(CPU_PROF, 'closed-loop.json'),
+        JSON.stringify({ startUs: String(windowStartUs), endUs: String(windowEndUs), contexts: MAX_N }),
+      );
     const requestsAfter = await apiserverRequests(tb.cp.server, adminTls);
     const [opAfter, lcmpAfter] = await Promise.all([
       apiserverTraffic(operatorHealth),
