@@ -128,6 +128,11 @@ async function main(): Promise<void> {
       { name: 'host-1', capacityMb: 1 << 20 },
       { name: 'host-2', capacityMb: 1 << 20 },
     ],
+  }).catch(async (err) => {
+    // the shared control plane and Redis would keep the process alive after the failure
+    await stopShared();
+    await stopAll();
+    throw err;
   });
   const kube = await createKubeClient({ kubeconfigPath: tb.cp.kubeconfigPath, connections: CONCURRENCY });
   try {
