@@ -16,7 +16,7 @@ export interface CelRule<T> {
 export function withRules<S extends z.ZodType>(
   schema: S,
   rules: CelRule<z.output<S>>[],
-  meta: { description: string },
+  meta: { description: string; 'x-kubernetes-map-type'?: 'atomic' },
 ) {
   const refined = schema.superRefine((value, ctx) => {
     for (const r of rules) {
@@ -30,7 +30,7 @@ export function withRules<S extends z.ZodType>(
     }
   });
   return refined.meta({
-    description: meta.description,
+    ...meta,
     'x-kubernetes-validations': rules.map(({ rule, message, field, reason }) => ({
       rule,
       message,

@@ -157,6 +157,32 @@ describe('CRDs on the apiserver', function () {
     expect(afterSpec.metadata.generation).to.equal(before.metadata.generation + 1);
   });
 
+  // the apiserver decodes, re-encodes and sends managedFields with every write and watch event of a
+  // context: one writer each, so spec and status are owned whole (issue 11)
+  it('record an AppContext spec and status in managedFields as one field each', async () => {
+    const ctx = example('AppContext');
+    ctx.metadata.name = 'c'.repeat(32);
+    await ok(['create', '-f', '-'], toKubeYaml(ctx));
+    await ok([
+      'patch',
+      'appcontext',
+      ctx.metadata.name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { phase: 'Placed', host: 'host-1', keyPath: ['KME_A', 'KME_B'] } }),
+    ]);
+    const stored = JSON.parse(
+      await ok(['get', 'appcontext', ctx.metadata.name, '-o', 'json', '--show-managed-fields']),
+    );
+    const fields = (
+      stored.metadata.managedFields as { subresource?: string; fieldsV1: Record<string, unknown> }[]
+    ).map((m) => [m.subresource ?? 'main', m.fieldsV1] as const);
+    const main = fields.find(([s]) => s === 'main')![1];
+    expect(main['f:spec']).to.deep.equal({});
+    expect(fields.find(([s]) => s === 'status')![1]).to.deep.equal({ 'f:status': {} });
+  });
+
   it('accept every ETSI QKD 015 link state in status, OFF included (YAML 1.1 would read it as false)', async () => {
     for (const state of ['ACTIVE', 'PASSIVE', 'PENDING', 'OFF']) {
       await ok([

@@ -6,7 +6,8 @@
 // counts what each created context costs: apiserver requests and watch events of the operator and
 // the LCMP (from their /metrics), and CPU of every process on the path. LCMP_BENCH_CPU_PROF=<dir>
 // writes V8 CPU profiles of the operator and the LCMP (`--cpu-prof`) there, and the kube-apiserver's
-// pprof CPU profile of the closed loop (`go tool pprof` reads it).
+// pprof CPU profiles of the Mx2 closed loop and of raw creates, each with the number of operations it
+// covered (`npx tsx lcmp/bench/pprof-breakdown.ts <dir>/kube-apiserver.pprof=<ops>` splits it by stage).
 import { writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { loadavg } from 'node:os';
@@ -33,6 +34,7 @@ const CONCURRENCY = 32;
 const APPS = 5;
 const NS = 'lcmp-bench';
 const CPU_PROF = process.env.LCMP_BENCH_CPU_PROF;
+const PROFILE_SECONDS = 10;
 const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
 
 /** What a process's /metrics says it asked of the apiserver and saw from it, so far. */
@@ -101,13 +103,19 @@ async function openLoop(rate: number, seconds: number, op: () => Promise<void>):
   return latencies;
 }
 
-/** `n` operations by `CONCURRENCY` clients back to back: operations per second. */
-async function closedLoop(n: number, op: () => Promise<void>): Promise<number> {
+/**
+ * `n` operations by `CONCURRENCY` clients back to back: operations per second. `progress.done` counts
+ * the finished ones as they finish (what a profile taken meanwhile covered).
+ */
+async function closedLoop(n: number, op: () => Promise<void>, progress = { done: 0 }): Promise<number> {
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < n) await op();
+      while (next++ < n) {
+        await op();
+        progress.done++;
+      }
     }),
   );
   return n / ((performance.now() - t0) / 1000);
@@ -120,6 +128,11 @@ async function main(): Promise<void> {
       { name: 'host-1', capacityMb: 1 << 20 },
       { name: 'host-2', capacityMb: 1 << 20 },
     ],
+  }).catch(async (err) => {
+    // the shared control plane and Redis would keep the process alive after the failure
+    await stopShared();
+    await stopAll();
+    throw err;
   });
   const kube = await createKubeClient({ kubeconfigPath: tb.cp.kubeconfigPath, connections: CONCURRENCY });
   try {
@@ -258,6 +271,37 @@ async function main(): Promise<void> {
     await openLoop(RATE, 2, rawCreate);
     const rawAtRate = summarise(await openLoop(RATE, SECONDS, rawCreate));
     const mx2AtRate = summarise(await openLoop(RATE, SECONDS, createContext));
+    const adminTls = { ca: tb.cp.caPem, cert: tb.cp.admin.cert, key: tb.cp.admin.key };
+    // the apiserver's pprof CPU profile of PROFILE_SECONDS, and how many operations it covered
+    const profileApiserver = async (name: string, progress: { done: number }) => {
+      const from = progress.done;
+      const prof = await apiserverGet(
+        tb.cp.server,
+        adminTls,
+        `/debug/pprof/profile?seconds=${PROFILE_SECONDS}`,
+      );
+      writeFileSync(join(CPU_PROF!, `${name}.pprof`), prof);
+      writeFileSync(join(CPU_PROF!, `${name}.ops`), `${progress.done - from}\n`);
+      console.log(`${name}.pprof covers ${progress.done - from} operations`);
+    };
+    if (CPU_PROF) {
+      // raw creates for as long as their profile runs, to compare with the Mx2 context's
+      const progress = { done: 0 };
+      const prof = profileApiserver('kube-apiserver-raw', progress);
+      let profiling = true;
+      void prof.finally(() => {
+        profiling = false;
+      });
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (profiling) {
+            await rawCreate();
+            progress.done++;
+          }
+        }),
+      );
+      await prof;
+    }
     const rawCpuBefore = sampleCpu(tb.cp.pids.apiserver);
     const rawMax = await closedLoop(MAX_N, rawCreate);
     const rawApiserverCpu = cpuSpent(rawCpuBefore, sampleCpu(tb.cp.pids.apiserver)).selfMs / MAX_N;
@@ -273,15 +317,19 @@ async function main(): Promise<void> {
       apiserverTraffic(operatorHealth),
       apiserverTraffic(lcmpHealth),
     ]);
-    const adminTls = { ca: tb.cp.caPem, cert: tb.cp.admin.cert, key: tb.cp.admin.key };
     const requestsBefore = await apiserverRequests(tb.cp.server, adminTls);
-    const apiserverProf = CPU_PROF
-      ? apiserverGet(tb.cp.server, adminTls, '/debug/pprof/profile?seconds=10').then((prof) =>
-          writeFileSync(join(CPU_PROF, 'kube-apiserver.pprof'), prof),
-        )
-      : undefined;
-    const mx2Max = await closedLoop(MAX_N, createContext);
+    const mx2Progress = { done: 0 };
+    const apiserverProf = CPU_PROF ? profileApiserver('kube-apiserver', mx2Progress) : undefined;
+    // the closed loop's window on the monotonic clock V8's --cpu-prof timestamps use (µs)
+    const windowStartUs = process.hrtime.bigint() / 1000n;
+    const mx2Max = await closedLoop(MAX_N, createContext, mx2Progress);
+    const windowEndUs = process.hrtime.bigint() / 1000n;
     await apiserverProf;
+    if (CPU_PROF)
+      writeFileSync(
+        join(CPU_PROF, 'closed-loop.json'),
+        JSON.stringify({ startUs: String(windowStartUs), endUs: String(windowEndUs), contexts: MAX_N }),
+      );
     const requestsAfter = await apiserverRequests(tb.cp.server, adminTls);
     const [opAfter, lcmpAfter] = await Promise.all([
       apiserverTraffic(operatorHealth),
