@@ -2,12 +2,14 @@
 // actions on one whisk-sim, with real kme-sim KMEs over mutual TLS and a host SAE process: latency
 // p50/p99 and the added latency, throughput, and QKD keys consumed per invocation at N = 1 and 100.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type BenchRow, median, report, summarise } from '@mecqkd/common/bench';
 import { createCa } from '@mecqkd/common/pki';
 import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
+import { waitUntil } from '@mecqkd/common/process';
 import { createQkd014Client } from '@mecqkd/kme-sim/client';
 import { startTestbed } from '@mecqkd/kme-sim/testbed';
 import { startRedis } from '@mecqkd/localenv/redis';
@@ -22,7 +24,7 @@ const WARMUP = 100;
 const SEQUENTIAL = 600;
 const KEY_RUN = 200;
 const CONCURRENCY = 4;
-const THROUGHPUT_MS = 3000;
+const THROUGHPUT_MS = Number(process.env.SECURE_BENCH_THROUGHPUT_MS ?? 3000);
 
 const root = join(import.meta.dirname, '..', '..');
 const model = readFileSync(join(root, 'examples', 'actions', 'cardio-risk.js'), 'utf8');
@@ -37,6 +39,18 @@ const args = {
   notes: '',
 };
 args.notes = 'x'.repeat(1024 - JSON.stringify(args).length);
+
+// SECURE_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the bench (the client), the host SAE, whisk-sim and
+// every action container, each covering exactly the plain (…-1) and the secure (…-2) throughput phase
+// (cpu-profiler.cjs; summarise them with cpu-profile-top.ts). Profiling slows every process: read the
+// profiles for where CPU goes, not the table's figures of that run.
+const profileDir = process.env.SECURE_BENCH_CPU_PROF ? resolve(process.env.SECURE_BENCH_CPU_PROF) : undefined;
+const profilerEnv: Record<string, string> = profileDir
+  ? {
+      NODE_OPTIONS: `--require=${join(import.meta.dirname, 'cpu-profiler.cjs')}`,
+      MECQKD_CPU_PROF_DIR: profileDir,
+    }
+  : {};
 
 const loadAtStart = loadavg();
 const dir = mkdtempSync(join(tmpdir(), 'mecqkd-secure-bench-'));
@@ -58,6 +72,12 @@ try {
   const ca = await createCa('bench host SAE CA');
   const wrapperSecret = randomBytes(32).toString('base64url');
   const hostSae = kmes.saes.SAE_HOST!;
+  if (profileDir) {
+    mkdirSync(profileDir, { recursive: true });
+    // the processes started from here on (host SAE, whisk-sim) preload the profiler; so does this one
+    Object.assign(process.env, profilerEnv);
+    createRequire(import.meta.url)('./cpu-profiler.cjs');
+  }
   const sae = await startHostSaeProcess({
     dir,
     saeId: 'SAE_HOST',
@@ -72,8 +92,22 @@ try {
     name: 'bench-host',
     capacityMb: 4096,
     config: { logLevel: 'warn' },
-    containerEnv: { MECQKD_HOST_SAE_SERVICE_HOST: sae.host, MECQKD_HOST_SAE_SERVICE_PORT: String(sae.port) },
+    containerEnv: {
+      MECQKD_HOST_SAE_SERVICE_HOST: sae.host,
+      MECQKD_HOST_SAE_SERVICE_PORT: String(sae.port),
+      ...profilerEnv,
+    },
   });
+  /** Starts or stops the profilers of this process, the host SAE, whisk-sim and its containers. */
+  let toggles = 0;
+  const toggleProfiles = async () => {
+    if (!profileDir) return;
+    toggles++;
+    for (const pid of [process.pid, sae.process.pid, -sim.process.pid]) process.kill(pid, 'SIGUSR2');
+    if (toggles % 2 === 1) return;
+    const written = () => readdirSync(profileDir).filter((f) => f.endsWith(`-${toggles / 2}.cpuprofile`));
+    await waitUntil('the CPU profiles', async () => written().length >= 3, { timeoutMs: 30_000 });
+  };
   stops.push(() => sim.stop());
   const ow = openwhisk({ apihost: sim.apiHost, api_key: sim.auth, namespace: sim.namespace });
   const plainBody = {
@@ -213,8 +247,12 @@ try {
     };
     return { rate: done / (THROUGHPUT_MS / 1000), cpu };
   };
+  await toggleProfiles();
   const plainTput = await throughput(plain);
+  await toggleProfiles();
+  await toggleProfiles();
   const secureTput = await throughput(secure);
+  await toggleProfiles();
   const connectionsPerInvocation =
     ((await saeCounter('mecqkd_host_sae_tls_handshakes_total')) - connectionsBefore) /
     ((await saeCounter('mecqkd_host_sae_invocations_total')) - derivesBefore);
