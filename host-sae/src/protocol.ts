@@ -13,6 +13,7 @@
 // or `key-rate-exceeded` (status 429, `retryAfterMs`) past the context's key allowance. The two
 // numbers of a derive are the MecApp's, from the action's init parameters the operator set.
 import { z } from 'zod';
+import { MAX_AHEAD } from './frames.ts';
 
 export const REJECT_REASONS = [
   'malformed',
@@ -35,9 +36,6 @@ export const requestHeaderSchema = z.strictObject({
   clientSaeId: z.string().min(1).max(256),
   direction: z.literal('request'),
 });
-
-/** Most keys one connection may hold ahead per QKD key (the reply stays well inside a frame). */
-export const MAX_AHEAD = 32;
 
 export const deriveRequestSchema = z.strictObject({
   header: requestHeaderSchema,

@@ -18,6 +18,7 @@ import {
   seal,
 } from '@mecqkd/sdk/envelope';
 import { openChannel, type Reply, type SaeChannel, WrapperError } from '../channel-client.ts';
+import { MAX_AHEAD } from '../frames.ts';
 import { createKeysAhead } from './keys-ahead.ts';
 
 export interface AppBundle {
@@ -39,6 +40,8 @@ const ENV = {
   expectedInvocationsPerSecond: 'MECQKD_EXPECTED_INVOCATIONS_PER_SECOND',
   // Where the host SAE is: the Kubernetes service-link variables of a Service `mecqkd-host-sae` in
   // the OpenWhisk namespace (whisk-sim gives containers the same variables).
+  // optional: keys ahead to ask for (default AHEAD; 0: one host SAE round trip per invocation)
+  keysAhead: 'MECQKD_KEYS_AHEAD',
   host: 'MECQKD_HOST_SAE_SERVICE_HOST',
   port: 'MECQKD_HOST_SAE_SERVICE_PORT',
 } as const;
@@ -54,6 +57,11 @@ function env(name: string): string {
  * asks the host SAE once per this many invocations instead of once per invocation.
  */
 const AHEAD = 16;
+
+const keysAhead = () => {
+  const v = Number(process.env[ENV.keysAhead] ?? AHEAD);
+  return Number.isInteger(v) ? Math.max(0, Math.min(v, MAX_AHEAD)) : AHEAD;
+};
 
 let channel: SaeChannel | undefined;
 const ahead = createKeysAhead();
@@ -86,8 +94,8 @@ async function derivedKeys(
     header,
     invocationsPerKey,
     expectedInvocationsPerSecond: Number(env(ENV.expectedInvocationsPerSecond)),
-    // more only once none are left: so a container holds at most AHEAD of a key
-    ...(ahead.holds(e.keyId) ? {} : { ahead: AHEAD }),
+    // more only once none are left: so a container holds at most that many of a key
+    ...(ahead.holds(e.keyId) || keysAhead() === 0 ? {} : { ahead: keysAhead() }),
     ...(traceparent ? { traceparent } : {}),
   });
   if (reply.requestKey && reply.responseKey)
