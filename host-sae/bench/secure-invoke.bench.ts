@@ -2,12 +2,14 @@
 // actions on one whisk-sim, with real kme-sim KMEs over mutual TLS and a host SAE process: latency
 // p50/p99 and the added latency, throughput, and QKD keys consumed per invocation at N = 1 and 100.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type BenchRow, median, report, summarise } from '@mecqkd/common/bench';
 import { createCa } from '@mecqkd/common/pki';
 import { cpuSpent, sampleCpu } from '@mecqkd/common/proc-cpu';
+import { waitUntil } from '@mecqkd/common/process';
 import { createQkd014Client } from '@mecqkd/kme-sim/client';
 import { startTestbed } from '@mecqkd/kme-sim/testbed';
 import { startRedis } from '@mecqkd/localenv/redis';
@@ -22,7 +24,7 @@ const WARMUP = 100;
 const SEQUENTIAL = 600;
 const KEY_RUN = 200;
 const CONCURRENCY = 4;
-const THROUGHPUT_MS = 3000;
+const THROUGHPUT_MS = Number(process.env.SECURE_BENCH_THROUGHPUT_MS ?? 3000);
 
 const root = join(import.meta.dirname, '..', '..');
 const model = readFileSync(join(root, 'examples', 'actions', 'cardio-risk.js'), 'utf8');
@@ -37,6 +39,18 @@ const args = {
   notes: '',
 };
 args.notes = 'x'.repeat(1024 - JSON.stringify(args).length);
+
+// SECURE_BENCH_CPU_PROF=<dir>: V8 CPU profiles of the bench (the client), the host SAE, whisk-sim and
+// every action container, each covering exactly the plain (…-1) and the secure (…-2) throughput phase
+// (cpu-profiler.cjs; summarise them with cpu-profile-top.ts). Profiling slows every process: read the
+// profiles for where CPU goes, not the table's figures of that run.
+const profileDir = process.env.SECURE_BENCH_CPU_PROF ? resolve(process.env.SECURE_BENCH_CPU_PROF) : undefined;
+const profilerEnv: Record<string, string> = profileDir
+  ? {
+      NODE_OPTIONS: `--require=${join(import.meta.dirname, 'cpu-profiler.cjs')}`,
+      MECQKD_CPU_PROF_DIR: profileDir,
+    }
+  : {};
 
 const loadAtStart = loadavg();
 const dir = mkdtempSync(join(tmpdir(), 'mecqkd-secure-bench-'));
@@ -58,6 +72,12 @@ try {
   const ca = await createCa('bench host SAE CA');
   const wrapperSecret = randomBytes(32).toString('base64url');
   const hostSae = kmes.saes.SAE_HOST!;
+  if (profileDir) {
+    mkdirSync(profileDir, { recursive: true });
+    // the processes started from here on (host SAE, whisk-sim) preload the profiler; so does this one
+    Object.assign(process.env, profilerEnv);
+    createRequire(import.meta.url)('./cpu-profiler.cjs');
+  }
   const sae = await startHostSaeProcess({
     dir,
     saeId: 'SAE_HOST',
@@ -72,32 +92,48 @@ try {
     name: 'bench-host',
     capacityMb: 4096,
     config: { logLevel: 'warn' },
-    containerEnv: { MECQKD_HOST_SAE_SERVICE_HOST: sae.host, MECQKD_HOST_SAE_SERVICE_PORT: String(sae.port) },
+    containerEnv: {
+      MECQKD_HOST_SAE_SERVICE_HOST: sae.host,
+      MECQKD_HOST_SAE_SERVICE_PORT: String(sae.port),
+      ...profilerEnv,
+    },
   });
+  /** Starts or stops the profilers of this process, the host SAE, whisk-sim and its containers. */
+  let toggles = 0;
+  const toggleProfiles = async () => {
+    if (!profileDir) return;
+    toggles++;
+    for (const pid of [process.pid, sae.process.pid, -sim.process.pid]) process.kill(pid, 'SIGUSR2');
+    if (toggles % 2 === 1) return;
+    const written = () => readdirSync(profileDir).filter((f) => f.endsWith(`-${toggles / 2}.cpuprofile`));
+    await waitUntil('the CPU profiles', async () => written().length >= 3, { timeoutMs: 30_000 });
+  };
   stops.push(() => sim.stop());
   const ow = openwhisk({ apihost: sim.apiHost, api_key: sim.auth, namespace: sim.namespace });
   const plainBody = {
     exec: { kind: 'nodejs:20', code: model, main: 'main' },
-    parameters: [],
+    parameters: [] as { key: string; value: unknown; init?: boolean }[],
     annotations: [{ key: 'web-export', value: true }],
   };
   const deploy = async (name: string, body: typeof plainBody) => {
     await ow.actions.update({ name, action: body as unknown as openwhisk.Action });
     return `${sim.apiHost}/api/v1/web/${sim.namespace}/default/${name}.json`;
   };
-  const secureAction = (n: number) =>
-    deploy(
-      `secure-n${n}`,
-      bindWrapperSecret(
-        // a demand high enough that the key allowance never holds the benchmark back
-        wrapAction(plainBody, {
-          hostSaeCa: ca.cert,
-          invocationsPerKey: n,
-          expectedInvocationsPerSecond: 10_000,
-        }),
-        wrapperSecret,
-      ),
+  /** `keysAhead: 0`: a host SAE round trip per invocation, as before keys were handed ahead. */
+  const secureAction = (n: number, keysAhead?: number) => {
+    const body = bindWrapperSecret(
+      // a demand high enough that the key allowance never holds the benchmark back
+      wrapAction(plainBody, {
+        hostSaeCa: ca.cert,
+        invocationsPerKey: n,
+        expectedInvocationsPerSecond: 10_000,
+      }),
+      wrapperSecret,
     );
+    if (keysAhead !== undefined)
+      body.parameters.push({ key: 'MECQKD_KEYS_AHEAD', value: String(keysAhead), init: true });
+    return deploy(keysAhead === undefined ? `secure-n${n}` : `secure-n${n}-ahead${keysAhead}`, body);
+  };
   const plainUrl = await deploy('plain', plainBody);
   const kme = createQkd014Client({
     url: kmes.saes.SAE_CLIENT!.url,
@@ -105,8 +141,8 @@ try {
     cert: readFileSync(kmes.saes.SAE_CLIENT!.cert),
     key: readFileSync(kmes.saes.SAE_CLIENT!.key),
   });
-  const secureClient = async (n: number) => {
-    const referenceURI = await secureAction(n);
+  const secureClient = async (n: number, keysAhead?: number) => {
+    const referenceURI = await secureAction(n, keysAhead);
     const keys = createKeySupply({ kme, hostSaeId: 'SAE_HOST', invocationsPerKey: n, spares: 2 });
     const target = {
       referenceURI,
@@ -128,15 +164,18 @@ try {
 
   const n100 = await secureClient(100);
   const secure = () => n100.invoke(args);
+  const noAhead = await secureClient(100, 0);
+  const secureNoAhead = () => noAhead.invoke(args);
   const expected = JSON.stringify(await plain());
   if (JSON.stringify(await secure()) !== expected) throw new Error('secure and plain results differ');
   for (let i = 0; i < WARMUP; i++) {
     await plain();
     await secure();
+    await secureNoAhead();
   }
   // Interleaved, so both see the same machine load. The secure calls also report their steps (the
   // client's, and the host's as its wrapper measured them): where the added time goes.
-  const lat = { plain: [] as number[], secure: [] as number[] };
+  const lat = { plain: [] as number[], secure: [] as number[], noAhead: [] as number[] };
   const steps = new Map<string, number[]>();
   const put = (k: string, v: number) => {
     const list = steps.get(k);
@@ -150,6 +189,9 @@ try {
     t0 = performance.now();
     const o = await n100.invokeTimed(args);
     lat.secure.push(performance.now() - t0);
+    t0 = performance.now();
+    await secureNoAhead();
+    lat.noAhead.push(performance.now() - t0);
     for (const [k, v] of [
       ...Object.entries(o.timings).map(([k, v]) => [`client ${k}`, v] as const),
       ...Object.entries(o.hostTimings ?? {}).map(([k, v]) => [`host ${k}`, v] as const),
@@ -166,6 +208,8 @@ try {
   const s = summarise(lat.secure);
   // Paired: each secure call against the plain call just before it, so load swings cancel out.
   const pairedAdded = median(lat.secure.map((v, i) => v - (lat.plain[i] as number)));
+  const pairedAddedNoAhead = median(lat.noAhead.map((v, i) => v - (lat.plain[i] as number)));
+  const pairedAheadGain = median(lat.noAhead.map((v, i) => v - (lat.secure[i] as number)));
   const loadAfterSequential = loadavg();
 
   // Every client its own warm container first: a cold start inside the measured window would be
@@ -187,7 +231,7 @@ try {
 
   // Invocations/s with CONCURRENCY clients, and CPU ms per invocation of every process on the path:
   // on a shared machine the wall clock swings with the load, CPU per invocation much less.
-  const throughput = async (f: () => Promise<unknown>) => {
+  const throughput = async (f: () => Promise<unknown>, clients = CONCURRENCY) => {
     const before = {
       sim: sampleCpu(sim.process.pid),
       sae: sampleCpu(sae.process.pid),
@@ -196,7 +240,7 @@ try {
     let done = 0;
     const until = performance.now() + THROUGHPUT_MS;
     await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
+      Array.from({ length: clients }, async () => {
         while (performance.now() < until) {
           await f();
           done++;
@@ -213,8 +257,18 @@ try {
     };
     return { rate: done / (THROUGHPUT_MS / 1000), cpu };
   };
+  await toggleProfiles();
   const plainTput = await throughput(plain);
+  await toggleProfiles();
+  await toggleProfiles();
   const secureTput = await throughput(secure);
+  await toggleProfiles();
+  // One client, one warm container: the stream a container holds keys ahead for. With and without.
+  const one = {
+    plain: await throughput(plain, 1),
+    secure: await throughput(secure, 1),
+    noAhead: await throughput(secureNoAhead, 1),
+  };
   const connectionsPerInvocation =
     ((await saeCounter('mecqkd_host_sae_tls_handshakes_total')) - connectionsBefore) /
     ((await saeCounter('mecqkd_host_sae_invocations_total')) - derivesBefore);
@@ -230,6 +284,7 @@ try {
   const k1 = await keysPer(1);
   const k100 = await keysPer(100);
   n100.close();
+  noAhead.close();
   kme.close();
 
   const rows: BenchRow[] = [
@@ -240,6 +295,12 @@ try {
     { metric: 'added latency p50 (secure − plain)', value: s.p50 - p.p50, unit: 'ms', target: '<= 1.5' },
     { metric: 'added latency, median of paired differences', value: pairedAdded, unit: 'ms' },
     { metric: 'added latency p99', value: s.p99 - p.p99, unit: 'ms' },
+    {
+      metric: '  without keys ahead (a host SAE round trip each), paired',
+      value: pairedAddedNoAhead,
+      unit: 'ms',
+    },
+    { metric: '  keys ahead saved, median of paired differences', value: pairedAheadGain, unit: 'ms' },
     { metric: 'latency ratio p50 (secure / plain)', value: s.p50 / p.p50, unit: 'x' },
     step('client seal', 'client: derive the keys, seal'),
     step('client open', 'client: open the answer'),
@@ -255,6 +316,11 @@ try {
       value: secureTput.cpu[k],
       unit: `ms (plain ${plainTput.cpu[k].toFixed(3)})`,
     })),
+    ...(['plain', 'secure', 'noAhead'] as const).map((k) => ({
+      metric: `1 client: CPU per ${k === 'noAhead' ? 'secure invocation without keys ahead' : `${k} invocation`}`,
+      value: total(one[k].cpu),
+      unit: `ms (containers ${one[k].cpu.containers.toFixed(3)}, host SAE ${one[k].cpu.hostSae.toFixed(3)}, ${one[k].rate.toFixed(0)} inv/s)`,
+    })),
     { metric: 'host SAE connections opened per invocation', value: connectionsPerInvocation, unit: 'conn' },
     { metric: 'QKD keys per invocation, N = 1', value: k1.perInvocation, unit: 'keys' },
     { metric: 'QKD keys per invocation, N = 100', value: k100.perInvocation, unit: 'keys' },
@@ -265,7 +331,7 @@ try {
     argsBytes: JSON.stringify(args).length,
     note: 'keys per invocation include the prefetched spares still unused at the end of the run',
     loadAverage: { start: loadAtStart, afterSequential: loadAfterSequential, end: loadavg() },
-    cpu: { plain: plainTput.cpu, secure: secureTput.cpu },
+    cpu: { plain: plainTput.cpu, secure: secureTput.cpu, oneClient: one },
   });
 } finally {
   for (const stop of stops.reverse()) await stop();

@@ -20,6 +20,8 @@ export interface Reply {
   id?: number;
   requestKey?: string;
   responseKey?: string;
+  /** Keys of the next sequence numbers, handed ahead to this connection (derive with `ahead`). */
+  ahead?: { validMs: number; keys: { seq: number; requestKey: string; responseKey: string }[] };
   error?: { status?: number; reason?: RefusalReason; detail?: string; retryAfterMs?: number };
 }
 
@@ -30,6 +32,16 @@ export interface ChannelOptions {
   ca: string;
   secret: string;
   timeoutMs?: number;
+  /**
+   * The SAE asks which of a key's keys handed ahead this side has not used (another container needs
+   * one): drop them and name them. Without it, nothing is unused.
+   */
+  onRelease?: (keyId: string) => number[];
+  /**
+   * Keys handed ahead with the answer to `frame`, given before anything else is read: a `release`
+   * right behind that answer must find them.
+   */
+  onAhead?: (frame: Record<string, unknown>, ahead: NonNullable<Reply['ahead']>) => void;
 }
 
 export interface SaeChannel {
@@ -40,6 +52,7 @@ export interface SaeChannel {
 }
 
 interface Pending {
+  frame: Record<string, unknown>;
   resolve: (reply: Reply) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
@@ -76,12 +89,18 @@ export function openChannel(opts: ChannelOptions): SaeChannel {
   readFrames(
     socket,
     (text) => {
-      let reply: Reply;
+      let reply: Reply & { op?: string; ref?: number; keyId?: string };
       try {
-        reply = JSON.parse(text) as Reply;
+        reply = JSON.parse(text);
       } catch {
         return fail(new WrapperError('host-sae-unavailable', 'the host SAE sent a frame that is not JSON'));
       }
+      if (reply.op === 'release' && typeof reply.ref === 'number' && typeof reply.keyId === 'string')
+        return writeFrame(socket, {
+          op: 'released',
+          ref: reply.ref,
+          unused: opts.onRelease?.(reply.keyId) ?? [],
+        });
       const p = reply.id === undefined ? undefined : pending.get(reply.id);
       if (!p) {
         // No id: the SAE refused the connection itself (e.g. the wrapper secret).
@@ -96,6 +115,7 @@ export function openChannel(opts: ChannelOptions): SaeChannel {
       }
       pending.delete(reply.id as number);
       clearTimeout(p.timer);
+      if (reply.ahead) opts.onAhead?.(p.frame, reply.ahead);
       p.resolve(reply);
     },
     () => fail(new WrapperError('host-sae-unavailable', 'the host SAE sent an oversized frame')),
@@ -112,7 +132,7 @@ export function openChannel(opts: ChannelOptions): SaeChannel {
           pending.delete(id);
           reject(new WrapperError('host-sae-unavailable', 'the host SAE did not answer in time'));
         }, opts.timeoutMs ?? 10_000);
-        pending.set(id, { resolve, reject, timer });
+        pending.set(id, { frame, resolve, reject, timer });
         writeFrame(socket, { id, ...frame });
       });
     },

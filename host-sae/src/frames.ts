@@ -11,6 +11,9 @@ export const CHANNEL_ALPN = 'mecqkd-sae/1';
 /** Longest frame either side accepts; a longer one closes the connection. */
 export const MAX_FRAME_BYTES = 16 * 1024;
 
+/** Most keys one derive may ask to hold ahead (protocol.ts): the answer stays well inside a frame. */
+export const MAX_AHEAD = 32;
+
 export function writeFrame(socket: Socket, value: unknown): void {
   socket.write(`${JSON.stringify(value)}\n`);
 }

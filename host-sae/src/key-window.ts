@@ -2,7 +2,21 @@
 // numbers 0 … N−1 of the context, action and client SAE its first use named, for T seconds after
 // it was fetched, and each sequence number once. Decisions only; fetching and clocks are the caller's.
 // The KME hands a key to this SAE once, so forgetting a key is safe: asking again fails at the KME.
-import type { EnvelopeHeader, RejectReason } from '@mecqkd/sdk/envelope';
+// A wrapper connection may also be handed the derived keys of the next sequence numbers ahead
+// (`reserve`): they count as claimed, held by that one connection, until it says which it has not
+// used (`release`, when another container needs one of them) or goes away (then all count as used).
+import { deriveKeyPair, type EnvelopeHeader, type RejectReason } from '@mecqkd/sdk/envelope';
+
+export interface KeyPair {
+  request: Buffer;
+  response: Buffer;
+}
+
+/** Derived keys handed ahead; `holder` is the connection holding them, undefined once released unused. */
+interface Ahead {
+  keys: KeyPair;
+  holder: object | undefined;
+}
 
 export interface HeldKey {
   keyId: string;
@@ -13,9 +27,21 @@ export interface HeldKey {
   binding: { contextId: string; action: string; clientSaeId: string };
   used: Uint8Array;
   usedCount: number;
+  /** Sequence numbers whose derived keys were handed ahead (their bits are set in `used`). */
+  ahead: Map<number, Ahead>;
+  /** The one connection this key's keys may be handed ahead to. */
+  holder: object | undefined;
+  /** Seen on two connections: nothing more is handed ahead. */
+  shared: boolean;
 }
 
-export type Claim = { ok: true; material: Buffer } | { ok: false; reason: RejectReason; message: string };
+export type Claim =
+  | { ok: true; material: Buffer }
+  /** Keys handed ahead and released unused: served as they are (the QKD key may be gone by now). */
+  | { ok: true; keys: KeyPair }
+  /** Handed ahead to `held`: ask it to release them, then claim again. */
+  | { ok: false; held: object }
+  | { ok: false; reason: RejectReason; message: string };
 
 export function holdKey(
   keyId: string,
@@ -32,20 +58,44 @@ export function holdKey(
     binding: { contextId: header.contextId, action: header.action, clientSaeId: header.clientSaeId },
     used: new Uint8Array(Math.ceil(invocationsPerKey / 8)),
     usedCount: 0,
+    ahead: new Map(),
+    holder: undefined,
+    shared: false,
   };
 }
 
-function forget(k: HeldKey): void {
+function zero(keys: KeyPair): void {
+  keys.request.fill(0);
+  keys.response.fill(0);
+}
+
+function forgetMaterial(k: HeldKey): void {
   k.material?.fill(0);
   k.material = undefined;
+}
+
+/** Past its window: the QKD key and every derived key still held ahead are zeroed. */
+export function forget(k: HeldKey): void {
+  forgetMaterial(k);
+  for (const a of k.ahead.values()) zero(a.keys);
+  k.ahead.clear();
 }
 
 export function expired(k: HeldKey, now: number, lifetimeMs: number): boolean {
   return now - k.fetchedAt >= lifetimeMs;
 }
 
-/** Marks `header.seq` used and returns the key, or says why not. */
-export function claim(k: HeldKey, header: EnvelopeHeader, now: number, lifetimeMs: number): Claim {
+/**
+ * Marks `header.seq` used and returns the key, or says why not. `requester` is the connection asking:
+ * asking for a key it was handed ahead means it has used it.
+ */
+export function claim(
+  k: HeldKey,
+  header: EnvelopeHeader,
+  now: number,
+  lifetimeMs: number,
+  requester?: object,
+): Claim {
   const b = k.binding;
   if (header.contextId !== b.contextId || header.action !== b.action || header.clientSaeId !== b.clientSaeId)
     return { ok: false, reason: 'wrong-binding', message: `key ${k.keyId} serves another context or action` };
@@ -57,13 +107,22 @@ export function claim(k: HeldKey, header: EnvelopeHeader, now: number, lifetimeM
     };
   const byte = header.seq >> 3;
   const bit = 1 << (header.seq & 7);
+  if (expired(k, now, lifetimeMs)) forget(k);
+  const a = k.ahead.get(header.seq);
+  if (a && a.holder === requester && requester !== undefined) {
+    zero(a.keys);
+    k.ahead.delete(header.seq);
+  } else if (a?.holder) return { ok: false, held: a.holder };
+  else if (a) {
+    k.ahead.delete(header.seq);
+    return { ok: true, keys: a.keys };
+  }
   if ((k.used[byte] ?? 0) & bit)
     return {
       ok: false,
       reason: 'replay',
       message: `sequence ${header.seq} of key ${k.keyId} was already used`,
     };
-  if (expired(k, now, lifetimeMs)) forget(k);
   if (!k.material)
     return {
       ok: false,
@@ -73,8 +132,59 @@ export function claim(k: HeldKey, header: EnvelopeHeader, now: number, lifetimeM
   const material = Buffer.from(k.material);
   k.used[byte] = (k.used[byte] ?? 0) | bit;
   k.usedCount++;
-  if (k.usedCount === k.invocationsPerKey) forget(k);
+  if (k.usedCount === k.invocationsPerKey) forgetMaterial(k);
   return { ok: true, material };
+}
+
+/**
+ * Hands `holder` the derived keys of up to `count` unused sequence numbers after `after.seq`, marking
+ * them claimed (the holder asks only once it holds none of this key: it never says what it used).
+ * Nothing once the key was seen on another connection, or when less than `minValidMs` of its window is left.
+ */
+export function reserve(
+  k: HeldKey,
+  after: EnvelopeHeader,
+  holder: object,
+  count: number,
+  now: number,
+  lifetimeMs: number,
+  minValidMs: number,
+): { seq: number; keys: KeyPair }[] {
+  if (k.holder !== undefined && k.holder !== holder) k.shared = true;
+  if (k.shared || count <= 0 || !k.material || lifetimeMs - (now - k.fetchedAt) < minValidMs) return [];
+  k.holder = holder;
+  const out: { seq: number; keys: KeyPair }[] = [];
+  for (let seq = after.seq + 1; seq < k.invocationsPerKey && out.length < count; seq++) {
+    const byte = seq >> 3;
+    const bit = 1 << (seq & 7);
+    if ((k.used[byte] ?? 0) & bit) continue;
+    k.used[byte] = (k.used[byte] ?? 0) | bit;
+    k.usedCount++;
+    const pair = deriveKeyPair(k.material, { ...after, seq });
+    const keys = { request: pair.request, response: pair.response };
+    k.ahead.set(seq, { keys, holder });
+    out.push({ seq, keys });
+  }
+  if (k.usedCount === k.invocationsPerKey) forgetMaterial(k);
+  return out;
+}
+
+/** `holder` says which of its keys ahead it has not used: those can be served again, the rest are spent. */
+export function release(k: HeldKey, holder: object, unused: ReadonlySet<number>): void {
+  for (const [seq, a] of k.ahead) {
+    if (a.holder !== holder) continue;
+    if (unused.has(seq)) a.holder = undefined;
+    else {
+      zero(a.keys);
+      k.ahead.delete(seq);
+    }
+  }
+}
+
+/** `holder` is gone without saying: whatever it held ahead may have been used, so all of it is spent. */
+export function dropHolder(k: HeldKey, holder: object): void {
+  release(k, holder, new Set());
+  if (k.holder === holder) k.holder = undefined;
 }
 
 /** Whether an entry can be dropped altogether: past twice its window (replays then fail at the KME). */

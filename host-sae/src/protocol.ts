@@ -4,10 +4,16 @@
 //   {id, op: "derive", header, invocationsPerKey,
 //    expectedInvocationsPerSecond}                      → {id, requestKey, responseKey} (base64 AES-256)
 //   {id, op: "failure", reason}                         → {id} (an envelope failure seen by the wrapper)
+// A derive may ask for `ahead` keys: the reply then may carry `ahead: {validMs, keys: [{seq,
+// requestKey, responseKey}]}`, the keys of the next sequence numbers, which that connection alone
+// holds. When another container needs one of them, the SAE asks the holder:
+//   SAE → {op: "release", ref, keyId}   wrapper → {op: "released", ref, unused: [seq…]}
+// and whatever the holder does not name as unused (or all, if it does not answer) counts as used.
 // A refusal answers {id, error} with a problem (RFC 9457 fields) whose `reason` is the envelope's,
 // or `key-rate-exceeded` (status 429, `retryAfterMs`) past the context's key allowance. The two
 // numbers of a derive are the MecApp's, from the action's init parameters the operator set.
 import { z } from 'zod';
+import { MAX_AHEAD } from './frames.ts';
 
 export const REJECT_REASONS = [
   'malformed',
@@ -36,6 +42,8 @@ export const deriveRequestSchema = z.strictObject({
   invocationsPerKey: z.int().min(1).max(1_000_000),
   /** The MecApp's declared demand: with invocationsPerKey, the context's key allowance. */
   expectedInvocationsPerSecond: z.number().min(0).max(100_000),
+  /** Keys of the next sequence numbers this connection would hold ahead. */
+  ahead: z.int().min(0).max(MAX_AHEAD).optional(),
 });
 export type DeriveRequest = z.infer<typeof deriveRequestSchema>;
 
@@ -54,6 +62,11 @@ export const requestFrameSchema = z.discriminatedUnion('op', [
     traceparent: z.string().max(55).optional(),
   }),
   z.strictObject({ id: frameId, op: z.literal('failure'), reason: z.enum(REJECT_REASONS) }),
+  z.strictObject({
+    op: z.literal('released'),
+    ref: frameId,
+    unused: z.array(z.int().min(0)).max(4 * MAX_AHEAD),
+  }),
 ]);
 export type RequestFrame = z.infer<typeof requestFrameSchema>;
 

@@ -18,7 +18,17 @@ import type { z } from 'zod';
 import type { HostSaeConfig } from './config.ts';
 import { CHANNEL_ALPN, MAX_FRAME_BYTES, readFrames, writeFrame } from './frames.ts';
 import { createKeyAllowanceCheck, type KeyAllowanceCheck } from './key-allowance.ts';
-import { claim, droppable, type HeldKey, holdKey } from './key-window.ts';
+import {
+  claim,
+  dropHolder,
+  droppable,
+  forget,
+  type HeldKey,
+  holdKey,
+  type KeyPair,
+  release,
+  reserve,
+} from './key-window.ts';
 import { createHostSaeMetrics, type HostSaeMetrics } from './metrics.ts';
 import {
   type DeriveRequest,
@@ -31,6 +41,10 @@ import {
 
 /** A connection that has not proven itself by then is closed. */
 const HELLO_TIMEOUT_MS = 10_000;
+/** A holder that does not say within this which keys ahead it has not used is taken to have used them all. */
+const RELEASE_TIMEOUT_MS = 2_000;
+/** Keys are handed ahead only with at least this much of their window left (the wrapper's clock is not ours). */
+const AHEAD_MIN_VALID_MS = 2_000;
 
 class ProblemError extends Error {
   constructor(
@@ -59,6 +73,55 @@ const STATUS_OF: Record<RejectReason, number> = {
 const refused = (reason: RejectReason, detail: string) =>
   new ProblemError(STATUS_OF[reason], 'Envelope refused', detail, reason);
 
+interface Holder extends AheadHolder {
+  /** The wrapper's answer to `release` number `ref`. */
+  released(ref: number, unused: number[]): void;
+  closed(): void;
+}
+
+/**
+ * A wrapper connection as a holder of keys handed ahead: `release` asks it (frame `{op: "release",
+ * ref, keyId}`) which of a key's it has not used; no answer in time, or the connection gone, is "all used".
+ */
+function createHolder(
+  socket: TLSSocket,
+  onReleased: (holder: Holder, keyId: string, unused: number[]) => void,
+): Holder {
+  const asked = new Map<string, Promise<void>>();
+  const waiting = new Map<number, (unused: number[]) => void>();
+  let lastRef = 0;
+  const holder: Holder = {
+    release(keyId) {
+      const pending = asked.get(keyId);
+      if (pending) return pending;
+      const ref = ++lastRef;
+      const p = new Promise<void>((resolve) => {
+        const timer = setTimeout(() => done([]), RELEASE_TIMEOUT_MS);
+        const done = (unused: number[]) => {
+          clearTimeout(timer);
+          waiting.delete(ref);
+          asked.delete(keyId);
+          onReleased(holder, keyId, unused);
+          resolve();
+        };
+        waiting.set(ref, done);
+      });
+      asked.set(keyId, p);
+      // After the current microtasks: the answer handing this holder the keys may still be on its way
+      // to the socket (reserved, not yet written), and must reach the holder before this question.
+      setImmediate(() => writeFrame(socket, { op: 'release', ref, keyId }));
+      return p;
+    },
+    released(ref, unused) {
+      waiting.get(ref)?.(unused);
+    },
+    closed() {
+      for (const done of [...waiting.values()]) done([]);
+    },
+  };
+  return holder;
+}
+
 /** The first schema issue as a `malformed` refusal naming its field. */
 function parseFrame<T>(value: unknown, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(value);
@@ -72,8 +135,30 @@ function parseFrame<T>(value: unknown, schema: z.ZodType<T>): T {
   );
 }
 
+/**
+ * A wrapper connection keys can be handed ahead to: asked which of one key's it has not used. It
+ * hands its answer to the key service's `released` as soon as it has it, then settles.
+ */
+export interface AheadHolder {
+  release(keyId: string): Promise<void>;
+}
+
+export interface Derived {
+  requestKey: Buffer;
+  responseKey: Buffer;
+  /** Keys of the next sequence numbers, handed ahead (the SAE keeps its copies: never zero these). */
+  ahead: { seq: number; keys: KeyPair }[];
+  /** How long the keys ahead stay valid. */
+  validMs: number;
+}
+
 export interface KeyService {
-  derive(req: DeriveRequest): Promise<{ requestKey: Buffer; responseKey: Buffer }>;
+  /** With `holder` and `req.ahead`, also hands it the keys of up to that many next sequence numbers. */
+  derive(req: DeriveRequest, holder?: AheadHolder): Promise<Derived>;
+  /** The holder's answer: of what it held of `keyId`, only `unused` was not used. */
+  released(holder: AheadHolder, keyId: string, unused: number[]): void;
+  /** The connection is gone: what it held ahead counts as used. */
+  dropHolder(holder: AheadHolder): void;
   sweep(): void;
   held(): number;
 }
@@ -149,28 +234,60 @@ export function createKeyService(
   }
 
   return {
-    async derive(req) {
+    async derive(req, holder) {
       const { header } = req;
       const k = await keyFor(req);
-      const hadMaterial = k.material !== undefined;
-      const c = claim(k, header, now(), lifetimeMs);
-      if (hadMaterial && !k.material) retire(k);
-      if (!c.ok) throw refused(c.reason, c.message);
-      try {
-        metrics.invocations.inc();
-        const keys = deriveKeyPair(c.material, header);
-        return { requestKey: keys.request, responseKey: keys.response };
-      } finally {
-        c.material.fill(0);
+      for (let asked = false; ; asked = true) {
+        const hadMaterial = k.material !== undefined;
+        const c = claim(k, header, now(), lifetimeMs, holder);
+        if (hadMaterial && !k.material) retire(k);
+        if ('held' in c) {
+          // The holder has used it unless it says otherwise; once asked, it holds nothing more of this key.
+          if (asked)
+            throw refused('replay', `sequence ${header.seq} of key ${header.keyId} was already used`);
+          k.shared = true; // contended: no more keys ahead for anyone
+          // the holder's answer is applied (`released`) as it arrives, before any later frame of it
+          await (c.held as AheadHolder).release(header.keyId);
+          continue;
+        }
+        if (!c.ok) throw refused(c.reason, c.message);
+        let pair: KeyPair;
+        if ('keys' in c) pair = c.keys;
+        else {
+          metrics.invocations.inc();
+          try {
+            pair = deriveKeyPair(c.material, header);
+          } finally {
+            c.material.fill(0);
+          }
+        }
+        const beforeReserve = k.material !== undefined;
+        const ahead = holder
+          ? reserve(k, header, holder, req.ahead ?? 0, now(), lifetimeMs, AHEAD_MIN_VALID_MS)
+          : [];
+        if (beforeReserve && !k.material) retire(k);
+        metrics.invocations.inc(ahead.length);
+        return {
+          requestKey: pair.request,
+          responseKey: pair.response,
+          ahead,
+          validMs: lifetimeMs - (now() - k.fetchedAt),
+        };
       }
+    },
+    released(holder, keyId, unused) {
+      const k = keys.get(keyId);
+      if (k) release(k, holder, new Set(unused));
+    },
+    dropHolder(holder) {
+      for (const k of keys.values()) dropHolder(k, holder);
     },
     sweep() {
       const t = now();
       for (const [id, k] of keys) {
-        if (k.material && t - k.fetchedAt >= lifetimeMs) {
-          k.material.fill(0);
-          k.material = undefined;
-          retire(k);
+        if ((k.material || k.ahead.size > 0) && t - k.fetchedAt >= lifetimeMs) {
+          if (k.material) retire(k);
+          forget(k);
         }
         if (droppable(k, t, lifetimeMs)) keys.delete(id);
       }
@@ -233,23 +350,45 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
   const sweeper = setInterval(() => keys.sweep(), Math.min(lifetimeMs / 4, 10_000));
   sweeper.unref();
 
-  async function answer(frame: RequestFrame): Promise<unknown> {
+  /** The reply to a frame; `undefined` for a `released` frame, which answers the SAE's own question. */
+  async function answer(frame: RequestFrame, holder: Holder): Promise<unknown> {
     if (frame.op === 'failure') {
       metrics.failures.inc({ reason: frame.reason });
       return { id: frame.id };
     }
-    const derived = await keys.derive(frame);
+    if (frame.op === 'released') return void holder.released(frame.ref, frame.unused);
+    const derived = await keys.derive(frame, holder);
     const traceId = frame.traceparent ? parseTraceparent(frame.traceparent)?.traceId : undefined;
     // per invocation only when traced, so that an untraced hot path writes no log line
     if (traceId) {
       const { contextId, keyId, seq, action } = frame.header;
-      logger.info('Derived keys for an invocation', { traceId, contextId, keyId, seq, action });
+      logger.info('Derived keys for an invocation', {
+        traceId,
+        contextId,
+        keyId,
+        seq,
+        action,
+        ...(derived.ahead.length > 0 ? { ahead: derived.ahead.length } : {}),
+      });
     }
+    const b64 = (b: Buffer) => b.toString('base64');
     try {
       return {
         id: frame.id,
-        requestKey: derived.requestKey.toString('base64'),
-        responseKey: derived.responseKey.toString('base64'),
+        requestKey: b64(derived.requestKey),
+        responseKey: b64(derived.responseKey),
+        ...(derived.ahead.length > 0
+          ? {
+              ahead: {
+                validMs: derived.validMs,
+                keys: derived.ahead.map((a) => ({
+                  seq: a.seq,
+                  requestKey: b64(a.keys.request),
+                  responseKey: b64(a.keys.response),
+                })),
+              },
+            }
+          : {}),
       };
     } finally {
       derived.requestKey.fill(0);
@@ -278,8 +417,13 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
     socket.setNoDelay(true);
     let authenticated = false;
     let refused = false;
+    const holder = createHolder(socket, keys.released);
     const helloTimer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
-    socket.on('close', () => clearTimeout(helloTimer));
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      holder.closed();
+      keys.dropHolder(holder);
+    });
     // Frames already received after a refusal are not answered: the connection is done.
     const refuse = (err: ProblemError) => {
       refused = true;
@@ -305,8 +449,8 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
           return;
         }
         const id = (value as { id?: unknown })?.id;
-        void (async () => answer(parseFrame(value, requestFrameSchema)))().then(
-          (reply) => writeFrame(socket, reply),
+        void (async () => answer(parseFrame(value, requestFrameSchema), holder))().then(
+          (reply) => reply !== undefined && writeFrame(socket, reply),
           (err: unknown) =>
             writeFrame(socket, { ...(typeof id === 'number' ? { id } : {}), error: failed(err) }),
         );

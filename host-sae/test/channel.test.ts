@@ -28,8 +28,8 @@ describe('host SAE channel (real host SAE, kme-sim over mTLS)', function () {
   let port: number;
   const secret = randomBytes(32).toString('base64url');
   const channels: SaeChannel[] = [];
-  const channel = (s = secret) => {
-    const c = openChannel({ host: '127.0.0.1', port, ca, secret: s });
+  const channel = (s = secret, onRelease?: (keyId: string) => number[]) => {
+    const c = openChannel({ host: '127.0.0.1', port, ca, secret: s, ...(onRelease ? { onRelease } : {}) });
     channels.push(c);
     return c;
   };
@@ -125,6 +125,64 @@ describe('host SAE channel (real host SAE, kme-sim over mTLS)', function () {
     expect(
       await metric(/^mecqkd_host_sae_envelope_failures_total\{reason="replay",[^}]*\} (\S+)$/m),
     ).to.equal(1);
+  });
+
+  describe('keys handed ahead', () => {
+    /** N = 10: room for keys ahead. */
+    const TEN = { invocationsPerKey: 10, expectedInvocationsPerSecond: 10 };
+    const b64 = (key: Buffer, seq: number, keyId: string) =>
+      deriveKey(key, header(keyId, seq)).toString('base64');
+
+    it('hands a derive asking for them the keys of the next sequence numbers, which no other connection gets unasked', async () => {
+      const { keyId, key } = await qkdKey();
+      const released: string[] = [];
+      const a = channel(secret, (id) => {
+        released.push(id);
+        return [3]; // 1 and 2 "used" here, 3 not
+      });
+      const r = await a.call({ op: 'derive', header: header(keyId, 0), ...TEN, ahead: 3 });
+      expect(r.requestKey).to.equal(b64(key, 0, keyId));
+      expect(r.ahead?.keys.map((k) => k.seq)).to.deep.equal([1, 2, 3]);
+      expect(r.ahead?.keys[1]?.requestKey).to.equal(b64(key, 2, keyId));
+      expect(r.ahead?.validMs).to.be.above(60_000);
+      // another container gets sequence 3 once the holder says it has not used it, and 2 never
+      const b = channel();
+      const three = await b.call({ op: 'derive', header: header(keyId, 3), ...TEN, ahead: 3 });
+      expect(three.requestKey).to.equal(b64(key, 3, keyId));
+      expect(released).to.deep.equal([keyId]);
+      // contended: nothing more ahead, for anyone
+      expect(three.ahead).to.equal(undefined);
+      const two = await b.call({ op: 'derive', header: header(keyId, 2), ...TEN });
+      expect(two.error).to.include({ status: 409, reason: 'replay' });
+      const again = await a.call({ op: 'derive', header: header(keyId, 3), ...TEN });
+      expect(again.error).to.include({ status: 409, reason: 'replay' });
+      const four = await a.call({ op: 'derive', header: header(keyId, 4), ...TEN, ahead: 3 });
+      expect(four.requestKey).to.equal(b64(key, 4, keyId));
+      expect(four.ahead).to.equal(undefined);
+    });
+
+    it('takes what a holder held as used when it asks for it again, or is gone', async () => {
+      const { keyId, key } = await qkdKey();
+      const a = channel();
+      const r = await a.call({ op: 'derive', header: header(keyId, 0), ...TEN, ahead: 2 });
+      expect(r.ahead?.keys.map((k) => k.seq)).to.deep.equal([1, 2]);
+      // the holder itself asking for one it holds: it has used it
+      expect((await a.call({ op: 'derive', header: header(keyId, 1), ...TEN })).error).to.include({
+        reason: 'replay',
+      });
+      // renewed: the next ones after the one asked for
+      const three = await a.call({ op: 'derive', header: header(keyId, 3), ...TEN, ahead: 1 });
+      expect(three.ahead?.keys.map((k) => k.seq)).to.deep.equal([4]);
+      a.close();
+      const b = channel();
+      for (const seq of [2, 4])
+        expect((await b.call({ op: 'derive', header: header(keyId, seq), ...TEN })).error).to.include({
+          reason: 'replay',
+        });
+      expect((await b.call({ op: 'derive', header: header(keyId, 5), ...TEN })).requestKey).to.equal(
+        b64(key, 5, keyId),
+      );
+    });
   });
 
   it('answers a malformed frame with its field and keeps the channel; an unknown key is unknown-key', async () => {

@@ -10,6 +10,7 @@ import {
   checkHeader,
   type Envelope,
   EnvelopeError,
+  type EnvelopeHeader,
   headerOf,
   open,
   parseEnvelope,
@@ -17,6 +18,8 @@ import {
   seal,
 } from '@mecqkd/sdk/envelope';
 import { openChannel, type Reply, type SaeChannel, WrapperError } from '../channel-client.ts';
+import { MAX_AHEAD } from '../frames.ts';
+import { createKeysAhead } from './keys-ahead.ts';
 
 export interface AppBundle {
   /** The app's action source and the name of its entry point. */
@@ -37,6 +40,8 @@ const ENV = {
   expectedInvocationsPerSecond: 'MECQKD_EXPECTED_INVOCATIONS_PER_SECOND',
   // Where the host SAE is: the Kubernetes service-link variables of a Service `mecqkd-host-sae` in
   // the OpenWhisk namespace (whisk-sim gives containers the same variables).
+  // optional: keys ahead to ask for (default AHEAD; 0: one host SAE round trip per invocation)
+  keysAhead: 'MECQKD_KEYS_AHEAD',
   host: 'MECQKD_HOST_SAE_SERVICE_HOST',
   port: 'MECQKD_HOST_SAE_SERVICE_PORT',
 } as const;
@@ -47,7 +52,19 @@ function env(name: string): string {
   return v;
 }
 
+/**
+ * Keys of the next invocations asked for with each derive: a container serving a client's stream
+ * asks the host SAE once per this many invocations instead of once per invocation.
+ */
+const AHEAD = 16;
+
+const keysAhead = () => {
+  const v = Number(process.env[ENV.keysAhead] ?? AHEAD);
+  return Number.isInteger(v) ? Math.max(0, Math.min(v, MAX_AHEAD)) : AHEAD;
+};
+
 let channel: SaeChannel | undefined;
+const ahead = createKeysAhead();
 
 // async: a missing setting rejects like any other failure instead of throwing past callers.
 async function call(frame: Record<string, unknown>): Promise<Reply> {
@@ -57,6 +74,8 @@ async function call(frame: Record<string, unknown>): Promise<Reply> {
       port: Number(env(ENV.port)),
       ca: env(ENV.ca),
       secret: env(ENV.secret),
+      onRelease: ahead.release,
+      onAhead: (frame, given) => ahead.add(frame.header as EnvelopeHeader, given),
     });
   return channel.call(frame);
 }
@@ -66,11 +85,17 @@ async function derivedKeys(
   invocationsPerKey: number,
   traceparent: string | undefined,
 ): Promise<{ req: Buffer; res: Buffer }> {
+  // taken before anything awaits: the SAE asking for it back meanwhile no longer finds it unused
+  const held = ahead.take(e);
+  if (held) return held;
+  const header = headerOf(e);
   const reply = await call({
     op: 'derive',
-    header: headerOf(e),
+    header,
     invocationsPerKey,
     expectedInvocationsPerSecond: Number(env(ENV.expectedInvocationsPerSecond)),
+    // more only once none are left: so a container holds at most that many of a key
+    ...(ahead.holds(e.keyId) || keysAhead() === 0 ? {} : { ahead: keysAhead() }),
     ...(traceparent ? { traceparent } : {}),
   });
   if (reply.requestKey && reply.responseKey)
