@@ -54,9 +54,12 @@ function env(name: string): string {
 
 /**
  * Keys of the next invocations asked for with each derive: a container serving a client's stream
- * asks the host SAE once per this many invocations instead of once per invocation.
+ * asks the host SAE once per this many invocations instead of once per invocation. Off unless the
+ * action's init parameter asks: a container that dies holding keys ahead makes the host SAE refuse
+ * them all as replays (it cannot know which were used), and containers die exactly when a host is
+ * overloaded — the hospital demo lost 4 of a stream's invocations that way during its migration.
  */
-const AHEAD = 16;
+const AHEAD = 0;
 
 const keysAhead = () => {
   const v = Number(process.env[ENV.keysAhead] ?? AHEAD);
