@@ -1,17 +1,8 @@
-import { deriveKeyPair, type EnvelopeHeader } from '@mecqkd/sdk/envelope';
+import { deriveKeyPair } from '@mecqkd/sdk/envelope';
 import { expect } from 'chai';
 import { claim, dropHolder, droppable, holdKey, release, reserve } from '../src/key-window.ts';
+import { header } from './headers.ts';
 
-const header = (seq: number, over: Partial<EnvelopeHeader> = {}): EnvelopeHeader => ({
-  v: 1,
-  keyId: 'bc490419-7d60-487f-adc1-4ddcc177c139',
-  seq,
-  contextId: '0123456789abcdef0123456789abcdef',
-  action: 'mecqkd-cardio-0123456789ab',
-  clientSaeId: 'SAE_CLIENT',
-  direction: 'request',
-  ...over,
-});
 const T = 60_000;
 
 describe('host SAE key window (N invocations, T seconds, each sequence once)', () => {

@@ -1,17 +1,7 @@
-import type { EnvelopeHeader } from '@mecqkd/sdk/envelope';
 import { expect } from 'chai';
 import { createKeysAhead } from '../src/wrapper/keys-ahead.ts';
+import { header } from './headers.ts';
 
-const header = (seq: number, over: Partial<EnvelopeHeader> = {}): EnvelopeHeader => ({
-  v: 1,
-  keyId: 'bc490419-7d60-487f-adc1-4ddcc177c139',
-  seq,
-  contextId: '0123456789abcdef0123456789abcdef',
-  action: 'mecqkd-cardio-0123456789ab',
-  clientSaeId: 'SAE_CLIENT',
-  direction: 'request',
-  ...over,
-});
 const given = (seqs: number[]) => ({
   validMs: 1000,
   keys: seqs.map((seq) => ({
