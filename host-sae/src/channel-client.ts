@@ -42,11 +42,19 @@ export interface ChannelOptions {
    * right behind that answer must find them.
    */
   onAhead?: (frame: Record<string, unknown>, ahead: NonNullable<Reply['ahead']>) => void;
+  /** The channel is closed: keys handed ahead over it must not be used any more (see `send`). */
+  onClose?: () => void;
 }
 
 export interface SaeChannel {
   /** Sends `frame` with a fresh id; resolves with the SAE's answer (which may carry `error`). */
   call(frame: Record<string, unknown>): Promise<Reply>;
+  /**
+   * Writes `frame`, which the SAE does not answer; false if the channel is closed. A `used` report
+   * written here reaches the SAE before the channel's end, so the SAE serves to others only what was
+   * never reported on a channel that is gone.
+   */
+  send(frame: Record<string, unknown>): boolean;
   readonly closed: boolean;
   close(): void;
 }
@@ -78,6 +86,7 @@ export function openChannel(opts: ChannelOptions): SaeChannel {
     if (closed) return;
     closed = true;
     socket.destroy();
+    opts.onClose?.();
     for (const p of pending.values()) {
       clearTimeout(p.timer);
       p.reject(err);
@@ -135,6 +144,11 @@ export function openChannel(opts: ChannelOptions): SaeChannel {
         pending.set(id, { frame, resolve, reject, timer });
         writeFrame(socket, { id, ...frame });
       });
+    },
+    send(frame) {
+      if (closed || socket.destroyed || !socket.writable) return false;
+      writeFrame(socket, frame);
+      return true;
     },
     get closed() {
       return closed;

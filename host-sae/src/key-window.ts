@@ -3,8 +3,9 @@
 // it was fetched, and each sequence number once. Decisions only; fetching and clocks are the caller's.
 // The KME hands a key to this SAE once, so forgetting a key is safe: asking again fails at the KME.
 // A wrapper connection may also be handed the derived keys of the next sequence numbers ahead
-// (`reserve`): they count as claimed, held by that one connection, until it says which it has not
-// used (`release`, when another container needs one of them) or goes away (then all count as used).
+// (`reserve`): they count as claimed, held by that one connection, which reports each one it takes
+// (`spend`) before using it. When another container needs one, the holder is asked which it has not
+// used (`release`); when the holder goes away, those it never reported are served again (`dropHolder`).
 import { deriveKeyPair, type EnvelopeHeader, type RejectReason } from '@mecqkd/sdk/envelope';
 
 export interface KeyPair {
@@ -138,7 +139,7 @@ export function claim(
 
 /**
  * Hands `holder` the derived keys of up to `count` unused sequence numbers after `after.seq`, marking
- * them claimed (the holder asks only once it holds none of this key: it never says what it used).
+ * them claimed (the holder asks for more only once it holds none of this key).
  * Nothing once the key was seen on another connection, or when less than `minValidMs` of its window is left.
  */
 export function reserve(
@@ -181,9 +182,21 @@ export function release(k: HeldKey, holder: object, unused: ReadonlySet<number>)
   }
 }
 
-/** `holder` is gone without saying: whatever it held ahead may have been used, so all of it is spent. */
+/** `holder` reports taking `seq`, before it uses it: nobody else is served it. */
+export function spend(k: HeldKey, holder: object, seq: number): void {
+  const a = k.ahead.get(seq);
+  if (a?.holder !== holder) return;
+  zero(a.keys);
+  k.ahead.delete(seq);
+}
+
+/**
+ * `holder`'s connection is gone. Every key it used was reported on that connection before it was used,
+ * and a connection's frames all arrive before its end: what it never reported, it never used (and,
+ * its connection gone, can no longer use), so another container is served those.
+ */
 export function dropHolder(k: HeldKey, holder: object): void {
-  release(k, holder, new Set());
+  for (const a of k.ahead.values()) if (a.holder === holder) a.holder = undefined;
   if (k.holder === holder) k.holder = undefined;
 }
 

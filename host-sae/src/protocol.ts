@@ -6,9 +6,12 @@
 //   {id, op: "failure", reason}                         → {id} (an envelope failure seen by the wrapper)
 // A derive may ask for `ahead` keys: the reply then may carry `ahead: {validMs, keys: [{seq,
 // requestKey, responseKey}]}`, the keys of the next sequence numbers, which that connection alone
-// holds. When another container needs one of them, the SAE asks the holder:
+// holds. The holder reports each one it takes, before using it (no answer):
+//   {op: "used", keyId, seq}
+// When another container needs one of them, the SAE asks the holder:
 //   SAE → {op: "release", ref, keyId}   wrapper → {op: "released", ref, unused: [seq…]}
-// and whatever the holder does not name as unused (or all, if it does not answer) counts as used.
+// and whatever the holder does not name as unused (or all, if it does not answer in time) counts as
+// used. When the holder's connection ends, what it never reported is served to other containers.
 // A refusal answers {id, error} with a problem (RFC 9457 fields) whose `reason` is the envelope's,
 // or `key-rate-exceeded` (status 429, `retryAfterMs`) past the context's key allowance. The two
 // numbers of a derive are the MecApp's, from the action's init parameters the operator set.
@@ -62,6 +65,7 @@ export const requestFrameSchema = z.discriminatedUnion('op', [
     traceparent: z.string().max(55).optional(),
   }),
   z.strictObject({ id: frameId, op: z.literal('failure'), reason: z.enum(REJECT_REASONS) }),
+  z.strictObject({ op: z.literal('used'), keyId: z.uuid(), seq: z.int().min(0) }),
   z.strictObject({
     op: z.literal('released'),
     ref: frameId,

@@ -28,6 +28,7 @@ import {
   type KeyPair,
   release,
   reserve,
+  spend,
 } from './key-window.ts';
 import { createHostSaeMetrics, type HostSaeMetrics } from './metrics.ts';
 import {
@@ -81,14 +82,16 @@ interface Holder extends AheadHolder {
 
 /**
  * A wrapper connection as a holder of keys handed ahead: `release` asks it (frame `{op: "release",
- * ref, keyId}`) which of a key's it has not used; no answer in time, or the connection gone, is "all used".
+ * ref, keyId}`) which of a key's it has not used; no answer in time is "all used". When the
+ * connection ends, the questions are settled without an answer: `dropHolder` frees what it never
+ * reported using.
  */
 function createHolder(
   socket: TLSSocket,
   onReleased: (holder: Holder, keyId: string, unused: number[]) => void,
 ): Holder {
   const asked = new Map<string, Promise<void>>();
-  const waiting = new Map<number, (unused: number[]) => void>();
+  const waiting = new Map<number, (unused: number[] | 'gone') => void>();
   let lastRef = 0;
   const holder: Holder = {
     release(keyId) {
@@ -97,11 +100,11 @@ function createHolder(
       const ref = ++lastRef;
       const p = new Promise<void>((resolve) => {
         const timer = setTimeout(() => done([]), RELEASE_TIMEOUT_MS);
-        const done = (unused: number[]) => {
+        const done = (unused: number[] | 'gone') => {
           clearTimeout(timer);
           waiting.delete(ref);
           asked.delete(keyId);
-          onReleased(holder, keyId, unused);
+          if (unused !== 'gone') onReleased(holder, keyId, unused);
           resolve();
         };
         waiting.set(ref, done);
@@ -116,7 +119,7 @@ function createHolder(
       waiting.get(ref)?.(unused);
     },
     closed() {
-      for (const done of [...waiting.values()]) done([]);
+      for (const done of [...waiting.values()]) done('gone');
     },
   };
   return holder;
@@ -157,7 +160,9 @@ export interface KeyService {
   derive(req: DeriveRequest, holder?: AheadHolder): Promise<Derived>;
   /** The holder's answer: of what it held of `keyId`, only `unused` was not used. */
   released(holder: AheadHolder, keyId: string, unused: number[]): void;
-  /** The connection is gone: what it held ahead counts as used. */
+  /** The holder reports taking `seq` of `keyId`, before using it. */
+  used(holder: AheadHolder, keyId: string, seq: number): void;
+  /** The connection is gone: what it held ahead and never reported using is served to others. */
   dropHolder(holder: AheadHolder): void;
   sweep(): void;
   held(): number;
@@ -279,6 +284,10 @@ export function createKeyService(
       const k = keys.get(keyId);
       if (k) release(k, holder, new Set(unused));
     },
+    used(holder, keyId, seq) {
+      const k = keys.get(keyId);
+      if (k) spend(k, holder, seq);
+    },
     dropHolder(holder) {
       for (const k of keys.values()) dropHolder(k, holder);
     },
@@ -350,13 +359,15 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
   const sweeper = setInterval(() => keys.sweep(), Math.min(lifetimeMs / 4, 10_000));
   sweeper.unref();
 
-  /** The reply to a frame; `undefined` for a `released` frame, which answers the SAE's own question. */
+  /** The reply to a frame; `undefined` for `released` (the answer to the SAE's own question) and `used`. */
   async function answer(frame: RequestFrame, holder: Holder): Promise<unknown> {
     if (frame.op === 'failure') {
       metrics.failures.inc({ reason: frame.reason });
       return { id: frame.id };
     }
+    // both before anything awaits: applied in the order of the connection's frames, before its end
     if (frame.op === 'released') return void holder.released(frame.ref, frame.unused);
+    if (frame.op === 'used') return void keys.used(holder, frame.keyId, frame.seq);
     const derived = await keys.derive(frame, holder);
     const traceId = frame.traceparent ? parseTraceparent(frame.traceparent)?.traceId : undefined;
     // per invocation only when traced, so that an untraced hot path writes no log line

@@ -161,7 +161,7 @@ describe('host SAE channel (real host SAE, kme-sim over mTLS)', function () {
       expect(four.ahead).to.equal(undefined);
     });
 
-    it('takes what a holder held as used when it asks for it again, or is gone', async () => {
+    it('takes what a holder held as used when it asks for it again or reports it; once it is gone, serves the rest to others', async () => {
       const { keyId, key } = await qkdKey();
       const a = channel();
       const r = await a.call({ op: 'derive', header: header(keyId, 0), ...TEN, ahead: 2 });
@@ -171,17 +171,21 @@ describe('host SAE channel (real host SAE, kme-sim over mTLS)', function () {
         reason: 'replay',
       });
       // renewed: the next ones after the one asked for
-      const three = await a.call({ op: 'derive', header: header(keyId, 3), ...TEN, ahead: 1 });
-      expect(three.ahead?.keys.map((k) => k.seq)).to.deep.equal([4]);
+      const three = await a.call({ op: 'derive', header: header(keyId, 3), ...TEN, ahead: 2 });
+      expect(three.ahead?.keys.map((k) => k.seq)).to.deep.equal([4, 5]);
+      expect(a.send({ op: 'used', keyId, seq: 4 })).to.equal(true);
       a.close();
+      expect(a.send({ op: 'used', keyId, seq: 5 })).to.equal(false);
       const b = channel();
-      for (const seq of [2, 4])
+      // reported (4) or asked for again (1): used; never reported (2, 5): served
+      for (const seq of [1, 4])
         expect((await b.call({ op: 'derive', header: header(keyId, seq), ...TEN })).error).to.include({
           reason: 'replay',
         });
-      expect((await b.call({ op: 'derive', header: header(keyId, 5), ...TEN })).requestKey).to.equal(
-        b64(key, 5, keyId),
-      );
+      for (const seq of [2, 5, 6])
+        expect((await b.call({ op: 'derive', header: header(keyId, seq), ...TEN })).requestKey).to.equal(
+          b64(key, seq, keyId),
+        );
     });
   });
 

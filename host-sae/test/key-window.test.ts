@@ -1,6 +1,6 @@
 import { deriveKeyPair } from '@mecqkd/sdk/envelope';
 import { expect } from 'chai';
-import { claim, dropHolder, droppable, holdKey, release, reserve } from '../src/key-window.ts';
+import { claim, dropHolder, droppable, holdKey, release, reserve, spend } from '../src/key-window.ts';
 import { header } from './headers.ts';
 
 const T = 60_000;
@@ -86,15 +86,28 @@ describe('host SAE keys handed ahead (one connection holds the next sequence num
     expect(reserve(fresh(), header(0), a, 2, T - 999, T, 1000)).to.deep.equal([]);
   });
 
-  it('counts all a vanished holder held as used, and zeroes keys ahead at the end of the window', () => {
+  it('serves what a vanished holder never reported using to another connection, the reported ones never', () => {
     const k = fresh();
-    const [one] = reserve(k, header(0), a, 2, 1, T, 1000);
+    const [one, two] = reserve(k, header(0), a, 2, 1, T, 1000);
+    spend(k, a, 1);
+    expect(one!.keys.request.every((x) => x === 0)).to.equal(true);
+    expect(claim(k, header(1), 1, T, b)).to.deep.include({ ok: false, reason: 'replay' });
+    expect(claim(k, header(2), 1, T, b)).to.deep.equal({ ok: false, held: a });
     dropHolder(k, a);
     expect(claim(k, header(1), 1, T, b)).to.deep.include({ ok: false, reason: 'replay' });
-    expect(one!.keys.response.every((x) => x === 0)).to.equal(true);
+    expect(claim(k, header(2), 1, T, b)).to.deep.equal({ ok: true, keys: two!.keys });
+    expect(claim(k, header(2), 1, T, b)).to.deep.include({ ok: false, reason: 'replay' });
+    // another holder's report changes nothing
     const k2 = fresh();
-    const [first] = reserve(k2, header(0), a, 1, 1, T, 1000);
-    expect(claim(k2, header(1), T, T, b)).to.deep.include({ ok: false });
+    reserve(k2, header(0), a, 1, 1, T, 1000);
+    spend(k2, b, 1);
+    expect(claim(k2, header(1), 1, T, b)).to.deep.equal({ ok: false, held: a });
+  });
+
+  it('zeroes keys ahead at the end of the window', () => {
+    const k = fresh();
+    const [first] = reserve(k, header(0), a, 1, 1, T, 1000);
+    expect(claim(k, header(1), T, T, b)).to.deep.include({ ok: false });
     expect(first!.keys.request.every((x) => x === 0)).to.equal(true);
   });
 

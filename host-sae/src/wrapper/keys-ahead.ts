@@ -1,6 +1,7 @@
 // The action wrapper's keys handed ahead by the host SAE (protocol.ts): per QKD key ID, the derived
 // keys of the next sequence numbers, which this container alone may serve, each taken once. All are
-// zeroed once the key's window ends or when the SAE asks for them back (another container needs one).
+// zeroed once the key's window ends, when the SAE asks for them back (another container needs one)
+// or when the channel they came over closes.
 // Bundled into the wrapper: node: built-ins only.
 import type { EnvelopeHeader } from '@mecqkd/sdk/envelope';
 
@@ -77,6 +78,10 @@ export function createKeysAhead(now: () => number = () => performance.now()) {
       return pair;
     },
     release,
+    /** Zeroes and forgets every key ahead: the channel they came over is gone. */
+    releaseAll(): void {
+      for (const keyId of [...byKey.keys()]) release(keyId);
+    },
     /** Whether keys ahead of this QKD key are held: then a derive asks for no more (see reserve). */
     holds: (keyId: string) => byKey.has(keyId),
   };

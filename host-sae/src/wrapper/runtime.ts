@@ -54,12 +54,11 @@ function env(name: string): string {
 
 /**
  * Keys of the next invocations asked for with each derive: a container serving a client's stream
- * asks the host SAE once per this many invocations instead of once per invocation. Off unless the
- * action's init parameter asks: a container that dies holding keys ahead makes the host SAE refuse
- * them all as replays (it cannot know which were used), and containers die exactly when a host is
- * overloaded — the hospital demo lost 4 of a stream's invocations that way during its migration.
+ * asks the host SAE once per this many invocations instead of once per invocation. Each one is
+ * reported to the SAE as it is taken, before it is used, so when a container dies the SAE serves
+ * the ones it never took to the container that gets the stream next.
  */
-const AHEAD = 0;
+const AHEAD = 16;
 
 const keysAhead = () => {
   const v = Number(process.env[ENV.keysAhead] ?? AHEAD);
@@ -79,6 +78,8 @@ async function call(frame: Record<string, unknown>): Promise<Reply> {
       secret: env(ENV.secret),
       onRelease: ahead.release,
       onAhead: (frame, given) => ahead.add(frame.header as EnvelopeHeader, given),
+      // the SAE serves what this connection never reported to others once it ends
+      onClose: ahead.releaseAll,
     });
   return channel.call(frame);
 }
@@ -88,9 +89,14 @@ async function derivedKeys(
   invocationsPerKey: number,
   traceparent: string | undefined,
 ): Promise<{ req: Buffer; res: Buffer }> {
-  // taken before anything awaits: the SAE asking for it back meanwhile no longer finds it unused
+  // Taken and reported before anything awaits: the SAE asking for it back meanwhile no longer finds
+  // it unused, and it is used only once the report is on its way (else the SAE may serve it again).
   const held = ahead.take(e);
-  if (held) return held;
+  if (held) {
+    if (channel?.send({ op: 'used', keyId: e.keyId, seq: e.seq })) return held;
+    held.req.fill(0);
+    held.res.fill(0);
+  }
   const header = headerOf(e);
   const reply = await call({
     op: 'derive',

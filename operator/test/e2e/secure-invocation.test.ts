@@ -180,6 +180,55 @@ describe('secure invocation (e2e: operator, whisk-sim web actions, host SAE, kme
     expect(metrics).to.match(/mecqkd_host_sae_keys_fetched_total\{[^}]*\} [1-9]/);
   });
 
+  it('a container killed holding keys ahead: the next one serves the sequence numbers it never took', async () => {
+    await createApp(tb, 'pids-ahead', SLOW_PID, { invocationsPerKey: 20 });
+    const ctx = await placed('pids-ahead');
+    const c = await kme.encKeys(ctx.status!.hostSaeId!, { number: 1, size: 256 });
+    const { key_ID: keyId, key } = c.keys[0]!;
+    keyMaterial.push(key, Buffer.from(key, 'base64').toString('hex'));
+    const qkd = Buffer.from(key, 'base64');
+    const header = (seq: number): EnvelopeHeader => ({
+      v: 1,
+      keyId,
+      seq,
+      contextId: ctx.metadata.name,
+      action: actionOf(ctx.status!.referenceURI!),
+      clientSaeId: tb.clientSae.id,
+      direction: 'request',
+    });
+    const { open, parseEnvelope } = await import('@mecqkd/sdk/envelope');
+    const sealed = (seq: number) => seal(deriveKey(qkd, header(seq)), header(seq), { x: seq, ms: 1 });
+    const post = async (body: unknown) => {
+      const r = await fetch(ctx.status!.referenceURI!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    const pidOf = (seq: number, r: { body: Record<string, unknown> }) =>
+      (
+        open(deriveKey(qkd, responseHeader(header(seq))), parseEnvelope(r.body)) as {
+          result: { pid: number };
+        }
+      ).result.pid;
+    // seq 0 asks the host SAE and takes the next ones ahead; seq 1 is one of them
+    const first = await post(sealed(0));
+    expect(first.status).to.equal(200);
+    const pid = pidOf(0, first);
+    const second = await post(sealed(1));
+    expect(pidOf(1, second)).to.equal(pid);
+    process.kill(pid, 'SIGKILL');
+    // a new container: what the dead one never took is served, what it took is a replay
+    const third = await eventually('an invocation after the container died', async () => {
+      const r = await post(sealed(2));
+      return r.status === 200 ? r : undefined;
+    });
+    expect(pidOf(2, third)).to.not.equal(pid);
+    const again = await post(sealed(1));
+    expect(again.body).to.include({ reason: 'replay' });
+  });
+
   it('a refusal is reported to the client with its reason, and loses no plaintext', async () => {
     const ctx = await placed('cardio');
     const inv = invoker(ctx, 5);
