@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitUntil } from '@mecqkd/common/process';
 import { expect } from 'chai';
 import openwhisk from 'openwhisk';
 import { GUEST_KEY, GUEST_UUID } from '../src/config.ts';
@@ -113,10 +114,18 @@ describe('whisk-sim container pool and metrics', () => {
     expect(gauge(idle, 'gauge_loadbalancer_totalCapacityManaged_counter')).to.equal(256);
     expect(gauge(idle, 'gauge_loadbalancer_memoryManagedInflight_counter')).to.equal(0);
     const ids = await Promise.all(
-      [1, 2, 3].map(() => ow.actions.invoke({ name: 'busy', params: { ms: 1500 } })),
+      [1, 2, 3].map(() => ow.actions.invoke({ name: 'busy', params: { ms: 3000 } })),
     );
-    await new Promise((r) => setTimeout(r, 500));
-    const busy = await metrics();
+    // two containers running (cold starts take their time on a loaded machine), the third queued
+    let busy = '';
+    await waitUntil(
+      'two activations running and one queued',
+      async () => {
+        busy = await metrics();
+        return gauge(busy, 'gauge_containerPool_activeCount_counter') === 2;
+      },
+      { intervalMs: 25 },
+    );
     expect(gauge(busy, 'gauge_loadbalancer_activationsInflight_counter')).to.equal(3);
     expect(gauge(busy, 'gauge_loadbalancer_memoryManagedInflight_counter')).to.equal(384);
     expect(gauge(busy, 'gauge_containerPool_activeCount_counter')).to.equal(2);
@@ -125,10 +134,10 @@ describe('whisk-sim container pool and metrics', () => {
     // The queued one ran after a container freed up, warm.
     const third = ids[2]?.activationId as string;
     let record: { annotations?: { key: string; value: unknown }[] } | undefined;
-    for (let i = 0; i < 50 && !record; i++) {
+    await waitUntil('the queued activation recorded', async () => {
       record = await ow.activations.get({ name: third }).catch(() => undefined);
-      if (!record) await new Promise((r) => setTimeout(r, 100));
-    }
+      return record !== undefined;
+    });
     const wait = record?.annotations?.find((a) => a.key === 'waitTime')?.value as number;
     expect(wait).to.be.at.least(1000);
     expect(record?.annotations?.find((a) => a.key === 'initTime')).to.equal(undefined);
