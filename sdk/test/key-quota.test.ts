@@ -15,8 +15,8 @@ import { createKeySupply, type KeySupply } from '../src/key-supply.ts';
 describe('sdk key supply under the client KME key quota', function () {
   this.timeout(90_000);
   // 10 invocations/s at one key each: 10 keys/s, a burst of 20 keys
-  const demand = { expectedInvocationsPerSecond: 10, invocationsPerKey: 1 };
-  const appQos = saeKeyQuota([demand], DEFAULT_KEY_SIZE);
+  const demand = { expectedInvocationsPerSecond: 10, invocationsPerKey: 1, keySizeBits: DEFAULT_KEY_SIZE };
+  const appQos = saeKeyQuota([demand]);
   let tb: Testbed;
   const clients: Qkd014Client[] = [];
   const supplies: KeySupply[] = [];
@@ -70,9 +70,13 @@ describe('sdk key supply under the client KME key quota', function () {
 
   it('derives the quota from the declared demand: the allowance in key bits', () => {
     expect(appQos).to.deep.equal({ maxBandwidth: 10 * 256, burstBits: 20 * 256 });
-    const two = saeKeyQuota([demand, { expectedInvocationsPerSecond: 1, invocationsPerKey: 10 }], 256);
-    expect(two).to.deep.equal({ maxBandwidth: Math.ceil(10.1 * 256), burstBits: 36 * 256 });
-    expect(() => saeKeyQuota([], 256)).to.throw(/at least one context/);
+    // a second context of another app, rarely invoked, with 512-bit keys: its floor and burst add up
+    const rare = { expectedInvocationsPerSecond: 1, invocationsPerKey: 10, keySizeBits: 512 };
+    expect(saeKeyQuota([demand, rare])).to.deep.equal({
+      maxBandwidth: Math.ceil(10 * 256 + 0.1 * 512),
+      burstBits: 20 * 256 + 16 * 512,
+    });
+    expect(() => saeKeyQuota([])).to.throw(/at least one context/);
   });
 
   it('waits out the KME’s refusals when it does not pace itself, losing no invocation', async () => {
