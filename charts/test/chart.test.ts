@@ -27,7 +27,14 @@ import {
 
 const RELEASE = 'lab';
 const FULLNAME = 'lab-mecqkd';
-const LAB = ['lab.enabled=true', 'lcmp.tokenEndpoint=true'];
+// the demo's client SAE quota, as `mecqkd key-quota --contexts 4` prints it for the hospital catalog
+const CLIENT_APP_QOS = { maxBandwidth: 2560, burstBits: 32768 };
+const LAB = [
+  'lab.enabled=true',
+  'lcmp.tokenEndpoint=true',
+  `lab.clientAppQos.maxBandwidth=${CLIENT_APP_QOS.maxBandwidth}`,
+  `lab.clientAppQos.burstBits=${CLIENT_APP_QOS.burstBits}`,
+];
 /** Every test of the lab profile reads one rendering: each makes a dozen RSA keys (slow on 2 cores). */
 const LAB_NS = 'chart-lab';
 const REPO = join(CHART_DIR, '..', '..');
@@ -196,6 +203,12 @@ describe('charts/mecqkd', function () {
     const kmes = parseKmeConfig(file('Secret', `${FULLNAME}-kme-config`, 'kme-sim.yaml'), '/');
     expect(kmes.kmes.map((k) => k.id)).to.deep.equal(['KME_CLIENT', 'KME_HOST_1', 'KME_HOST_2']);
     for (const k of kmes.kmes) expect(services, k.host).to.include(k.host);
+    // the client SAE's key quota reaches the client KME only
+    expect(kmes.kmes.map((k) => k.saes)).to.deep.equal([
+      [{ id: 'SAE_CLIENT', appQos: CLIENT_APP_QOS }],
+      [{ id: 'SAE_HOST_1' }],
+      [{ id: 'SAE_HOST_2' }],
+    ]);
     expect(kmes.links.map((l) => l.kmes)).to.deep.equal([
       ['KME_CLIENT', 'KME_HOST_1'],
       ['KME_CLIENT', 'KME_HOST_2'],

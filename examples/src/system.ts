@@ -10,10 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { freePort } from '@mecqkd/common/ports';
 import { startProcess, waitUntil } from '@mecqkd/common/process';
-import type { AppContext, MecHost, QkdLink } from '@mecqkd/crds';
+import { type AppContext, type MecHost, mecAppSpec, type QkdLink } from '@mecqkd/crds';
 import { hashSecret } from '@mecqkd/lcmp/auth/secret-hash';
 import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { type PrometheusServer, startPrometheus } from '@mecqkd/localenv/prometheus';
+import { saeKeyQuota } from '@mecqkd/sdk/key-allowance';
+import { parseAllDocuments } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MANIFESTS = join(ROOT, 'examples', 'manifests');
@@ -27,6 +29,21 @@ export const WARD_CLIENT = {
   secret: 'ward-tablets-demo-secret-0123456789',
   devAppIds: ['ward-7-tablet-1', 'ward-7-tablet-2', 'icu-tablet-1', 'console'],
 } as const;
+
+/**
+ * The client SAE's key quota at the client KME: the declared demand of every context the ward
+ * tablets may hold at once — one per tablet and model of the catalog — summed by the same rule as
+ * the host SAEs' allowance.
+ */
+export function clientKeyQuota() {
+  const placements = CATALOG.flatMap((file) =>
+    parseAllDocuments(readFileSync(join(MANIFESTS, file), 'utf8'))
+      .map((d) => d.toJS() as { kind?: string; spec?: unknown } | null)
+      .filter((d) => d?.kind === 'MecApp')
+      .map((d) => mecAppSpec.parse(d?.spec).placement),
+  );
+  return saeKeyQuota(placements.flatMap((p) => WARD_CLIENT.devAppIds.map(() => p)));
+}
 
 export interface DemoSystemOptions {
   /** Logs, configs and certificates go here (kept after stop, for `mecqkd trace`). */
@@ -192,6 +209,7 @@ export async function startDemoSystem(opts: DemoSystemOptions): Promise<DemoSyst
   const tb = await startMecTestbed({
     namespace,
     dir: opts.runDir,
+    clientAppQos: clientKeyQuota(),
     hosts: [
       { name: 'host-1', capacityMb: 1024, fibreKm: 20, labels: { 'mecqkd.io/site': 'pisa-hospital' } },
       // in another building: its KME is reached through a trusted relay node

@@ -1,6 +1,7 @@
 // A typed ETSI GS QKD 014 client for SAEs (sdk, action wrapper, operator): mutual TLS with a keep-alive
 // agent, every answer validated with the schemas of qkd014/schemas.ts, errors with status and message.
 import { type JsonResponse, type MtlsIdentity, mtlsAgent, requestJson } from './https-json.ts';
+import { QUOTA_DETAIL } from './qkd014/errors.ts';
 import {
   ErrorBody,
   type KeyContainer,
@@ -26,6 +27,20 @@ export class Qkd014Error extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * How long to wait when `err` is a KME's key-quota refusal (the SAE took key faster than its
+ * app_qos allows; nothing was taken), else undefined: other 503s are the link's, not the SAE's.
+ */
+export function quotaRetryAfterMs(err: unknown): number | undefined {
+  if (!(err instanceof Qkd014Error) || err.status !== 503) return undefined;
+  const quota = err.body?.details?.find((d) => QUOTA_DETAIL in d)?.[QUOTA_DETAIL] as
+    | { retry_after_ms?: unknown }
+    | undefined;
+  if (quota === undefined) return undefined;
+  const ms = quota.retry_after_ms;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : (err.retryAfterSeconds ?? 1) * 1000;
 }
 
 export interface Qkd014Client {

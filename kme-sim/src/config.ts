@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { AppQos, appQosProblem } from './quota.ts';
 import { SkrModel } from './skr.ts';
 
 const Id = z
@@ -22,7 +23,12 @@ const Sae = z.strictObject({
   id: Id,
   /** Subject CN of the SAE's client certificate when it differs from the SAE ID. */
   certCommonName: z.string().min(1).optional(),
+  /** The SAE's key quota as master (QKD 015 app_qos); none: it takes key as fast as the links give it. */
+  appQos: AppQos.optional(),
 });
+
+/** Status key_size when the config names none; also what provisioning sizes quotas in. */
+export const DEFAULT_KEY_SIZE = 256;
 
 const Kme = z
   .strictObject({
@@ -41,7 +47,7 @@ const Kme = z
     saes: z.array(Sae).default([]),
     /** Subject CNs of client certificates (from the CA) that may use the admin endpoint; none: no admin. */
     admins: z.array(z.string().min(1)).default([]),
-    keySize: KeyBits.default(256),
+    keySize: KeyBits.default(DEFAULT_KEY_SIZE),
     minKeySize: KeyBits.default(64),
     maxKeySize: KeyBits.default(1024),
     maxKeyPerRequest: z.int().positive().default(128),
@@ -53,7 +59,14 @@ const Kme = z
   })
   .refine((k) => k.minKeySize <= k.keySize && k.keySize <= k.maxKeySize, {
     message: 'need minKeySize <= keySize <= maxKeySize',
-  });
+  })
+  .superRefine((k, ctx) =>
+    k.saes.forEach((s, i) => {
+      const problem = s.appQos && appQosProblem(s.appQos, k.keySize);
+      if (problem)
+        ctx.addIssue({ code: 'custom', message: problem, path: ['saes', i, 'appQos', 'burstBits'] });
+    }),
+  );
 
 const Outage = z.strictObject({
   /** Seconds after the link became active. */

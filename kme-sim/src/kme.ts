@@ -10,6 +10,7 @@ import { createKmeChannel } from './kme-channel.ts';
 import { Link } from './link.ts';
 import { createKmeMetrics, type PairStock } from './metrics.ts';
 import { KeyPool } from './pool.ts';
+import { SaeQuotas } from './quota.ts';
 import { routeStock } from './relay.ts';
 import { createKmeServer, createOpsServer } from './server.ts';
 import { createTopology } from './topology.ts';
@@ -90,6 +91,8 @@ export async function startKme(config: Config, kmeId: string): Promise<RunningKm
     pool,
     channel,
     log,
+    quotas: new SaeQuotas(cfg.saes.flatMap((s) => (s.appQos ? [[s.id, s.appQos] as const] : []))),
+    quotaRefusalLogged: new Map(),
     metrics: createKmeMetrics(kmeId, {
       links: [...links.values()],
       keySize: cfg.keySize,

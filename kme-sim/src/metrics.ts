@@ -8,6 +8,7 @@ export interface KmeMetrics {
   registry: Registry;
   request(endpoint: string, code: number, master: string, slave: string): void;
   delivered(endpoint: 'enc_keys' | 'dec_keys', master: string, slave: string, count: number): void;
+  quotaRefused(master: string): void;
 }
 
 const STATES = ['ACTIVE', 'PASSIVE', 'PENDING', 'OFF'] as const;
@@ -123,8 +124,15 @@ export function createKmeMetrics(kmeId: string, src: MetricSources) {
     labelNames: ['endpoint', 'master_sae_id', 'slave_sae_id'],
     registers: [registry],
   });
+  const quotaRefusals = new Counter({
+    name: 'kme_key_quota_refusals_total',
+    help: 'enc_keys requests refused because the master SAE is past its key quota (app_qos)',
+    labelNames: ['master_sae_id'],
+    registers: [registry],
+  });
   return {
     registry,
+    quotaRefused: (master) => quotaRefusals.inc({ master_sae_id: master }),
     request: (endpoint, code, master, slave) =>
       requests.inc({ endpoint, code: String(code), master_sae_id: master, slave_sae_id: slave }),
     delivered: (endpoint, master, slave, count) =>

@@ -29,13 +29,16 @@ import { type LinksResponse, linkStatus } from './link-status.ts';
 import { PROBLEM_JSON, problem } from './problem.ts';
 import { KmeError } from './qkd014/errors.ts';
 import { getKey, getKeyWithIds, getStatus } from './qkd014/handlers.ts';
+import { appQosProblem, type SaeQos, SaeQosChange } from './quota.ts';
 import { receive, routeStock, withdraw } from './relay.ts';
 
 // Far above any valid QKD 014 request; bounds what a client can make a KME buffer.
 const MAX_BODY = 1 << 20;
 const QKD_PATH = /^\/api\/v1\/keys\/([^/]*)\/(status|enc_keys|dec_keys)$/;
 const ALLOW: Record<string, string> = { status: 'GET', enc_keys: 'GET, POST', dec_keys: 'GET, POST' };
-const ADMIN_PATH = /^\/mecqkd\/v1\/admin\/links\/([^/]+)$/;
+const ADMIN_PREFIX = '/mecqkd/v1/admin/';
+const ADMIN_LINK = /^\/mecqkd\/v1\/admin\/links\/([^/]+)$/;
+const ADMIN_SAE_QOS = /^\/mecqkd\/v1\/admin\/saes\/([^/]+)\/app_qos$/;
 
 export type AdjustBothEnds = (link: Link, change: LinkAdjustment) => Promise<void>;
 
@@ -193,7 +196,8 @@ async function qkd014(
       err instanceof KmeError ? err : new KmeError(503, 'key data access error', { retryAfterSeconds: 5 });
     if (!(err instanceof KmeError))
       ctx.log.error('QKD 014 request failed', { method, error: (err as Error).message });
-    else if (e.status >= 500) ctx.log.warn('QKD 014 request refused', { method, caller, message: e.message });
+    else if (e.status >= 500 && !e.extra.quiet)
+      ctx.log.warn('QKD 014 request refused', { method, caller, message: e.message });
     status = e.status;
     sendError(res, e);
   }
@@ -318,25 +322,58 @@ function authoriseAdmin(ctx: KmeContext, req: IncomingMessage): string {
   return cn;
 }
 
-/** POST /mecqkd/v1/admin/links/{id}: applied at this end and forwarded to the other; errors as ProblemDetails. */
+/** One admin request from an authorised admin: the answer, and the change to log when it made one. */
+async function adminOp(
+  ctx: KmeContext,
+  req: IncomingMessage,
+  path: string,
+  adjustBothEnds: AdjustBothEnds,
+): Promise<{ body: unknown; changed?: [string, Record<string, unknown>] }> {
+  const linkPath = ADMIN_LINK.exec(path);
+  if (linkPath) {
+    if (req.method !== 'POST') throw new KmeError(405, 'admin takes POST', { allow: 'POST' });
+    const id = decodeSegment(linkPath[1] as string);
+    const link = [...ctx.links.values()].find((l) => l.id === id);
+    if (!link) throw new KmeError(404, `KME ${ctx.kmeId} has no link ${id}`);
+    const change = parseJson(LinkAdjustment, await readBody(req));
+    await adjustBothEnds(link, change);
+    return {
+      body: linkStatus(link, ctx.cfg.keySize),
+      changed: ['QKD link adjusted', { linkId: link.id, change }],
+    };
+  }
+  const qosPath = ADMIN_SAE_QOS.exec(path);
+  if (qosPath) {
+    if (req.method !== 'GET' && req.method !== 'POST')
+      throw new KmeError(405, 'app_qos takes GET or POST', { allow: 'GET, POST' });
+    const saeId = decodeSegment(qosPath[1] as string);
+    if (!ctx.cfg.saes.some((s) => s.id === saeId))
+      throw new KmeError(404, `SAE ${saeId} is not attached to KME ${ctx.kmeId}`);
+    const answer = (): SaeQos => ({ saeId, appQos: ctx.quotas.get(saeId) ?? null });
+    if (req.method === 'GET') return { body: answer() };
+    const { appQos } = parseJson(SaeQosChange, await readBody(req));
+    const invalid = appQos && appQosProblem(appQos, ctx.cfg.keySize);
+    if (invalid) throw new KmeError(400, `invalid request: appQos.${invalid}`);
+    ctx.quotas.set(saeId, appQos ?? undefined);
+    return { body: answer(), changed: ['SAE key quota set', { saeId, appQos }] };
+  }
+  throw new KmeError(404, `no admin route ${path}`);
+}
+
+/** Everything under /mecqkd/v1/admin/: the caller authorised first, errors as ProblemDetails. */
 async function admin(
   ctx: KmeContext,
   req: IncomingMessage,
   res: ServerResponse,
-  segment: string,
+  path: string,
   adjustBothEnds: AdjustBothEnds,
 ): Promise<void> {
   let admin: string | undefined;
   try {
     admin = authoriseAdmin(ctx, req);
-    if (req.method !== 'POST') throw new KmeError(405, 'admin takes POST', { allow: 'POST' });
-    const id = decodeSegment(segment);
-    const link = [...ctx.links.values()].find((l) => l.id === id);
-    if (!link) throw new KmeError(404, `KME ${ctx.kmeId} has no link ${id}`);
-    const change = parseJson(LinkAdjustment, await readBody(req));
-    await adjustBothEnds(link, change);
-    ctx.log.info('QKD link adjusted', { admin, linkId: link.id, change });
-    send(res, 200, linkStatus(link, ctx.cfg.keySize));
+    const { body, changed } = await adminOp(ctx, req, path, adjustBothEnds);
+    if (changed) ctx.log.info(changed[0], { admin, ...changed[1] });
+    send(res, 200, body);
   } catch (err) {
     req.resume();
     if (!(err instanceof KmeError)) {
@@ -374,8 +411,8 @@ export function createKmeServer(
       const url = new URL(req.url ?? '/', 'https://kme');
       const qkd = QKD_PATH.exec(url.pathname);
       if (qkd) return void qkd014(ctx, req, res, qkd, url).catch((err) => handleErrors(ctx, res, err));
-      const adminPath = ADMIN_PATH.exec(url.pathname);
-      if (adminPath) return void admin(ctx, req, res, adminPath[1] as string, adjustBothEnds);
+      if (url.pathname.startsWith(ADMIN_PREFIX))
+        return void admin(ctx, req, res, url.pathname, adjustBothEnds);
       void (async () => {
         if (url.pathname.startsWith(CHANNEL_PREFIX)) {
           peerLink(ctx, req);
@@ -414,7 +451,7 @@ export function createOpsServer(ctx: KmeContext) {
         const links = [...ctx.links.values()].map((l) => ({ id: l.id, status: l.state() }));
         return send(res, 200, { kmeId: ctx.kmeId, links });
       }
-      if (ADMIN_PATH.test(url.pathname)) {
+      if (url.pathname.startsWith(ADMIN_PREFIX)) {
         req.resume();
         ctx.log.warn('admin request refused', { status: 403, reason: 'on the ops listener' });
         return sendProblem(

@@ -12,6 +12,7 @@ import { writeCerts } from './certs.ts';
 import { type Config, type KmeConfig, type LinkConfig, parseConfig } from './config.ts';
 import type { LinkAdjustment } from './link.ts';
 import type { LinkStatus } from './link-status.ts';
+import type { AppQos } from './quota.ts';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 /** The admin every KME of a testbed trusts (CN of `Testbed.admin`'s certificate). */
@@ -22,7 +23,8 @@ type KmeOptions = Partial<Omit<KmeConfig, 'id' | 'saes' | 'tls' | 'port' | 'opsP
 export interface TestbedSpec {
   kmes: (KmeOptions & {
     id: string;
-    saes: string[];
+    /** SAE IDs, or SAEs with a key quota (QKD 015 app_qos) as masters. */
+    saes: (string | { id: string; appQos?: AppQos })[];
     /** KMEs with the same process name share a process; by default each KME has its own. */
     process?: string;
   })[];
@@ -61,12 +63,14 @@ export interface Testbed {
   stop(): Promise<void>;
 }
 
+const saeConfig = (s: string | { id: string; appQos?: AppQos }) => (typeof s === 'string' ? { id: s } : s);
+
 /** Writes certificates and `kme-sim.yaml` into `dir`, with free ports on 127.0.0.1. */
 export async function writeTestbedConfig(spec: TestbedSpec, dir: string) {
   const root = resolve(dir);
   const certs = await writeCerts(join(root, 'certs'), {
     kmes: spec.kmes.map((k) => ({ id: k.id })),
-    saes: spec.kmes.flatMap((k) => k.saes),
+    saes: spec.kmes.flatMap((k) => k.saes.map(saeConfig).map((s) => s.id)),
     admins: [TESTBED_ADMIN],
   });
   const kmes = [];
@@ -78,7 +82,7 @@ export async function writeTestbedConfig(spec: TestbedSpec, dir: string) {
       port: await freePort(),
       opsPort: await freePort(),
       tls: { ...files, ca: certs.ca },
-      saes: saes.map((id) => ({ id })),
+      saes: saes.map(saeConfig),
       admins: k.admins ?? [TESTBED_ADMIN],
     });
   }

@@ -47,4 +47,20 @@ describe('kme-sim config', () => {
     expect(bad({ kmes: [{ id: 'a', port: 1, tls, keySize: 100 }] })).to.throw(/multiples of 8/);
     expect(bad({ kmes: [{ id: 'a', port: 1, tls, keySize: 2048 }] })).to.throw(/minKeySize <= keySize/);
   });
+
+  it('reads an SAE key quota (QKD 015 app_qos) and names the field of a bad one', () => {
+    const withQos = (appQos: unknown) => ({ kmes: [{ id: 'a', port: 1, tls, saes: [{ id: 's', appQos }] }] });
+    const qos = { maxBandwidth: 2560, burstBits: 4096 };
+    expect(parseConfig(withQos(qos), '/').kmes[0]?.saes[0]?.appQos).to.deep.equal(qos);
+    const bad = (appQos: unknown) => () => parseConfig(withQos(appQos), '/', 'kme.yaml');
+    expect(bad({ maxBandwidth: 0, burstBits: 4096 })).to.throw(
+      /at kmes\[0\]\.saes\[0\]\.appQos\.maxBandwidth/,
+    );
+    expect(bad({ maxBandwidth: 2 ** 32, burstBits: 4096 })).to.throw(/appQos\.maxBandwidth/);
+    expect(bad({ maxBandwidth: 2560 })).to.throw(/at kmes\[0\]\.saes\[0\]\.appQos\.burstBits/);
+    expect(bad({ maxBandwidth: 2560, burstBits: 128 })).to.throw(
+      /kme\.yaml: .*burstBits \(128\) must be at least the KME's key_size \(256 bits\)[\s\S]*at kmes\[0\]\.saes\[0\]\.appQos\.burstBits/,
+    );
+    expect(bad({ ...qos, max_bandwidth: 1 })).to.throw(/max_bandwidth[\s\S]*at kmes\[0\]\.saes\[0\]\.appQos/);
+  });
 });

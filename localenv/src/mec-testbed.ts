@@ -10,6 +10,7 @@ import { toKubeYaml } from '@mecqkd/common/kube-yaml';
 import { createCa } from '@mecqkd/common/pki';
 import { type RunningHostSaeProcess, startHostSaeProcess } from '@mecqkd/host-sae/testbed';
 import { hostWrapperSecret } from '@mecqkd/host-sae/wrapper-secret';
+import type { AppQos } from '@mecqkd/kme-sim/quota';
 import { startTestbed, type Testbed, type TestbedSae } from '@mecqkd/kme-sim/testbed';
 import { type RunningWhiskSim, startWhiskSim } from '@mecqkd/whisk-sim/testbed';
 import type { ControlPlane } from './control-plane.ts';
@@ -43,6 +44,11 @@ export interface MecTestbedOptions {
    * the apiserver (the caller stops it).
    */
   controlPlane?: ControlPlane;
+  /**
+   * The client SAE's key quota at the client KME, from the declared demand of the contexts it will
+   * serve (`saeKeyQuota` of @mecqkd/sdk/key-allowance); none: it takes key as fast as the links give.
+   */
+  clientAppQos?: AppQos;
 }
 
 export interface MecTestbed {
@@ -219,7 +225,11 @@ export async function startMecTestbed(opts: MecTestbedOptions): Promise<MecTestb
       {
         kmes: [
           // every KME of the testbed in one process: fewer processes on a 2-core machine
-          { id: CLIENT_KME, saes: [CLIENT_SAE], process: 'kmes' },
+          {
+            id: CLIENT_KME,
+            saes: [opts.clientAppQos ? { id: CLIENT_SAE, appQos: opts.clientAppQos } : CLIENT_SAE],
+            process: 'kmes',
+          },
           ...(relayed ? [{ id: RELAY_KME, saes: [], process: 'kmes' }] : []),
           ...[...new Set(hosts.map(kmeOf))].map((id) => ({
             id,

@@ -32,6 +32,30 @@ export function keyAllowance(d: KeyDemand): KeyAllowance {
 }
 
 /**
+ * The key quota of a client SAE at its own KME (QKD 015 app_qos, kme-sim's `appQos`) for the
+ * contexts it serves, each with its MecApp's placement (demand and key size): the sum of their
+ * allowances in key bits. So the client KME refuses nothing the hosts would admit, and a client that
+ * bypasses the SDK still cannot take more of the QKD link than its apps declared.
+ */
+export function saeKeyQuota(contexts: (KeyDemand & { keySizeBits: number })[]): {
+  maxBandwidth: number;
+  burstBits: number;
+} {
+  if (contexts.length === 0) throw new Error('a key quota needs the demand of at least one context');
+  let bitsPerSecond = 0;
+  let burstBits = 0;
+  for (const c of contexts) {
+    const a = keyAllowance(c);
+    bitsPerSecond += a.keysPerSecond * c.keySizeBits;
+    burstBits += a.burst * c.keySizeBits;
+  }
+  return { maxBandwidth: Math.ceil(bitsPerSecond), burstBits };
+}
+
+/** The longest a refusal's hint may hold a client back: a broken or hostile answer cannot park it. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+/**
  * What the SDK paces itself to: the same rate with half the burst, so that keys reaching the host
  * later or out of order (network delay, retries) still fit the host's allowance.
  */

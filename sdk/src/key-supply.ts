@@ -3,9 +3,17 @@
 // refilled in the background so an invocation waits on the KME only when the stock ran dry. Each
 // key taken into use is paced to the context's key allowance (key-allowance.ts), so the client
 // itself never drains the client KME faster than its app declared; a host's refusal
-// (key-rate-exceeded) holds every call back for as long as the host said.
-import type { Qkd014Client } from '@mecqkd/kme-sim/client';
-import { admitKey, clientAllowance, type KeyAllowance, keyAllowance } from './key-allowance.ts';
+// (key-rate-exceeded) holds every call back for as long as the host said, and so does the client
+// KME's refusal past the SAE's key quota — then the request is made again, as nothing was taken
+// and nothing sealed: the invocation waits, it is not lost.
+import { type Qkd014Client, quotaRetryAfterMs } from '@mecqkd/kme-sim/client';
+import {
+  admitKey,
+  clientAllowance,
+  type KeyAllowance,
+  keyAllowance,
+  MAX_RETRY_AFTER_MS,
+} from './key-allowance.ts';
 import type { ClientMetrics } from './metrics.ts';
 
 export interface KeySupplyOptions {
@@ -47,7 +55,7 @@ export interface KeyStats {
   invocations: number;
   /** Keys fetched on the invocation path because no spare was ready. */
   waits: number;
-  /** Calls held back by the key allowance (own pacing or a host's refusal), and for how long. */
+  /** Calls held back by the key allowance (own pacing, a host's or the KME's refusal), and how long. */
   paced: number;
   pacedMs: number;
 }
@@ -106,8 +114,24 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
     }
   }
 
+  /**
+   * enc_keys, made again after each quota refusal once the KME's hint has passed. Only the callers
+   * that need a new key wait: the key in use serves its remaining invocations meanwhile.
+   */
+  async function encKeys(n: number) {
+    for (;;) {
+      try {
+        return await opts.kme.encKeys(opts.hostSaeId, { number: n, size: opts.keySizeBits ?? 256 });
+      } catch (err) {
+        const ms = quotaRetryAfterMs(err);
+        if (ms === undefined) throw err;
+        await holdUntil(now() + Math.min(ms, MAX_RETRY_AFTER_MS));
+      }
+    }
+  }
+
   async function fetchKeys(n: number): Promise<Held[]> {
-    const got = await opts.kme.encKeys(opts.hostSaeId, { number: n, size: opts.keySizeBits ?? 256 });
+    const got = await encKeys(n);
     stats.keysFetched += got.keys.length;
     opts.metrics?.keysFetched.inc(got.keys.length);
     const at = now();

@@ -15,6 +15,7 @@ import {
   seal,
 } from './envelope.ts';
 import type { Fetch } from './http.ts';
+import { MAX_RETRY_AFTER_MS } from './key-allowance.ts';
 import type { KeySupply } from './key-supply.ts';
 import type { ClientMetrics } from './metrics.ts';
 
@@ -53,8 +54,7 @@ export class KeyRateExceeded extends InvocationRefused {
   }
 }
 
-/** A hint the host gave, bounded: a broken or hostile answer cannot park the client for long. */
-const MAX_RETRY_AFTER_MS = 10 * 60_000;
+/** A hint the host gave, bounded. */
 function retryAfterOf(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.min(v, MAX_RETRY_AFTER_MS) : 1000;
 }

@@ -1,6 +1,7 @@
 // The `mecqkd` front in-process: command lookup, flags and MECQKD_* environment, help on every
 // command, usage errors (exit 1), and the exit code each kind of failure maps to.
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { Qkd014Error } from '@mecqkd/kme-sim/client';
 import { expect } from 'chai';
 import { COMMANDS } from '../src/cli/commands/index.ts';
@@ -103,5 +104,30 @@ describe('mecqkd CLI front', () => {
       ],
     );
     expect(t.split('\n')).to.deep.equal(['A       B', 'x       1', 'longer  -']);
+  });
+});
+
+describe('mecqkd key-quota', () => {
+  const manifests = ['cardio', 'covid'].map((a) =>
+    fileURLToPath(new URL(`../../examples/manifests/mecapp-${a}.yaml`, import.meta.url)),
+  );
+
+  it("prints a client SAE's key quota from the MecApps it serves, as the demo provisions it", async () => {
+    const r = await cli(['key-quota', '--contexts', '4', ...manifests, '--output', 'json']);
+    expect(r.code, r.err).to.equal(0);
+    // what examples/src/system.ts provisions for the demo's four tablets (examples/test/client-key-quota)
+    expect(JSON.parse(r.out)).to.deep.equal({ maxBandwidth: 2560, burstBits: 32768 });
+    const text = await cli(['key-quota', manifests[0]!]);
+    expect(text.out).to.equal('maxBandwidth: 512\nburstBits: 4096\n');
+  });
+
+  it('exits 1 naming a file without MecApps, or no file at all', async () => {
+    const none = await cli([
+      'key-quota',
+      fileURLToPath(new URL('../../examples/manifests/mechost.yaml', import.meta.url)),
+    ]);
+    expect(none.code).to.equal(1);
+    expect(none.err).to.match(/no MecApp in .*mechost\.yaml/);
+    expect((await cli(['key-quota'])).err).to.match(/at least one file/);
   });
 });

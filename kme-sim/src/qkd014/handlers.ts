@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { KmeContext } from '../context.ts';
 import type { RouteStock } from '../kme-channel.ts';
 import { routeStock, ship, split, withdraw } from '../relay.ts';
-import { badRequest, MESSAGES, unauthorised, unavailable } from './errors.ts';
+import { badRequest, MESSAGES, quotaExceeded, unauthorised, unavailable } from './errors.ts';
 import { parseKeyIds, parseKeyRequest, type RawRequest } from './requests.ts';
 import type { Extension, KeyContainer, KeyRequest, Status } from './schemas.ts';
 
@@ -99,6 +99,34 @@ function routeType(extensions: Extension[] | undefined): 'direct' | 'indirect' {
   return values.has('direct') ? 'direct' : 'indirect';
 }
 
+const REFUSAL_LOG_MS = 60_000;
+
+/**
+ * Takes the request's key bits from the master's quota, before any key leaves a store; past it the
+ * request is refused whole. Multicast costs its bits once: each link still carries them once.
+ */
+function chargeQuota(ctx: KmeContext, caller: string, bits: number): () => void {
+  const c = ctx.quotas.charge(caller, bits);
+  if (c.ok) return c.refund;
+  const { maxBandwidth, burstBits } = c.qos;
+  if ('tooLarge' in c)
+    throw badRequest(
+      `the request's ${bits} key bits exceed the burst of SAE ${caller}'s key quota (app_qos max_bandwidth ${maxBandwidth} b/s, burst ${burstBits} bits): ask for fewer keys at once`,
+    );
+  ctx.metrics.quotaRefused(caller);
+  const last = ctx.quotaRefusalLogged.get(caller) ?? Number.NEGATIVE_INFINITY;
+  if (Date.now() - last >= REFUSAL_LOG_MS) {
+    ctx.quotaRefusalLogged.set(caller, Date.now());
+    ctx.log.warn('an SAE takes key faster than its quota', {
+      saeId: caller,
+      maxBandwidth,
+      burstBits,
+      retryAfterMs: c.retryAfterMs,
+    });
+  }
+  throw quotaExceeded(caller, c.qos, c.retryAfterMs);
+}
+
 export async function getKey(
   ctx: KmeContext,
   caller: string,
@@ -123,6 +151,7 @@ export async function getKey(
   const remote = [...byKme].map(([kme, saes]) => ({ route: routeTo(ctx, kme), saes }));
   if (direct && remote.some((r) => r.route.length > 2)) throw badRequest(MESSAGES.extensionUnmet);
 
+  const refund = chargeQuota(ctx, caller, number * size);
   const keyIds = Array.from({ length: number }, () => randomUUID());
   let keys: Buffer | undefined;
   const shipped: string[][] = [];
@@ -141,6 +170,7 @@ export async function getKey(
   } catch (err) {
     // Keys already handed to other destinations must not stay claimable when the master gets an error.
     await Promise.allSettled(shipped.map((route) => withdraw(ctx, route, keyIds)));
+    refund();
     throw err;
   }
   // Intra-KME keys: the KME's own random source (master and slave in the same secure site).

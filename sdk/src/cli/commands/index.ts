@@ -5,6 +5,7 @@ import { contextsCreate } from './contexts-create.ts';
 import { contextsDelete } from './contexts-delete.ts';
 import { contextsList } from './contexts-list.ts';
 import { invoke } from './invoke.ts';
+import { keyQuota } from './key-quota.ts';
 import { status } from './status.ts';
 import { trace } from './trace.ts';
 import { watch } from './watch.ts';
@@ -18,4 +19,5 @@ export const COMMANDS: Command[] = [
   watch,
   status,
   trace,
+  keyQuota,
 ];
