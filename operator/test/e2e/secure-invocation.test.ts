@@ -98,6 +98,18 @@ describe('secure invocation (e2e: operator, whisk-sim web actions, host SAE, kme
   }
 
   const invoker = (ctx: AppContext, n: number) => secureInvoker(tb, kme, ctx, n);
+  /** The request header of each sequence number of `keyId`, for envelopes sealed by hand. */
+  const headerOf =
+    (ctx: AppContext, keyId: string) =>
+    (seq: number): EnvelopeHeader => ({
+      v: 1,
+      keyId,
+      seq,
+      contextId: ctx.metadata.name,
+      action: actionOf(ctx.status!.referenceURI!),
+      clientSaeId: tb.clientSae.id,
+      direction: 'request',
+    });
 
   it('invokes both hospital models securely and gets their results', async () => {
     await createApp(tb, 'cardio', source('cardio-risk.js'), { invocationsPerKey: 5 });
@@ -136,15 +148,7 @@ describe('secure invocation (e2e: operator, whisk-sim web actions, host SAE, kme
     const c = await kme.encKeys(ctx.status!.hostSaeId!, { number: 1, size: 256 });
     const { key_ID: keyId, key } = c.keys[0]!;
     const qkd = Buffer.from(key, 'base64');
-    const header = (seq: number): EnvelopeHeader => ({
-      v: 1,
-      keyId,
-      seq,
-      contextId: ctx.metadata.name,
-      action: actionOf(ctx.status!.referenceURI!),
-      clientSaeId: tb.clientSae.id,
-      direction: 'request',
-    });
+    const header = headerOf(ctx, keyId);
     const post = (body: unknown) =>
       fetch(ctx.status!.referenceURI!, {
         method: 'POST',
@@ -187,15 +191,7 @@ describe('secure invocation (e2e: operator, whisk-sim web actions, host SAE, kme
     const { key_ID: keyId, key } = c.keys[0]!;
     keyMaterial.push(key, Buffer.from(key, 'base64').toString('hex'));
     const qkd = Buffer.from(key, 'base64');
-    const header = (seq: number): EnvelopeHeader => ({
-      v: 1,
-      keyId,
-      seq,
-      contextId: ctx.metadata.name,
-      action: actionOf(ctx.status!.referenceURI!),
-      clientSaeId: tb.clientSae.id,
-      direction: 'request',
-    });
+    const header = headerOf(ctx, keyId);
     const { open, parseEnvelope } = await import('@mecqkd/sdk/envelope');
     const sealed = (seq: number) => seal(deriveKey(qkd, header(seq)), header(seq), { x: seq, ms: 1 });
     const post = async (body: unknown) => {
