@@ -1,3 +1,4 @@
+import tls from 'node:tls';
 import { expect } from 'chai';
 import type { KubeClient } from '../src/kube-client.ts';
 import { isConflict, KubeApiError } from '../src/kube-errors.ts';
@@ -151,5 +152,34 @@ describe('runtime/kube-client (real apiserver)', function () {
     const listed = await client.list(col, { pageSize: 3, labelSelector: '' });
     expect(listed.items.map((o) => o.metadata.name).filter((n) => n.startsWith('page-'))).to.have.length(7);
     expect(Number(listed.resourceVersion)).to.be.greaterThan(0);
+  });
+
+  it('opens every connection of its pools with one TLS context, parsed once', async () => {
+    const contexts: unknown[] = [];
+    const connect = tls.connect;
+    // undici opens its connections through the node:tls module object
+    tls.connect = ((...args: Parameters<typeof tls.connect>) => {
+      contexts.push((args[0] as tls.ConnectionOptions).secureContext);
+      return connect(...args);
+    }) as typeof tls.connect;
+    const fresh = await clientFor({ connections: 4 });
+    try {
+      // four requests at once need four connections of the request pool
+      await Promise.all(Array.from({ length: 4 }, () => fresh.get(objectPath(configMaps, ns, 'none'))));
+      const watch = new AbortController();
+      const events = fresh.watch(collectionPath(configMaps, ns), { signal: watch.signal });
+      const first = events.next();
+      await client.create(collectionPath(configMaps, ns), configMap(ns, 'tls-context'));
+      await first;
+      watch.abort();
+      await events.return(undefined);
+    } finally {
+      tls.connect = connect;
+      await fresh.close();
+    }
+    expect(contexts.length).to.be.at.least(2);
+    // a SecureContext (its native handle), not PEMs for Node to parse per connection
+    expect(contexts[0]).to.have.property('context');
+    expect(new Set(contexts).size).to.equal(1);
   });
 });

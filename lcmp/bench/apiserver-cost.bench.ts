@@ -54,7 +54,7 @@ const appContext = (name: string) => ({
   },
 });
 
-/** The operator's placed status (controllers/appcontext.ts placedStatus). */
+/** The operator's placed status (controllers/appcontext-status.ts placedStatus). */
 const placedStatus = (now: string) => ({
   observedGeneration: 1,
   phase: 'Placed',
@@ -66,14 +66,6 @@ const placedStatus = (now: string) => ({
   keyPath: ['KME_CLIENT', 'KME_HOST_1'],
   placedTime: now,
   conditions: [
-    {
-      type: 'Admitted',
-      status: 'True',
-      observedGeneration: 1,
-      lastTransitionTime: now,
-      reason: 'Admitted',
-      message: 'app model-1 exists and its constraints can be met',
-    },
     {
       type: 'Ready',
       status: 'True',

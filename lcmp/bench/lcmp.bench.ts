@@ -2,9 +2,11 @@
 // create's scheduled start, so a stall is charged to every create it delays) and the most creations
 // per second a closed loop sustains — end to end: Mx2 + AAA, the AppContext write, the operator's
 // placement and (first-time) action deploy, the status back through the LCMP's informer — next to
-// raw apiserver creates measured the same two ways in the same run. During the closed loop it also
-// counts what each created context costs: apiserver requests and watch events of the operator and
-// the LCMP (from their /metrics), and CPU of every process on the path. LCMP_BENCH_CPU_PROF=<dir>
+// raw apiserver creates measured the same two ways in the same run. The operator and the LCMP
+// authenticate with ServiceAccount tokens, as in a cluster (the raw creates with the admin's client
+// certificate). During the closed loop it also counts what each created context costs: apiserver
+// requests and watch events of the operator and the LCMP (from their /metrics), and CPU of every
+// process on the path. LCMP_BENCH_CPU_PROF=<dir>
 // writes V8 CPU profiles of the operator and the LCMP (`--cpu-prof`) there, and the kube-apiserver's
 // pprof CPU profiles of the Mx2 closed loop and of raw creates, each with the number of operations it
 // covered (`npx tsx lcmp/bench/pprof-breakdown.ts <dir>/kube-apiserver.pprof=<ops>` splits it by stage).
@@ -22,7 +24,8 @@ import { startProcess, stopAll, waitUntil } from '@mecqkd/common/process';
 import { APP_CONTEXTS } from '@mecqkd/crds/api-resources';
 import { createKubeClient } from '@mecqkd/kube/kube-client';
 import { collectionPath } from '@mecqkd/kube/kube-paths';
-import { startMecTestbed } from '@mecqkd/localenv/mec-testbed';
+import { kubeconfigYaml } from '@mecqkd/localenv/kubeconfig';
+import { type MecTestbed, startMecTestbed } from '@mecqkd/localenv/mec-testbed';
 import { stopShared } from '@mecqkd/localenv/shared';
 import { Agent, request } from 'undici';
 import { hashSecret } from '../src/auth/secret-hash.ts';
@@ -81,6 +84,28 @@ async function apiserverRequests(server: string, tls: { ca: string; cert: string
     }
   }
   return out;
+}
+
+/**
+ * A kubeconfig of a ServiceAccount's token, as the operator and the LCMP authenticate in a cluster:
+ * the apiserver caches a verified token, where it verifies a client certificate's chain on every
+ * request. Bound to cluster-admin: the bench measures the path, not the chart's RBAC.
+ */
+async function serviceAccountKubeconfig(tb: MecTestbed, name: string): Promise<string> {
+  await tb.kubectl(['create', 'serviceaccount', name]);
+  await tb.kubectl([
+    'create',
+    'clusterrolebinding',
+    `${NS}-${name}`,
+    '--clusterrole=cluster-admin',
+    `--serviceaccount=${NS}:${name}`,
+  ]);
+  const token = (await tb.kubectl(['create', 'token', name, '--duration=2h'])).trim();
+  const path = join(tb.dir, `kubeconfig-${name}`);
+  writeFileSync(path, kubeconfigYaml({ name, server: tb.cp.server, caPem: tb.cp.caPem, token }), {
+    mode: 0o600,
+  });
+  return path;
 }
 
 type Traffic = Awaited<ReturnType<typeof apiserverTraffic>>;
@@ -171,6 +196,8 @@ async function main(): Promise<void> {
     await tb.kubectl(['apply', '-f', '-'], [...apps, client].map((d) => toKubeYaml(d)).join('---\n'));
 
     const root = join(import.meta.dirname, '..', '..');
+    const operatorKubeconfig = await serviceAccountKubeconfig(tb, 'operator');
+    const lcmpKubeconfig = await serviceAccountKubeconfig(tb, 'lcmp');
     const operatorHealth = await freePort();
     const operator = startProcess({
       name: 'bench-operator',
@@ -178,7 +205,7 @@ async function main(): Promise<void> {
       args: [
         ...nodeArgs,
         join(root, 'operator', 'bin', 'operator.mjs'),
-        ...['--kubeconfig', tb.cp.kubeconfigPath, '--namespace', NS, '--redis-url', tb.redis.url],
+        ...['--kubeconfig', operatorKubeconfig, '--namespace', NS, '--redis-url', tb.redis.url],
         ...['--lease-namespace', NS, '--health-port', String(operatorHealth), '--workers', '32'],
         ...['--optimise-period', '0', '--telemetry-period', '1', '--probe-period', '2'],
         // the testbed's whisk-sims speak plain HTTP; actions are wrapped as in a real deployment
@@ -201,7 +228,7 @@ async function main(): Promise<void> {
       args: [
         ...nodeArgs,
         join(root, 'lcmp', 'bin', 'lcmp.mjs'),
-        ...['--kubeconfig', tb.cp.kubeconfigPath, '--namespace', NS, '--token-endpoint', 'true'],
+        ...['--kubeconfig', lcmpKubeconfig, '--namespace', NS, '--token-endpoint', 'true'],
         ...['--port', String(lcmpPort), '--health-port', String(lcmpHealth), '--kube-connections', '32'],
         // a loaded machine may take seconds to place: the bench measures cost, not the deadline
         ...['--place-timeout', '30', '--rate-limit', '0'],

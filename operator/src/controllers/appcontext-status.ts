@@ -1,7 +1,7 @@
 // AppContext status for each outcome of a reconcile. Pure: the reconciler decides, these spell it out.
 import { jsonEqual } from '@mecqkd/common/canonical-json';
 import type { AppContext, AppContextStatus, MigrationRecord } from '@mecqkd/crds';
-import { setCondition } from '@mecqkd/kube/conditions';
+import { removeCondition, setCondition } from '@mecqkd/kube/conditions';
 
 export interface Placement {
   host: string;
@@ -20,45 +20,28 @@ function base(ctx: AppContext): AppContextStatus {
   return { ...(ctx.status ?? {}), observedGeneration: ctx.metadata.generation ?? 0 };
 }
 
-function withConditions(
+/**
+ * Sets the Ready condition: it and the phase say all there is (Rejected is what not admitted meant).
+ * An Admitted condition older operators wrote goes: every status write and watch event carried it.
+ */
+function withReady(
   ctx: AppContext,
   status: AppContextStatus,
-  admitted: { ok: boolean; reason: string; message: string },
   ready: { ok: boolean; reason: string; message: string },
   now: Date,
 ): AppContextStatus {
-  const gen = ctx.metadata.generation ?? 0;
-  let conditions = setCondition(
-    status.conditions ?? [],
-    {
-      type: 'Admitted',
-      status: admitted.ok ? 'True' : 'False',
-      reason: admitted.reason,
-      message: admitted.message,
-      observedGeneration: gen,
-    },
-    now,
-  );
-  conditions = setCondition(
-    conditions,
+  const conditions = setCondition(
+    removeCondition(status.conditions ?? [], 'Admitted'),
     {
       type: 'Ready',
       status: ready.ok ? 'True' : 'False',
       reason: ready.reason,
       message: ready.message,
-      observedGeneration: gen,
+      observedGeneration: ctx.metadata.generation ?? 0,
     },
     now,
   );
   return { ...status, conditions };
-}
-
-function admitted(ctx: AppContext) {
-  return {
-    ok: true,
-    reason: 'Admitted',
-    message: `app ${ctx.spec.appName} exists and its constraints can be met`,
-  };
 }
 
 function readyReason(ctx: AppContext): string | undefined {
@@ -85,12 +68,12 @@ export function rejectedStatus(
   now: Date,
 ): AppContextStatus {
   const status = { ...unplaced(base(ctx)), phase: 'Rejected' as const };
-  return withConditions(ctx, status, { ok: false, reason, message }, { ok: false, reason, message }, now);
+  return withReady(ctx, status, { ok: false, reason, message }, now);
 }
 
 export function pendingStatus(ctx: AppContext, reason: string, message: string, now: Date): AppContextStatus {
   const status = { ...unplaced(base(ctx)), phase: 'Pending' as const };
-  return withConditions(ctx, status, admitted(ctx), { ok: false, reason, message }, now);
+  return withReady(ctx, status, { ok: false, reason, message }, now);
 }
 
 export function placedStatus(
@@ -118,10 +101,9 @@ export function placedStatus(
     ...(migrations ? { migrations } : {}),
   };
   const hops = p.keyPath.length - 1;
-  return withConditions(
+  return withReady(
     ctx,
     status,
-    admitted(ctx),
     {
       ok: true,
       // a later reconcile of a migrated context keeps saying how it got there
@@ -139,10 +121,9 @@ export function migratingStatus(
   now: Date,
 ): AppContextStatus {
   const status = { ...base(ctx), phase: 'Migrating' as const };
-  return withConditions(
+  return withReady(
     ctx,
     status,
-    admitted(ctx),
     {
       ok: true,
       reason: 'Migrating',

@@ -21,7 +21,7 @@ const placement = {
 };
 
 describe('AppContext status', () => {
-  it('records a placement with Admitted and Ready conditions at the observed generation', () => {
+  it('records a placement with its Ready condition alone at the observed generation', () => {
     const s = placedStatus(context('cardio'), placement, now);
     expect(s).to.include({
       phase: 'Placed',
@@ -31,10 +31,27 @@ describe('AppContext status', () => {
     });
     expect(s.placedTime).to.equal(now.toISOString());
     expect(s.conditions?.map((c) => [c.type, c.status, c.reason])).to.deep.equal([
-      ['Admitted', 'True', 'Admitted'],
       ['Ready', 'True', 'Placed'],
     ]);
-    expect(s.conditions?.[1]?.message).to.contain('2 QKD hops KME_C → KME_R → KME_H1');
+    expect(s.conditions?.[0]?.message).to.contain('2 QKD hops KME_C → KME_R → KME_H1');
+  });
+
+  it('drops the Admitted condition an older operator wrote', () => {
+    const older = {
+      type: 'Admitted',
+      status: 'True',
+      reason: 'Admitted',
+      message: 'app cardio exists and its constraints can be met',
+      observedGeneration: 1,
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    };
+    const ctx = context('cardio', { ...placed('h1', 'a'), conditions: [older] });
+    for (const s of [
+      placedStatus(ctx, placement, now),
+      pendingStatus(ctx, 'HostsOverloaded', 'all hosts above 0.8', now),
+      rejectedStatus(ctx, 'AppNotFound', 'no MecApp', now),
+    ])
+      expect(s.conditions?.map((c) => c.type)).to.deep.equal(['Ready']);
   });
 
   it('is unchanged by a second reconcile (no write), keeping times', () => {
