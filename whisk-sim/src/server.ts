@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createLogger, type Logger } from '@mecqkd/common/logger';
 import { createCa, issueCertificate } from '@mecqkd/common/pki';
+import { metricsWithProcess } from '@mecqkd/common/process-metrics';
 import { createActivationStore } from './activations.ts';
 import { handleActions } from './api/actions.ts';
 import { handleActivations } from './api/activations.ts';
@@ -180,7 +181,7 @@ async function route(services: Services, req: IncomingMessage, url: URL, tid: st
     case '/metrics':
       return {
         status: 200,
-        body: await metrics.registry.metrics(),
+        body: await metricsWithProcess(metrics.registry),
         headers: { 'content-type': metrics.registry.contentType },
       };
     case '/invokers':
