@@ -65,7 +65,10 @@ export type Services = ReturnType<typeof createServices>;
 function createServices(config: Config, apiHost: () => string, logger: Logger) {
   const runtimes = loadRuntimes(config.runtimesFile);
   const actions = createActionStore({ runtimes, limits: config.limits });
-  const activations = createActivationStore(config.maxActivations);
+  const activations = createActivationStore({
+    maxRecords: config.maxActivations,
+    retentionMs: config.activationRetentionSeconds * 1000,
+  });
   // The closures below reach `metrics` and `invoker` only once requests flow, after both exist.
   const pool = createPool({
     capacityMb: config.capacityMb,
