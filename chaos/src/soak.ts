@@ -1,12 +1,14 @@
 // `make soak`: the chaos run's steady workload without faults for SOAK_MINUTES (default 30),
-// sampling every part's RSS and open descriptors (/proc), the operators' and the LCMP's V8 heap
-// (their /metrics), what etcd says of its own memory (etcd-probe.ts) and the p99 latencies of Mx2
+// sampling every part's RSS and open descriptors (/proc), every Node part's V8 heap (its /metrics:
+// common/process-metrics.ts), what etcd and the apiserver say of their own memory (etcd-probe.ts,
+// apiserver-probe.ts) and the p99 latencies of Mx2
 // calls and invocations; prints the series' slopes (least squares, per hour, over the whole run and
 // its second half: slopes.ts) and writes .bench/soak.json.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopAll } from '@mecqkd/common/process';
+import { sampleApiserver } from './apiserver-probe.ts';
 import { sampleEtcd } from './etcd-probe.ts';
 import { seededRng } from './rng.ts';
 import { p99, secondHalf, slopePerHour } from './slopes.ts';
@@ -34,13 +36,17 @@ function openFds(pid: number): number | undefined {
   }
 }
 
-async function heapBytes(metricsUrl: string): Promise<number | undefined> {
+/** V8 heap in use, and the memory outside it that V8 knows of (Buffers, TLS): the rest of RSS is code and malloc's. */
+async function nodeMemory(metricsUrl: string): Promise<{ heap?: number; external?: number }> {
   try {
     const text = await (await fetch(metricsUrl)).text();
-    const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text);
-    return m ? Number(m[1]) : undefined;
+    const value = (name: string) => {
+      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
+    return { heap: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -66,13 +72,38 @@ const parts = (): Record<string, number | undefined> => ({
     world.tb.hosts.map((h) => [`host-sae ${h.name}`, world.hostSaes[h.name]!.current()?.pid]),
   ),
 });
+// every Node part's /metrics (the others, redis, etcd and the apiserver, have no V8 heap)
+const metricsUrls = (): Record<string, string | undefined> => {
+  const operator = (name: string) => {
+    const p = world.operators[name]!.current() as { healthUrl?: string } | undefined;
+    return p?.healthUrl && `${p.healthUrl}/metrics`;
+  };
+  return {
+    'operator-a': operator('operator-a'),
+    'operator-b': operator('operator-b'),
+    lcmp: `${world.lcmp.healthUrl}/metrics`,
+    // one process serves every KME: any one's /metrics shows the process's heap
+    kmes: `${Object.values(world.tb.kmes.kmes)[0]!.opsUrl}/metrics`,
+    ...Object.fromEntries(
+      world.tb.hosts.map((h) => [`whisk ${h.name}`, world.tb.whisks[h.name]!.metricsUrl]),
+    ),
+    ...Object.fromEntries(
+      world.tb.hosts.map((h) => [
+        `host-sae ${h.name}`,
+        `${world.tb.secure.hostSaes[h.name]!.opsUrl}/metrics`,
+      ]),
+    ),
+  };
+};
 type Series = Record<string, { t: number; y: number }[]>;
-const series: { rss: Series; fds: Series; heap: Series; p99: Series; etcd: Series } = {
+const series: Record<'rss' | 'fds' | 'heap' | 'external' | 'p99' | 'etcd' | 'apiserver', Series> = {
   rss: {},
   fds: {},
   heap: {},
+  external: {},
   p99: {},
   etcd: {},
+  apiserver: {},
 };
 const add = (s: Series, k: string, t: number, y: number | undefined) => {
   if (y === undefined) return;
@@ -92,13 +123,16 @@ while (Date.now() - t0 < MINUTES * 60_000) {
     add(series.rss, name, t, rssBytes(pid));
     add(series.fds, name, t, openFds(pid));
   }
-  for (const name of ['operator-a', 'operator-b']) {
-    const p = world.operators[name]!.current() as { healthUrl?: string } | undefined;
-    if (p?.healthUrl) add(series.heap, name, t, await heapBytes(`${p.healthUrl}/metrics`));
+  for (const [name, url] of Object.entries(metricsUrls())) {
+    if (!url) continue;
+    const m = await nodeMemory(url);
+    add(series.heap, name, t, m.heap);
+    add(series.external, name, t, m.external);
   }
-  add(series.heap, 'lcmp', t, await heapBytes(`${world.lcmp.healthUrl}/metrics`));
   const etcd = await sampleEtcd(world.cp.etcdUrl, world.controlPlane.etcd.current()?.pid);
   for (const [name, y] of Object.entries(etcd)) add(series.etcd, name, t, y);
+  const apiserver = await sampleApiserver(() => world.tb.kubectl(['get', '--raw', '/metrics']));
+  for (const [name, y] of Object.entries(apiserver)) add(series.apiserver, name, t, y);
   for (const what of ['mx2', 'invoke'] as const)
     add(
       series.p99,
@@ -110,7 +144,7 @@ while (Date.now() - t0 < MINUTES * 60_000) {
   load.push({ t, y: loadavg()[0]! });
   const mbOf = (k: keyof typeof etcd) => (etcd[k] === undefined ? '?' : mb(etcd[k]).toFixed(1));
   console.log(
-    `soak: ${Math.round(t / 1000)} s, load ${loadavg()[0]!.toFixed(1)}, ${workload.latencies.length} calls; etcd rss anon ${mbOf('rss anon')} MB, file ${mbOf('rss file')} MB, heap inuse ${mbOf('heap inuse')} MB, db ${mbOf('db size')}/${mbOf('db in use')} MB, keys ${etcd.keys}, events ${etcd.events}, applied ${etcd['applied proposals']}, snapshots ${etcd.snapshots}, compacted at ${etcd['compact revision']}/${etcd.revision}`,
+    `soak: ${Math.round(t / 1000)} s, load ${loadavg()[0]!.toFixed(1)}, ${workload.latencies.length} calls; etcd rss anon ${mbOf('rss anon')} MB, file ${mbOf('rss file')} MB, heap inuse ${mbOf('heap inuse')} MB, db ${mbOf('db size')}/${mbOf('db in use')} MB, keys ${etcd.keys}, events ${etcd.events}, applied ${etcd['applied proposals']}, snapshots ${etcd.snapshots}, compacted at ${etcd['compact revision']}/${etcd.revision}; apiserver live heap ${apiserver['heap live'] === undefined ? '?' : mb(apiserver['heap live']).toFixed(1)} MB, goroutines ${apiserver.goroutines}, watches ${apiserver.watches}, objects ${apiserver['stored objects']}`,
   );
 }
 await workload.stop();
@@ -120,19 +154,30 @@ const rows: string[] = [
   '|---|---|---|---|---|---|',
 ];
 const slopes: Record<string, { whole?: number; secondHalf?: number }> = {};
-const COUNTS = new Set(['keys', 'events', 'revision', 'compact revision', 'applied proposals', 'snapshots']);
-const etcdInternals: Series = Object.fromEntries(
-  Object.entries(series.etcd).map(([k, v]) => [`etcd ${k}`, v]),
-);
+const BYTES = new Set([
+  'heap inuse',
+  'heap alloc',
+  'heap live',
+  'db size',
+  'db in use',
+  'rss anon',
+  'rss file',
+]);
+const internals: Series = Object.fromEntries([
+  ...Object.entries(series.etcd).map(([k, v]) => [`etcd ${k}`, v]),
+  ...Object.entries(series.apiserver).map(([k, v]) => [`kube-apiserver ${k}`, v]),
+]);
 for (const [metric, s, unit] of [
   ['RSS MB', series.rss, mb],
   ['open fds', series.fds, (x: number) => x],
   ['heap MB', series.heap, mb],
+  ['external MB', series.external, mb],
   ['p99 ms', series.p99, (x: number) => x],
-  ['', etcdInternals, mb],
+  ['', internals, mb],
 ] as const) {
   for (const [name, pts] of Object.entries(s)) {
-    const u = COUNTS.has(name.slice('etcd '.length)) ? (x: number) => x : unit;
+    const u =
+      metric !== '' || BYTES.has(name.replace(/^(etcd|kube-apiserver) /, '')) ? unit : (x: number) => x;
     const label = metric === '' ? (u === unit ? 'MB' : 'count') : metric;
     const scaled = pts.map((p) => ({ t: p.t, y: u(p.y) }));
     const slope = { whole: slopePerHour(scaled), secondHalf: slopePerHour(secondHalf(scaled, runMs)) };

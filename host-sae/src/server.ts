@@ -10,6 +10,7 @@ import { createServer as createHttpServer, type Server, type ServerResponse } fr
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { createLogger, type Logger } from '@mecqkd/common/logger';
+import { metricsWithProcess } from '@mecqkd/common/process-metrics';
 import { sameSecret } from '@mecqkd/common/same-secret';
 import { parseTraceparent } from '@mecqkd/common/trace';
 import { createQkd014Client, type Qkd014Client, Qkd014Error } from '@mecqkd/kme-sim/client';
@@ -486,7 +487,9 @@ export async function startHostSae(config: HostSaeConfig, log?: Logger): Promise
     if (path === '/healthz') return send(res, 200, { ok: true, keysHeld: keys.held() });
     if (path === '/metrics') {
       keys.sweep();
-      void metrics.registry.metrics().then((text) => send(res, 200, text, metrics.registry.contentType));
+      void metricsWithProcess(metrics.registry).then((text) =>
+        send(res, 200, text, metrics.registry.contentType),
+      );
       return;
     }
     send(res, 404, { title: 'Not found', status: 404 });

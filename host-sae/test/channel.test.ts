@@ -127,6 +127,11 @@ describe('host SAE channel (real host SAE, kme-sim over mTLS)', function () {
     ).to.equal(1);
   });
 
+  it("serves the process's V8 heap and RSS on /metrics (what `make soak` samples)", async () => {
+    expect(await metric(/^nodejs_heap_size_used_bytes (\S+)$/m)).to.be.above(0);
+    expect(await metric(/^process_resident_memory_bytes (\S+)$/m)).to.be.above(0);
+  });
+
   describe('keys handed ahead', () => {
     /** N = 10: room for keys ahead. */
     const TEN = { invocationsPerKey: 10, expectedInvocationsPerSecond: 10 };

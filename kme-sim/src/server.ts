@@ -11,6 +11,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { metricsWithProcess } from '@mecqkd/common/process-metrics';
 import { z } from 'zod';
 import { type ChannelFailure, STREAM_PROTOCOL, serveStream } from './channel-stream.ts';
 import type { KmeContext } from './context.ts';
@@ -141,7 +142,7 @@ async function routeResponse(ctx: KmeContext, target: string) {
 async function telemetry(ctx: KmeContext, req: IncomingMessage, res: ServerResponse, path: string) {
   if (req.method !== 'GET') return false;
   if (path === '/metrics') {
-    const text = await ctx.metrics.registry.metrics();
+    const text = await metricsWithProcess(ctx.metrics.registry);
     res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
     res.end(text);
     return true;

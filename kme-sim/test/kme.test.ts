@@ -631,6 +631,12 @@ describe('kme-sim over HTTPS and mutual TLS', function () {
       for (const key of delivered) expect(text).to.not.include(key);
     });
 
+    it("serves the process's V8 heap and RSS on /metrics (what `make soak` samples)", async () => {
+      const text = (await ops(tb, 'kme-a', '/metrics')) as string;
+      expect(Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1])).to.be.above(0);
+      expect(Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1])).to.be.above(0);
+    });
+
     it('serves link status in QKD 015 terms over mutual TLS too', async () => {
       const res = await a1.raw('GET', '/mecqkd/v1/links');
       const links = LinksResponse.parse(res.body);

@@ -1,7 +1,9 @@
 // The operator's probe and metrics endpoint: /healthz (liveness), /readyz (readiness: every named
-// check passes, e.g. informers synced and watching) and /metrics (the runtime registry).
+// check passes, e.g. informers synced and watching) and /metrics (the runtime registry and the
+// process's own: common/process-metrics.ts).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { metricsWithProcess } from '@mecqkd/common/process-metrics';
 import { registry } from './metrics.ts';
 
 /** Returns true when healthy; a throw or false fails the probe. */
@@ -53,7 +55,7 @@ export async function startHealthServer(port: number, host = '127.0.0.1'): Promi
         : path === '/readyz'
           ? probe(readyz)
           : path === '/metrics'
-            ? registry.metrics().then((text) => respond(200, text, registry.contentType))
+            ? metricsWithProcess(registry).then((text) => respond(200, text, registry.contentType))
             : Promise.resolve(respond(404, 'not found\n'));
     work.catch((err: unknown) => respond(500, `${err instanceof Error ? err.message : String(err)}\n`));
   });

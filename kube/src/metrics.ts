@@ -1,13 +1,10 @@
 // The operator's one Prometheus registry and every runtime metric, under the names client-go and
 // controller-runtime use so stock dashboards work. Labels never carry object names (unbounded).
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
 // Only our registry: prom-client's global one would clash with metrics other libraries register there.
 const registers = [registry];
-// process_* and nodejs_* (heap, event-loop lag, fds), as controller-runtime exposes go_* and
-// process_*: what `make soak` watches for growth
-collectDefaultMetrics({ register: registry });
 
 const collectHooks = new Set<() => void>();
 

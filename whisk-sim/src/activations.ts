@@ -85,23 +85,31 @@ export interface ActivationFilter extends ListParams {
   upto?: number;
 }
 
-export function createActivationStore(maxRecords: number) {
+/** At most `maxRecords` records, none completed more than `retentionMs` ago. */
+export function createActivationStore(opts: { maxRecords: number; retentionMs: number; now?: () => number }) {
+  const now = opts.now ?? Date.now;
   // Insertion order is completion order, which lets the oldest be dropped cheaply.
   const records = new Map<string, Activation>();
+  const dropOld = () => {
+    const cutoff = now() - opts.retentionMs;
+    for (const [id, a] of records) {
+      if (records.size <= opts.maxRecords && a.end >= cutoff) break;
+      records.delete(id);
+    }
+  };
   return {
     add(a: Activation): void {
       records.set(a.activationId, a);
-      if (records.size > maxRecords) {
-        const oldest = records.keys().next().value;
-        if (oldest !== undefined) records.delete(oldest);
-      }
+      dropOld();
     },
     get(namespace: string, id: string): Activation | undefined {
+      dropOld();
       const a = records.get(id);
       return a && a.namespace === namespace ? a : undefined;
     },
     /** Newest first (by start), filtered as the controller filters. */
     list(namespace: string, filter: ActivationFilter): Activation[] {
+      dropOld();
       // Reversed first: the sort is stable, so equal starts stay newest-completed first.
       const matches = [...records.values()]
         .reverse()

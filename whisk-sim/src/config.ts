@@ -90,6 +90,13 @@ export const configSchema = z.object({
   idleContainerMs: z.number().int().positive().default(600_000),
   /** Activation records kept in memory, oldest dropped first. */
   maxActivations: z.number().int().positive().default(10_000),
+  /**
+   * Activation records older than this (since completion) are dropped too: OpenWhisk's activation
+   * store keeps records for a retention period (days, in a database); whisk-sim keeps them in its
+   * heap, where a steady 2 activations/s would otherwise take 10,000 records (~10 MB) before the count
+   * bound holds. 10 min is ample for any reader of a test or demo run.
+   */
+  activationRetentionSeconds: z.number().int().positive().default(600),
   runtimesFile: z.string().default(fileURLToPath(new URL('../runtimes.json', import.meta.url))),
   logLevel: z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info'),
 });

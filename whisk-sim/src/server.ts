@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createLogger, type Logger } from '@mecqkd/common/logger';
 import { createCa, issueCertificate } from '@mecqkd/common/pki';
+import { metricsWithProcess } from '@mecqkd/common/process-metrics';
 import { createActivationStore } from './activations.ts';
 import { handleActions } from './api/actions.ts';
 import { handleActivations } from './api/activations.ts';
@@ -64,7 +65,10 @@ export type Services = ReturnType<typeof createServices>;
 function createServices(config: Config, apiHost: () => string, logger: Logger) {
   const runtimes = loadRuntimes(config.runtimesFile);
   const actions = createActionStore({ runtimes, limits: config.limits });
-  const activations = createActivationStore(config.maxActivations);
+  const activations = createActivationStore({
+    maxRecords: config.maxActivations,
+    retentionMs: config.activationRetentionSeconds * 1000,
+  });
   // The closures below reach `metrics` and `invoker` only once requests flow, after both exist.
   const pool = createPool({
     capacityMb: config.capacityMb,
@@ -180,7 +184,7 @@ async function route(services: Services, req: IncomingMessage, url: URL, tid: st
     case '/metrics':
       return {
         status: 200,
-        body: await metrics.registry.metrics(),
+        body: await metricsWithProcess(metrics.registry),
         headers: { 'content-type': metrics.registry.contentType },
       };
     case '/invokers':
