@@ -13,10 +13,20 @@ export interface Series {
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 
+/** Special values as Prometheus reads them (Go's ParseFloat: any case), e.g. prom-client's "Nan". */
+const SPECIAL = new Map<string, number>([
+  ['nan', Number.NaN],
+  ['inf', Number.POSITIVE_INFINITY],
+  ['+inf', Number.POSITIVE_INFINITY],
+  ['-inf', Number.NEGATIVE_INFINITY],
+  ['infinity', Number.POSITIVE_INFINITY],
+  ['+infinity', Number.POSITIVE_INFINITY],
+  ['-infinity', Number.NEGATIVE_INFINITY],
+]);
+
 function parseValue(text: string, line: number): number {
-  if (text === 'NaN') return Number.NaN;
-  if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  const special = SPECIAL.get(text.toLowerCase());
+  if (special !== undefined) return special;
   const v = Number(text);
   if (text === '' || Number.isNaN(v))
     throw new Error(`line ${line}: bad sample value ${JSON.stringify(text)}`);

@@ -36,7 +36,10 @@ describe('telemetry: exposition parser', () => {
     new Counter({ name: 'c_total', help: 'h', registers: [registry] }).inc(7);
     const hist = new Histogram({ name: 'h_seconds', help: 'h', buckets: [0.1, 1], registers: [registry] });
     hist.observe(0.5);
+    // prom-client writes NaN as "Nan" (Prometheus reads special values case-insensitively)
+    new Gauge({ name: 'unset_ratio', help: 'h', registers: [registry] }).set(Number.NaN);
     const series = parseExposition(await registry.metrics());
+    expect(series.find((s) => s.name === 'unset_ratio')?.value).to.be.NaN;
     expect(series.find((s) => s.name === 'g')).to.deep.equal({
       name: 'g',
       labels: { host: 'a "b"' },
@@ -58,5 +61,7 @@ describe('telemetry: exposition parser', () => {
     expect(() => parseExposition('m{x=1} 2')).to.throw(/line 1: expected "/);
     expect(() => parseExposition('m abc')).to.throw(/line 1: bad sample value "abc"/);
     expect(() => parseExposition('m')).to.throw(/line 1: bad sample value ""/);
+    expect(() => parseExposition('m nan2')).to.throw(/line 1: bad sample value "nan2"/);
+    expect(() => parseExposition('m constructor')).to.throw(/line 1: bad sample value "constructor"/);
   });
 });
