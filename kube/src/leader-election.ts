@@ -202,7 +202,7 @@ export class LeaderElector {
   private async acquire(): Promise<boolean> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
-      if (await this.attempt(this.opts.renewDeadlineMs)) return true;
+      if ((await this.attempt(this.opts.renewDeadlineMs)) === 'done') return true;
       await sleep(this.opts.retryPeriodMs * (1 + Math.random() * JITTER), signal);
     }
     return false;
@@ -216,9 +216,14 @@ export class LeaderElector {
       if (until.aborted) break;
       const deadline = this.now() + this.opts.renewDeadlineMs;
       let renewed = false;
-      while (!renewed && !until.aborted && this.now() < deadline) {
-        renewed = await this.attempt(deadline - this.now());
-        if (!renewed)
+      // An attempt cut off by its budget is the deadline: a timer can fire a few ms before the clock
+      // reaches it (the event loop's cached time lags), and a retry then would send a request with
+      // nothing left to wait for its answer.
+      for (let out = false; !renewed && !out && !until.aborted && this.now() < deadline; ) {
+        const result = await this.attempt(deadline - this.now());
+        renewed = result === 'done';
+        out = result === 'out-of-time';
+        if (result === 'failed')
           await sleep(Math.min(this.opts.retryPeriodMs, Math.max(0, deadline - this.now())), until);
       }
       if (!renewed && !until.aborted) return 'lost';
@@ -231,14 +236,17 @@ export class LeaderElector {
    * response arriving later changes nothing here (a timed-out renewal does not count, and no further
    * request of the attempt is sent).
    */
-  private async attempt(budgetMs: number): Promise<boolean> {
+  private async attempt(budgetMs: number): Promise<'done' | 'failed' | 'out-of-time'> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), Math.max(0, budgetMs));
-    const expired = new Promise<false>((resolve) =>
-      abort.signal.addEventListener('abort', () => resolve(false), { once: true }),
+    const expired = new Promise<'out-of-time'>((resolve) =>
+      abort.signal.addEventListener('abort', () => resolve('out-of-time'), { once: true }),
     );
     try {
-      return await Promise.race([this.tryAcquireOrRenew(abort.signal), expired]);
+      const tried = this.tryAcquireOrRenew(abort.signal).then((ok): 'done' | 'failed' =>
+        ok ? 'done' : 'failed',
+      );
+      return await Promise.race([tried, expired]);
     } finally {
       clearTimeout(timer);
       abort.abort();

@@ -117,6 +117,7 @@ function start(
   leases: FakeLeases,
   identity: string,
   work: (signal: AbortSignal, events: string[]) => Promise<void> = untilAborted,
+  now?: () => number,
 ): Run {
   const events: string[] = [];
   const run = { events } as Run;
@@ -134,6 +135,7 @@ function start(
       },
     },
     createLogger('leader-election', process.env.LOG_LEVEL ?? 'silent'),
+    ...(now ? [now] : []),
   );
   run.outcome = run.elector.run().then(
     () => 'resolved',
@@ -203,6 +205,23 @@ describe('runtime/leader-election: how leadership ends (fake Lease store)', func
     expect(leases.stored!.spec.renewTime).to.equal(renewTime);
     // Every renewal was a conditional write on the resourceVersion it was based on.
     for (const put of leases.calls.filter((c) => c.method === 'PUT')) expect(put.basedOn).to.be.a('string');
+  });
+
+  it('a renewal cut off by its budget ends the try, though the clock says a little time is left', async () => {
+    // The attempt's timer fires when the clock is not yet at the deadline, as when the event loop's
+    // cached time lags behind it: here a clock running at 0.9 × real time.
+    const t0 = performance.now();
+    const leases = new FakeLeases();
+    const a = track(start(leases, 'a', untilAborted, () => t0 + 0.9 * (performance.now() - t0)));
+    await eventually('leading', () => a.elector.isLeader());
+    leases.gate = new Promise(() => undefined);
+    const hungAt = leases.calls.length;
+    const outcome = await a.outcome;
+    expect((outcome as LeadershipEndedError).reason).to.equal('lost');
+    expect(
+      leases.calls.slice(hungAt).map((c) => c.method),
+      'one renewal, then none',
+    ).to.deep.equal(['PUT']);
   });
 
   it('gives up at the renew deadline even while the wall clock stands still (monotonic deadline)', async () => {
