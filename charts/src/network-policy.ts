@@ -113,7 +113,8 @@ export function inCidr(ip: string, cidr: string): boolean {
   return Math.floor(a / size) === Math.floor(b / size);
 }
 
-const podIps = (p: Pod) => [p.status.podIP, ...(p.status.podIPs ?? []).map((x) => x.ip)].filter(Boolean);
+export const podIps = (p: Pod): (string | undefined)[] =>
+  [p.status.podIP, ...(p.status.podIPs ?? []).map((x) => x.ip)].filter(Boolean);
 
 /** The pod behind an address; host-network pods share the node's and are not policy endpoints. */
 function podAt(world: PolicyWorld, ip: string): Pod | undefined {

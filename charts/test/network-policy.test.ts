@@ -11,7 +11,7 @@ import {
   selects,
   verdict,
 } from '../src/network-policy.ts';
-import { parseConntrack } from './cluster/connections.ts';
+import { parseConntrack, podsAround } from './cluster/connections.ts';
 
 const pod = (
   ns: string,
@@ -135,6 +135,22 @@ describe('NetworkPolicy semantics', () => {
       { clientIp: '10.201.1.5', serverIp: '10.201.1.9', serverPort: 6379 },
       { clientIp: '10.201.1.1', serverIp: '10.201.1.7', serverPort: 8081 },
     ]);
+  });
+  it('a connection is judged with the pods that held its addresses around the sample that saw it', () => {
+    // sampled every few seconds: a pod can open a connection and be gone (a killed leader, a rolled
+    // pod) before the sample that first sees it, or connect before its podIP is in its status
+    const gone = pod('a', 'gone', '10.0.0.8', { role: 'web' });
+    const late = pod('a', 'late', '10.0.0.9', { role: 'web' });
+    const samples = [[db, gone], [db], [db, late]];
+    const names = (pods: Pod[]) => pods.map((p) => p.metadata.name).sort();
+    expect(names(podsAround(samples, 1, ['10.0.0.8', '10.0.0.2']))).to.deep.equal(['db', 'gone']);
+    expect(names(podsAround(samples, 1, ['10.0.0.9', '10.0.0.2']))).to.deep.equal(['db', 'late']);
+    const reused = pod('a', 'reused', '10.0.0.8', { role: 'db' });
+    expect(
+      names(podsAround([[gone], [reused]], 1, ['10.0.0.8'])),
+      'the holder at the sample itself comes first',
+    ).to.deep.equal(['reused']);
+    expect(names(podsAround(samples, 0, ['10.0.0.7']))).to.deep.equal(['db', 'gone']);
   });
 });
 

@@ -3,7 +3,7 @@
 // when it was first seen — so that the chart's NetworkPolicies can be judged against real traffic.
 import { execFile } from 'node:child_process';
 import type { Connection, Pod } from '../../src/network-policy.ts';
-import { podSchema } from '../../src/network-policy.ts';
+import { podIps, podSchema } from '../../src/network-policy.ts';
 
 /**
  * `conntrack -L -p tcp` lines: the first tuple is the connection as the client made it, the second
@@ -21,8 +21,25 @@ export function parseConntrack(text: string): Connection[] {
 }
 
 export interface SeenConnection extends Connection {
-  /** Every pod of the cluster at the sample that first saw the connection. */
+  /** Every pod of the cluster at the sample that first saw the connection (see podsAround). */
   pods: Pod[];
+}
+
+const holds = (p: Pod, ip: string) => !p.spec.hostNetwork && podIps(p).includes(ip);
+
+/**
+ * The pods of sample `k`, plus, for each of `ips` no pod held then, the pod that held it at the
+ * sample before (one that opened the connection and died before sample k saw it) or else after
+ * (one that connected before its podIP reached its status).
+ */
+export function podsAround(samples: Pod[][], k: number, ips: string[]): Pod[] {
+  const pods = [...(samples[k] ?? [])];
+  for (const ip of ips) {
+    if (pods.some((p) => holds(p, ip))) continue;
+    const holder = [samples[k - 1], samples[k + 1]].flatMap((s) => s ?? []).find((p) => holds(p, ip));
+    if (holder) pods.push(holder);
+  }
+  return pods;
 }
 
 function run(cmd: string, args: string[]): Promise<string> {
@@ -44,7 +61,8 @@ export interface ConnectionRecorder {
 
 /** Samples conntrack and the pods every `periodMs` (TIME_WAIT keeps a closed connection 120 s). */
 export function recordConnections(kubectl: string, periodMs = 5_000): ConnectionRecorder {
-  const seen = new Map<string, SeenConnection>();
+  const samples: Pod[][] = [];
+  const seen = new Map<string, { c: Connection; k: number }>();
   const errors: string[] = [];
   let running: Promise<void> = Promise.resolve();
   const sample = async () => {
@@ -53,10 +71,10 @@ export function recordConnections(kubectl: string, periodMs = 5_000): Connection
         run('conntrack', ['-L', '-p', 'tcp']),
         run(kubectl, ['get', 'pods', '-A', '-o', 'json']),
       ]);
-      const pods = (JSON.parse(podList).items as unknown[]).map((p) => podSchema.parse(p));
+      const k = samples.push((JSON.parse(podList).items as unknown[]).map((p) => podSchema.parse(p))) - 1;
       for (const c of parseConntrack(table)) {
         const key = `${c.clientIp}>${c.serverIp}:${c.serverPort}`;
-        if (!seen.has(key)) seen.set(key, { ...c, pods });
+        if (!seen.has(key)) seen.set(key, { c, k });
       }
     } catch (err) {
       errors.push((err as Error).message);
@@ -70,7 +88,11 @@ export function recordConnections(kubectl: string, periodMs = 5_000): Connection
       running = running.then(sample);
       return running;
     },
-    seen: () => [...seen.values()],
+    seen: () =>
+      [...seen.values()].map(({ c, k }) => ({
+        ...c,
+        pods: podsAround(samples, k, [c.clientIp, c.serverIp]),
+      })),
     errors: () => [...errors],
     stop: async () => {
       clearInterval(timer);

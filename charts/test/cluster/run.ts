@@ -48,8 +48,11 @@ async function resolvConf(cluster: Cluster, dir: string): Promise<string> {
   return file;
 }
 
-/** mocha on SPEC in the node's network namespace, /etc/resolv.conf replaced in a private mount namespace. */
-function runScenario(cluster: Cluster, resolv: string): Promise<number> {
+/**
+ * mocha on SPEC in the node's network namespace, /etc/resolv.conf replaced in a private mount
+ * namespace. Resolves to the exit code and mocha's failure report (its output from "N failing" on).
+ */
+function runScenario(cluster: Cluster, resolv: string): Promise<{ code: number; failures: string }> {
   const env = {
     ...process.env,
     KUBECONFIG: cluster.kubeconfigPath,
@@ -73,11 +76,19 @@ function runScenario(cluster: Cluster, resolv: string): Promise<number> {
       resolv,
       SPEC,
     ],
-    { cwd: ROOT, env, stdio: 'inherit' },
+    { cwd: ROOT, env, stdio: ['inherit', 'pipe', 'inherit'] },
   );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    out += chunk.toString();
+  });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.once('close', (code, signal) => {
+      const at = out.search(/^ {2}\d+ failing/m);
+      resolve({ code: code ?? (signal ? 1 : 0), failures: at < 0 ? '' : out.slice(at) });
+    });
   });
 }
 
@@ -103,6 +114,8 @@ async function diagnose(cluster: Cluster): Promise<void> {
   }
 }
 
+let failures = '';
+
 async function main(): Promise<number> {
   const missing = IMAGES.filter((f) => !existsSync(f));
   if (missing.length > 0) throw new Error(`no images: ${missing.join(', ')} (make images)`);
@@ -113,7 +126,9 @@ async function main(): Promise<number> {
   let code = 1;
   try {
     const resolv = await resolvConf(cluster, dir);
-    code = await step(`scenario (${SPEC})`, () => runScenario(cluster, resolv));
+    const run = await step(`scenario (${SPEC})`, () => runScenario(cluster, resolv));
+    code = run.code;
+    failures = run.failures || '(mocha printed no failure report: see its errors above)';
     if (code !== 0) await diagnose(cluster);
   } finally {
     await step('tear the node down', () => cluster.stop());
@@ -124,6 +139,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => {
+    // the scenario's failures again, after the pods' logs: the tail of a CI log says what failed
+    if (code !== 0) process.stderr.write(`\n${failures.trimEnd()}\n\n`);
     say(`wall time per step: ${steps.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join('; ')}`);
     say(`${code === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     process.exit(code);
