@@ -36,15 +36,23 @@ function openFds(pid: number): number | undefined {
   }
 }
 
-/** V8 heap in use, and the memory outside it that V8 knows of (Buffers, TLS): the rest of RSS is code and malloc's. */
-async function nodeMemory(metricsUrl: string): Promise<{ heap?: number; external?: number }> {
+/**
+ * V8 heap in use, the memory outside it that V8 knows of (Buffers, TLS) — the rest of RSS is code
+ * and malloc's — and the young generation's reserved size: V8 doubles it (up to twice
+ * --max-semi-space-size) as allocation goes on, so RSS rises in steps while the heap in use is flat.
+ */
+async function nodeMemory(metricsUrl: string): Promise<{ heap?: number; external?: number; young?: number }> {
   try {
     const text = await (await fetch(metricsUrl)).text();
-    const value = (name: string) => {
-      const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+    const value = (name: string, labels = '(?:\\{[^}]*\\})?') => {
+      const m = new RegExp(`^${name}${labels} (\\S+)$`, 'm').exec(text);
       return m ? Number(m[1]) : undefined;
     };
-    return { heap: value('nodejs_heap_size_used_bytes'), external: value('nodejs_external_memory_bytes') };
+    return {
+      heap: value('nodejs_heap_size_used_bytes'),
+      external: value('nodejs_external_memory_bytes'),
+      young: value('nodejs_heap_space_size_total_bytes', '\\{space="new"\\}'),
+    };
   } catch {
     return {};
   }
@@ -96,11 +104,12 @@ const metricsUrls = (): Record<string, string | undefined> => {
   };
 };
 type Series = Record<string, { t: number; y: number }[]>;
-const series: Record<'rss' | 'fds' | 'heap' | 'external' | 'p99' | 'etcd' | 'apiserver', Series> = {
+const series: Record<'rss' | 'fds' | 'heap' | 'external' | 'young' | 'p99' | 'etcd' | 'apiserver', Series> = {
   rss: {},
   fds: {},
   heap: {},
   external: {},
+  young: {},
   p99: {},
   etcd: {},
   apiserver: {},
@@ -128,6 +137,7 @@ while (Date.now() - t0 < MINUTES * 60_000) {
     const m = await nodeMemory(url);
     add(series.heap, name, t, m.heap);
     add(series.external, name, t, m.external);
+    add(series.young, name, t, m.young);
   }
   const etcd = await sampleEtcd(world.cp.etcdUrl, world.controlPlane.etcd.current()?.pid);
   for (const [name, y] of Object.entries(etcd)) add(series.etcd, name, t, y);
@@ -172,6 +182,7 @@ for (const [metric, s, unit] of [
   ['open fds', series.fds, (x: number) => x],
   ['heap MB', series.heap, mb],
   ['external MB', series.external, mb],
+  ['young generation MB', series.young, mb],
   ['p99 ms', series.p99, (x: number) => x],
   ['', internals, mb],
 ] as const) {

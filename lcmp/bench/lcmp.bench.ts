@@ -38,7 +38,11 @@ const APPS = 5;
 const NS = 'lcmp-bench';
 const CPU_PROF = process.env.LCMP_BENCH_CPU_PROF;
 const PROFILE_SECONDS = 10;
-const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+// LCMP_BENCH_NODE_ARGS: V8 flags for the operator and the LCMP (e.g. --max-semi-space-size=32)
+const nodeArgs = [
+  ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []),
+  ...(process.env.LCMP_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+];
 
 /** What a process's /metrics says it asked of the apiserver and saw from it, so far. */
 async function apiserverTraffic(port: number) {
@@ -55,6 +59,25 @@ async function apiserverTraffic(port: number) {
     reconciles: sum('controller_runtime_reconcile_total'),
   };
 }
+/**
+ * A process's GC and event-loop stalls so far (prom-client's defaults on its /metrics): GC time by
+ * kind, GC pauses of 10 ms or more, and the longest event-loop lag since the last scrape (the
+ * monitor resets at each).
+ */
+async function stalls(port: number) {
+  const series = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  const one = (name: string, match: (l: Record<string, string>) => boolean = () => true) =>
+    series.filter((s) => s.name === name && match(s.labels)).reduce((a, s) => a + s.value, 0);
+  return {
+    majorGcMs: one('nodejs_gc_duration_seconds_sum', (l) => l.kind === 'major') * 1000,
+    minorGcMs: one('nodejs_gc_duration_seconds_sum', (l) => l.kind === 'minor') * 1000,
+    longGcPauses:
+      one('nodejs_gc_duration_seconds_count') -
+      one('nodejs_gc_duration_seconds_bucket', (l) => l.le === '0.01'),
+    lagMaxMs: one('nodejs_eventloop_lag_max_seconds') * 1000,
+  };
+}
+
 /** GET `path` of the apiserver as the admin user (pprof, /metrics). */
 function apiserverGet(server: string, tls: { ca: string; cert: string; key: string }, path: string) {
   return new Promise<Buffer>((resolve, reject) => {
@@ -297,7 +320,17 @@ async function main(): Promise<void> {
     await openLoop(RATE, 2, createContext);
     await openLoop(RATE, 2, rawCreate);
     const rawAtRate = summarise(await openLoop(RATE, SECONDS, rawCreate));
+    const stallsBefore = await Promise.all([stalls(operatorHealth), stalls(lcmpHealth)]);
     const mx2AtRate = summarise(await openLoop(RATE, SECONDS, createContext));
+    const stallsAtRate = (await Promise.all([stalls(operatorHealth), stalls(lcmpHealth)])).map((after, i) => {
+      const before = stallsBefore[i]!;
+      return {
+        majorGcMs: after.majorGcMs - before.majorGcMs,
+        minorGcMs: after.minorGcMs - before.minorGcMs,
+        longGcPauses: after.longGcPauses - before.longGcPauses,
+        lagMaxMs: after.lagMaxMs,
+      };
+    });
     const adminTls = { ca: tb.cp.caPem, cert: tb.cp.admin.cert, key: tb.cp.admin.key };
     // the apiserver's pprof CPU profile of PROFILE_SECONDS, and how many operations it covered
     const profileApiserver = async (name: string, progress: { done: number }) => {
@@ -389,6 +422,15 @@ async function main(): Promise<void> {
           target: '<= 100',
         },
         { metric: `Mx2 create-context max at ${RATE}/s`, value: mx2AtRate.max, unit: 'ms' },
+        ...(['operator', 'LCMP'] as const).flatMap((name, i) => {
+          const st = stallsAtRate[i]!;
+          return [
+            { metric: `${name} major GC time at ${RATE}/s`, value: st.majorGcMs, unit: 'ms' },
+            { metric: `${name} minor GC time at ${RATE}/s`, value: st.minorGcMs, unit: 'ms' },
+            { metric: `${name} GC pauses of 10 ms or more at ${RATE}/s`, value: st.longGcPauses, unit: '' },
+            { metric: `${name} longest event-loop lag at ${RATE}/s`, value: st.lagMaxMs, unit: 'ms' },
+          ];
+        }),
         { metric: `raw apiserver create p50 at ${RATE}/s`, value: rawAtRate.p50, unit: 'ms' },
         { metric: `raw apiserver create p99 at ${RATE}/s`, value: rawAtRate.p99, unit: 'ms' },
         {
