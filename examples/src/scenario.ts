@@ -102,6 +102,8 @@ export interface ScenarioOutcome {
     sent: number;
     answered: number;
     lost: number;
+    /** What each lost invocation failed with. */
+    errors: string[];
     perHost: Record<string, number>;
   }[];
   keysPerLink: Record<string, number>;
@@ -233,6 +235,7 @@ export async function runScenario(sys: DemoSystem, n: Narrator = silent): Promis
         sent: done[i]!.length,
         answered: ok,
         lost: done[i]!.length - ok,
+        errors: done[i]!.flatMap((r) => (r.error === undefined ? [] : [r.error])),
         perHost,
       };
     });

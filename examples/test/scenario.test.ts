@@ -78,7 +78,7 @@ describe('the hospital demo scenario (e2e)', function () {
     expect(migrated).to.have.length.greaterThan(0);
     expect(notifications).to.equal(migrated.length);
     for (const s of outcome.streams) {
-      expect(s.lost, s.device).to.equal(0);
+      expect(s.lost, `${s.device}: ${s.errors.join('; ')}`).to.equal(0);
       expect(s.answered, s.device).to.equal(s.sent);
       expect(s.perHost[to] ?? 0, `${s.device} answered on ${to}`).to.be.at.least(5);
     }

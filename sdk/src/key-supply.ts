@@ -70,6 +70,13 @@ export interface KeySupply {
   close(): void;
 }
 
+/** The supply was closed (the session moved to a new address, or ended) while a caller waited. */
+export class KeySupplyClosed extends Error {
+  constructor() {
+    super('the key supply was closed while waiting for its key allowance');
+  }
+}
+
 export function createKeySupply(opts: KeySupplyOptions): KeySupply {
   const now = opts.now ?? Date.now;
   const lifetime = opts.keyLifetimeMs ?? 60_000;
@@ -98,7 +105,7 @@ export function createKeySupply(opts: KeySupplyOptions): KeySupply {
     stats.paced++;
     stats.pacedMs += ms;
     await new Promise((r) => setTimeout(r, ms));
-    if (closed) throw new Error('the key supply was closed while waiting for its key allowance');
+    if (closed) throw new KeySupplyClosed();
   }
 
   /** Waits until one more key fits the allowance, and counts it. */

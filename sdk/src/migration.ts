@@ -8,7 +8,9 @@
 // So a payload runs at most once (nothing that may have run is re-sent), is never under two keys at
 // once (the next attempt is sealed after the previous one's answer), and is lost only with an error
 // saying it did not run (NotExecuted), so the caller may send it again.
+
 import { neverSent } from './http.ts';
+import { KeySupplyClosed } from './key-supply.ts';
 import { ApplicationError, InvocationRefused, KeyUnavailable } from './secure-invoke.ts';
 
 export type FailureKind =
@@ -30,7 +32,8 @@ const BEFORE_ACTIVATION = new Set([429, 503]);
 
 export function classifyFailure(err: unknown): FailureKind {
   if (err instanceof ApplicationError) return 'app-error';
-  if (err instanceof KeyUnavailable) return 'no-key';
+  // a supply closed under a waiting call is the old address's, left by a migration: nothing was sent
+  if (err instanceof KeyUnavailable) return err.cause instanceof KeySupplyClosed ? 'not-delivered' : 'no-key';
   if (err instanceof InvocationRefused) {
     if (err.status === 404) return 'not-here';
     // the wrapper's refusals carry a reason and come before `main`; a 400 without one may be the

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createQkd014Client, type Qkd014Client } from '@mecqkd/kme-sim/client';
 import { startTestbed, type Testbed } from '@mecqkd/kme-sim/testbed';
 import { expect } from 'chai';
-import { createKeySupply, type KeySupply } from '../src/key-supply.ts';
+import { createKeySupply, type KeySupply, KeySupplyClosed } from '../src/key-supply.ts';
 import { createClientMetrics } from '../src/metrics.ts';
 
 async function until(what: string, ok: () => boolean): Promise<void> {
@@ -73,6 +73,18 @@ describe('sdk key supply (N invocations or T per key, prefetched)', function () 
     const text = await metrics.registry.getSingleMetricAsString('mecqkd_client_invocations_per_key');
     expect(text).to.match(/mecqkd_client_invocations_per_key_count 1$/m);
     expect(text).to.match(/mecqkd_client_invocations_per_key_sum 4$/m);
+  });
+
+  it('rejects a caller waiting on its allowance with KeySupplyClosed when the supply closes', async () => {
+    // what a migration does to the old address's supply: the caller must learn that nothing was sent
+    const s = supply({ spares: 0 });
+    s.backOff(300);
+    const waiting = s.next().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    s.close();
+    expect(await waiting).to.be.instanceOf(KeySupplyClosed);
   });
 
   it('keeps a spare ready, so only the first invocation waits on the KME', async () => {

@@ -4,6 +4,7 @@
 import { Qkd014Error } from '@mecqkd/kme-sim/client';
 import { expect } from 'chai';
 import { EnvelopeError } from '../src/envelope.ts';
+import { KeySupplyClosed } from '../src/key-supply.ts';
 import { classifyFailure, nextStep } from '../src/migration.ts';
 import { ApplicationError, InvocationRefused, KeyUnavailable } from '../src/secure-invoke.ts';
 
@@ -30,6 +31,9 @@ describe('sdk migration decisions', () => {
     expect(classifyFailure(new KeyUnavailable(new Qkd014Error('no keys', 503, undefined, 1)))).to.equal(
       'no-key',
     );
+    // the key supply of an address the session left (a migration) closed while the call waited
+    // for its key allowance: nothing was sealed or sent, so it goes again to the new address
+    expect(classifyFailure(new KeyUnavailable(new KeySupplyClosed()))).to.equal('not-delivered');
   });
 
   it('retries only what did not run, on a newer address, within the bound', () => {
