@@ -113,12 +113,14 @@ export function inCidr(ip: string, cidr: string): boolean {
   return Math.floor(a / size) === Math.floor(b / size);
 }
 
-export const podIps = (p: Pod): (string | undefined)[] =>
-  [p.status.podIP, ...(p.status.podIPs ?? []).map((x) => x.ip)].filter(Boolean);
+const podIps = (p: Pod) => [p.status.podIP, ...(p.status.podIPs ?? []).map((x) => x.ip)].filter(Boolean);
 
-/** The pod behind an address; host-network pods share the node's and are not policy endpoints. */
+/** Whether `ip` is `p`'s; host-network pods share the node's and are not policy endpoints. */
+export const holdsIp = (p: Pod, ip: string): boolean => !p.spec.hostNetwork && podIps(p).includes(ip);
+
+/** The pod behind an address. */
 function podAt(world: PolicyWorld, ip: string): Pod | undefined {
-  return world.pods.find((p) => !p.spec.hostNetwork && podIps(p).includes(ip));
+  return world.pods.find((p) => holdsIp(p, ip));
 }
 
 function peerMatches(

@@ -44,12 +44,16 @@ const nodeArgs = [
   ...(process.env.LCMP_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
 ];
 
+/** A process's /metrics, read as the sum of one metric's series whose labels `match`. */
+async function scrape(port: number) {
+  const series = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+  return (name: string, match: (l: Record<string, string>) => boolean = () => true) =>
+    series.filter((s) => s.name === name && match(s.labels)).reduce((a, s) => a + s.value, 0);
+}
+
 /** What a process's /metrics says it asked of the apiserver and saw from it, so far. */
 async function apiserverTraffic(port: number) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const series = parseExposition(text);
-  const sum = (name: string, match: (l: Record<string, string>) => boolean = () => true) =>
-    series.filter((s) => s.name === name && match(s.labels)).reduce((a, s) => a + s.value, 0);
+  const sum = await scrape(port);
   return {
     requests: sum('rest_client_requests_total', (l) => l.method !== 'WATCH'),
     writes: sum('rest_client_requests_total', (l) =>
@@ -65,9 +69,7 @@ async function apiserverTraffic(port: number) {
  * monitor resets at each).
  */
 async function stalls(port: number) {
-  const series = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-  const one = (name: string, match: (l: Record<string, string>) => boolean = () => true) =>
-    series.filter((s) => s.name === name && match(s.labels)).reduce((a, s) => a + s.value, 0);
+  const one = await scrape(port);
   return {
     majorGcMs: one('nodejs_gc_duration_seconds_sum', (l) => l.kind === 'major') * 1000,
     minorGcMs: one('nodejs_gc_duration_seconds_sum', (l) => l.kind === 'minor') * 1000,

@@ -3,7 +3,7 @@
 // when it was first seen — so that the chart's NetworkPolicies can be judged against real traffic.
 import { execFile } from 'node:child_process';
 import type { Connection, Pod } from '../../src/network-policy.ts';
-import { podIps, podSchema } from '../../src/network-policy.ts';
+import { holdsIp, podSchema } from '../../src/network-policy.ts';
 
 /**
  * `conntrack -L -p tcp` lines: the first tuple is the connection as the client made it, the second
@@ -25,8 +25,6 @@ export interface SeenConnection extends Connection {
   pods: Pod[];
 }
 
-const holds = (p: Pod, ip: string) => !p.spec.hostNetwork && podIps(p).includes(ip);
-
 /**
  * The pods of sample `k`, plus, for each of `ips` no pod held then, the pod that held it at the
  * sample before (one that opened the connection and died before sample k saw it) or else after
@@ -35,8 +33,8 @@ const holds = (p: Pod, ip: string) => !p.spec.hostNetwork && podIps(p).includes(
 export function podsAround(samples: Pod[][], k: number, ips: string[]): Pod[] {
   const pods = [...(samples[k] ?? [])];
   for (const ip of ips) {
-    if (pods.some((p) => holds(p, ip))) continue;
-    const holder = [samples[k - 1], samples[k + 1]].flatMap((s) => s ?? []).find((p) => holds(p, ip));
+    if (pods.some((p) => holdsIp(p, ip))) continue;
+    const holder = [samples[k - 1], samples[k + 1]].flatMap((s) => s ?? []).find((p) => holdsIp(p, ip));
     if (holder) pods.push(holder);
   }
   return pods;
