@@ -2,8 +2,10 @@
 // body and its vendor extension, PUT/DELETE rules, admission outcomes (403, 503) leaving no CR
 // behind, ProblemDetails for 404/405/413/415, the OpenAPI document, request ids and metrics.
 import type { AppContext, MecHost } from '@mecqkd/crds';
+import { createKubeClient } from '@mecqkd/kube/kube-client';
 import { expect } from 'chai';
 import { getJson } from '../../operator/test/e2e/support.ts';
+import { clientDelete } from '../src/mx2/routes.ts';
 import { violations } from './oas.ts';
 import {
   call,
@@ -37,6 +39,8 @@ function isProblem(r: Reply, status: number, field?: string) {
     .and.not.match(/\n\s+at /);
   if (field) expect(r.json.fields, r.text).to.include(field);
 }
+
+const HOLD = JSON.stringify([{ op: 'add', path: '/metadata/finalizers/-', value: 'test.mecqkd.io/hold' }]);
 
 const names = (r: Reply) =>
   r.json.appList.map((a: { appInfo: { appName: string } }) => a.appInfo.appName).sort();
@@ -369,6 +373,28 @@ describe('Mx2 operations and errors (e2e)', function () {
       expect((await call(base, 'DELETE', `/app_contexts/${id}`, { token })).status).to.equal(204);
       await eventually('CR gone', async () => !(await crs()).some((c) => c.metadata.name === id));
       isProblem(await call(base, 'DELETE', `/app_contexts/${id}`, { token }), 404);
+    });
+
+    it('a context already being deleted is gone for its client: a second delete is 404, whatever the cache says', async () => {
+      // a finalizer of the test's own holds the CR in deletion, as the operator's does while it cleans up
+      const held = (await post('/app_contexts', body)).json.contextId as string;
+      await w.tb.kubectl(['patch', 'appcontext', held, '--type=json', '-p', HOLD]);
+      expect((await call(base, 'DELETE', `/app_contexts/${held}`, { token })).status).to.equal(204);
+      // the deletion, read from the apiserver itself, as a cache that has not seen it yet would not
+      const kube = await createKubeClient({ kubeconfigPath: w.tb.cp.kubeconfigPath });
+      expect(await clientDelete({ kube, namespace: w.tb.namespace }, held)).to.equal(false);
+      isProblem(await call(base, 'DELETE', `/app_contexts/${held}`, { token }), 404);
+      const moved = { ...body, contextId: held, callbackReference: 'http://127.0.0.1:9/b' };
+      isProblem(await call(base, 'PUT', `/app_contexts/${held}`, { token, body: moved }), 404);
+      await w.tb.kubectl([
+        'patch',
+        'appcontext',
+        held,
+        '--type=merge',
+        '-p',
+        '{"metadata":{"finalizers":null}}',
+      ]);
+      await eventually('CR gone', async () => !(await crs()).some((c) => c.metadata.name === held));
     });
   });
 

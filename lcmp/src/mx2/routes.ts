@@ -83,7 +83,9 @@ export async function clientDelete(d: Pick<Mx2Deps, 'kube' | 'namespace'>, id: s
   const path = objectPath(APP_CONTEXTS, d.namespace, id);
   for (let attempt = 0; ; attempt++) {
     const ctx = await d.kube.get<AppContext>(path);
-    if (!ctx) return false;
+    // read fresh: a deletion already under way (the operator's finalizer still cleaning up) may not
+    // have reached the informer cache the caller checked, and is the client's 404 all the same
+    if (!ctx || ctx.metadata.deletionTimestamp) return false;
     try {
       await removeFinalizer(d.kube, path, ctx, LCMP_FINALIZER);
       await d.kube.delete(path, { preconditions: { uid: ctx.metadata.uid } });
@@ -203,12 +205,14 @@ export async function updateContext(
         ? knownLocations(availableLocations(app, d.hosts.values(d.namespace), appLocation ?? undefined))
         : undefined;
     try {
-      await d.kube.patch(contextPath(d, id), 'merge', {
+      const patched = await d.kube.patch<AppContext>(contextPath(d, id), 'merge', {
         ...(known !== undefined
           ? { metadata: { annotations: { [KNOWN_LOCATIONS_ANNOTATION]: known } } }
           : {}),
         spec: decision.spec,
       });
+      // a deletion the cache had not seen yet: the change went to a context that is already ending
+      if (patched.metadata.deletionTimestamp) throw fail(404, `no application context ${id}`);
     } catch (err) {
       if (isNotFound(err)) throw fail(404, `no application context ${id}`);
       throw err;
