@@ -50,6 +50,9 @@ export const operatorConfigSchema = z.object({
   weightKeys: num.default(DEFAULT_WEIGHTS.keyAvailability).describe('score weight of key availability'),
   weightPath: num.default(DEFAULT_WEIGHTS.pathLength).describe('score weight of short key paths'),
   weightContexts: num.default(DEFAULT_WEIGHTS.contexts).describe('score weight of few contexts'),
+  weightKeyHeadroom: num
+    .default(DEFAULT_WEIGHTS.keyHeadroom)
+    .describe("score weight of spare key rate on the key path's tightest hop"),
   maxHops: num.pipe(z.int().min(1).max(8)).default(3).describe('most QKD hops between client and host KME'),
   expectedActivationMs: num
     .pipe(z.number().min(1))

@@ -183,6 +183,7 @@ async function lead(
     keyAvailability: cfg.weightKeys,
     pathLength: cfg.weightPath,
     contexts: cfg.weightContexts,
+    keyHeadroom: cfg.weightKeyHeadroom,
   };
   const ctxDeps: AppContextDeps = {
     kube,

@@ -133,8 +133,8 @@ export function operatorPolicy(name: string, weights: ScoreWeights = DEFAULT_WEI
 
 export const ours = operatorPolicy('ours');
 
-/** The seed scores from (load, key availability) only; it has no path or context terms. */
-export const SEED_WEIGHTS: ScoreWeights = { ...DEFAULT_WEIGHTS, pathLength: 0, contexts: 0 };
+/** The seed scores from (load, key availability) only; it has no path, context or key-rate terms. */
+export const SEED_WEIGHTS: ScoreWeights = { ...DEFAULT_WEIGHTS, pathLength: 0, contexts: 0, keyHeadroom: 0 };
 
 /**
  * The seed MEO: drop hosts whose measured load exceeds maxLoad (the new context's own load is not
@@ -163,6 +163,7 @@ export const seedWeightedRandom: Policy = {
           contexts: h.contexts,
           hops: path.links.length,
           keyAvailability: path.keyAvailability,
+          keyHeadroom: 0, // weighed 0: the seed knows no key rates
         }),
       });
     }

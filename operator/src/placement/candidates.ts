@@ -1,6 +1,6 @@
 // Feasible hosts of a request with their scores (see score.ts), shared by placement and optimisation.
 import { type FilterOptions, filterHosts } from './filter.ts';
-import type { KeyGraph } from './key-graph.ts';
+import { type KeyGraph, keyHeadroom } from './key-graph.ts';
 import { score } from './score.ts';
 import type { Candidate, HostView, PlacementRequest, ScoreWeights } from './types.ts';
 
@@ -25,6 +25,7 @@ export function candidates(
         maxContexts: host.maxContexts,
         hops: path.links.length,
         keyAvailability: path.keyAvailability,
+        keyHeadroom: keyHeadroom(graph, path, request.demand.keyRate),
       }),
     } satisfies Candidate,
     host,

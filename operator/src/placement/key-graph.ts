@@ -208,6 +208,19 @@ function linkBetween(graph: KeyGraph, a: string, b: string): number | undefined 
   return found;
 }
 
+/**
+ * The share of its secret key rate the path's tightest hop has spare once `keyRate` more is drawn over
+ * it, in [0,1]; 1 for a path of no hop, 0 for a hop that makes no key.
+ */
+export function keyHeadroom(graph: KeyGraph, path: Pick<KeyPath, 'links'>, keyRate: number): number {
+  let share = 1;
+  for (const i of path.links) {
+    const l = graph.links[i] as LinkView;
+    share = Math.min(share, l.secretKeyRate > 0 ? (spareKeyRate(l) - keyRate) / l.secretKeyRate : 0);
+  }
+  return Math.max(0, share);
+}
+
 /** Adds (or with a negative rate, releases) a context's key rate on every hop of its path. */
 export function commit(graph: KeyGraph, path: KeyPath, keyRate: number): void {
   for (const i of path.links) {

@@ -31,6 +31,7 @@ import {
   type KeyGraph,
   type KeyPath,
   type KeyPaths,
+  keyHeadroom,
   keyPaths,
   linkUsable,
   pathOver,
@@ -193,6 +194,7 @@ export function optimise(
             maxContexts: origin.maxContexts,
             hops: e.path.links.length,
             keyAvailability: e.path.keyAvailability,
+            keyHeadroom: keyHeadroom(graph, e.path, 0), // its own key rate is drawn there already
           });
     // Judge targets as if the context had already left its origin (shared links get its key rate back).
     const release = (sign: 1 | -1) => {

@@ -62,6 +62,8 @@ export interface ScoreWeights {
   keyAvailability: number;
   pathLength: number;
   contexts: number;
+  /** Spare key rate left on the path's tightest hop (see score.ts). */
+  keyHeadroom: number;
 }
 
 export type ChoicePolicy = 'best' | 'weighted-random';

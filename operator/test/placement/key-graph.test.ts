@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { buildKeyGraph, keyPaths, linkCarries, linkUsable } from '../../src/placement/key-graph.ts';
+import {
+  buildKeyGraph,
+  keyHeadroom,
+  keyPaths,
+  linkCarries,
+  linkUsable,
+} from '../../src/placement/key-graph.ts';
 import { seededRng } from '../../src/placement/rng.ts';
 import { link, randomDemand, randomInstance } from './fixtures.ts';
 import { allPaths, carries } from './reference.ts';
@@ -59,6 +65,20 @@ describe('placement: key paths', () => {
     expect(linkCarries(link('a', 'b', { keyAvailability: 0.49 }), d)).to.be.false;
     expect(linkCarries(link('a', 'b', { secretKeyRate: 2000, committedKeyRate: 1001 }), d)).to.be.false;
     expect(linkCarries(link('a', 'b', { keyAvailability: 0.55 }), d, 0.1)).to.be.false;
+  });
+
+  it("a path's key headroom is its tightest hop's spare share of its key rate, after the context's own", () => {
+    const graph = buildKeyGraph([
+      link('c', 'r', { secretKeyRate: 10_000, committedKeyRate: 2000 }),
+      link('r', 'h', { secretKeyRate: 4000, committedKeyRate: 1000 }),
+      link('r', 'x', { secretKeyRate: 0 }),
+    ]);
+    // 1 − (2000 + 1000)/10 000 = 0.7 on the first hop, 1 − (1000 + 1000)/4000 = 0.5 on the second
+    expect(keyHeadroom(graph, { links: [0, 1] }, 1000)).to.be.closeTo(0.5, 1e-12);
+    expect(keyHeadroom(graph, { links: [0] }, 0)).to.be.closeTo(0.8, 1e-12);
+    expect(keyHeadroom(graph, { links: [1] }, 5000), 'a hop it would over-commit').to.equal(0);
+    expect(keyHeadroom(graph, { links: [2] }, 0), 'a hop that makes no key').to.equal(0);
+    expect(keyHeadroom(graph, { links: [] }, 1000), 'no hop at all').to.equal(1);
   });
 
   it('client and host on one KME need no link', () => {

@@ -91,9 +91,9 @@ describe('placement: placeContext', () => {
       const d = placeContext(request(`c${i}`), hosts, direct(hosts), DEFAULT_WEIGHTS, 'weighted-random', rng);
       if (d.kind === 'placed') counts[d.host]! += 1;
     }
-    // Scores: h1 (load 0.05) ≈ 0.818, h2 (load 0.75) ≈ 0.432 → h1 share ≈ 0.654.
+    // Scores: h1 (load 0.05) ≈ 0.949, h2 (load 0.75) ≈ 0.833 → h1 share ≈ 0.533.
     const share = counts.h1! / 4000;
-    expect(share).to.be.within(0.62, 0.69);
+    expect(share).to.be.within(0.5, 0.57);
     const again = placeContext(
       request('x'),
       hosts,
@@ -125,9 +125,19 @@ describe('placement: placeContext', () => {
     );
   });
 
+  it('between hosts alike in load and stored key, prefers the path that keeps more of its key rate spare', () => {
+    const hosts = [host('h1'), host('h2')];
+    // h1's hop is busier (a disturbance that cuts its rate over-commits it first): h2, whose name loses ties
+    const links = [
+      link('kme-client', 'kme-h1', { secretKeyRate: 10_000, committedKeyRate: 6000 }),
+      link('kme-client', 'kme-h2', { secretKeyRate: 10_000, committedKeyRate: 2000 }),
+    ];
+    expect(place(request('c'), hosts, links)).to.include({ kind: 'placed', host: 'h2' });
+  });
+
   it('rejects invalid weights', () => {
     const hosts = [host('h1')];
-    const zero = { load: 0, keyAvailability: 0, pathLength: 0, contexts: 0 };
+    const zero = { load: 0, keyAvailability: 0, pathLength: 0, contexts: 0, keyHeadroom: 0 };
     expect(() => placeContext(request('c'), hosts, direct(hosts), zero, 'best', seededRng(1))).to.throw(
       /at least one score weight/,
     );
