@@ -3,13 +3,16 @@
 // common/process-metrics.ts), what etcd and the apiserver say of their own memory (etcd-probe.ts,
 // apiserver-probe.ts) and the p99 latencies of Mx2
 // calls and invocations; prints the series' slopes (least squares, per hour, over the whole run and
-// its second half: slopes.ts) and writes .bench/soak.json.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// its second half: slopes.ts), what grew in each Node part's live heap between a quarter of the run and
+// its end (V8 heap snapshots, heap-diff.ts; SOAK_HEAP_SNAPSHOTS=0 turns them off) and writes
+// .bench/soak.json.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stopAll } from '@mecqkd/common/process';
 import { sampleApiserver } from './apiserver-probe.ts';
 import { sampleEtcd } from './etcd-probe.ts';
+import { type HeapChange, type HeapSnapshot, heapChange, type Kind, kinds } from './heap-diff.ts';
 import { seededRng } from './rng.ts';
 import { p99, secondHalf, slopePerHour } from './slopes.ts';
 import { startWorkload } from './workload.ts';
@@ -17,6 +20,7 @@ import { startChaosWorld } from './world.ts';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const SAMPLE_MS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 15) * 1000;
+const HEAP_SNAPSHOTS = process.env.SOAK_HEAP_SNAPSHOTS !== '0';
 const root = join(import.meta.dirname, '..', '..');
 
 function rssBytes(pid: number): number | undefined {
@@ -60,6 +64,18 @@ async function nodeMemory(metricsUrl: string): Promise<{ heap?: number; external
 
 const dir = mkdtempSync(join(tmpdir(), 'mecqkd-soak-'));
 console.log(`soak: ${MINUTES} min, sampling every ${SAMPLE_MS / 1000} s; logs in ${dir}`);
+const heapDir = join(dir, 'heap-snapshots');
+if (HEAP_SNAPSHOTS) {
+  // every Node part the world starts inherits this: SIGUSR2 makes it write a snapshot into heapDir
+  mkdirSync(heapDir);
+  process.env.NODE_OPTIONS = [
+    process.env.NODE_OPTIONS,
+    '--heapsnapshot-signal=SIGUSR2',
+    `--diagnostic-dir=${heapDir}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
 const world = await startChaosWorld(dir);
 const workload = startWorkload(world, seededRng(Number(process.env.CHAOS_SEED ?? 30)), {
   devices: 2,
@@ -103,6 +119,41 @@ const metricsUrls = (): Record<string, string | undefined> => {
     ),
   };
 };
+
+/** Live objects of one process by kind, from a snapshot it writes on SIGUSR2 (then deleted). */
+async function liveHeap(pid: number): Promise<Map<string, Kind> | undefined> {
+  const mine = () => readdirSync(heapDir).filter((f) => f.includes(`.${pid}.`));
+  const before = new Set(mine());
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 120_000;
+  let size = -1;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const file = mine().find((f) => !before.has(f));
+    if (!file) continue;
+    const path = join(heapDir, file);
+    const now = statSync(path).size;
+    if (now > 0 && now === size) {
+      const k = kinds(JSON.parse(readFileSync(path, 'utf8')) as HeapSnapshot);
+      rmSync(path);
+      return k;
+    }
+    size = now;
+  }
+  return undefined;
+}
+
+async function snapshotAll(): Promise<Record<string, { pid: number; kinds: Map<string, Kind> }>> {
+  const out: Record<string, { pid: number; kinds: Map<string, Kind> }> = {};
+  const pids = parts();
+  for (const name of Object.keys(metricsUrls())) {
+    const pid = pids[name];
+    const k = pid === undefined ? undefined : await liveHeap(pid);
+    if (pid !== undefined && k) out[name] = { pid, kinds: k };
+  }
+  return out;
+}
+
 type Series = Record<string, { t: number; y: number }[]>;
 const series: Record<'rss' | 'fds' | 'heap' | 'external' | 'young' | 'p99' | 'etcd' | 'apiserver', Series> = {
   rss: {},
@@ -124,7 +175,13 @@ const t0 = Date.now();
 let last = t0;
 // the machine is shared: latencies (and CPU-bound growth) are read against its load
 const load: { t: number; y: number }[] = [];
+// after the warm-up (buffers filling, code being optimised), and again at the end
+let firstHeaps: Awaited<ReturnType<typeof snapshotAll>> | undefined;
 while (Date.now() - t0 < MINUTES * 60_000) {
+  if (HEAP_SNAPSHOTS && !firstHeaps && Date.now() - t0 >= (MINUTES * 60_000) / 4) {
+    firstHeaps = await snapshotAll();
+    console.log(`soak: heap snapshots of ${Object.keys(firstHeaps).length} Node parts taken`);
+  }
   await new Promise((r) => setTimeout(r, SAMPLE_MS));
   const t = Date.now() - t0;
   for (const [name, pid] of Object.entries(parts())) {
@@ -156,6 +213,16 @@ while (Date.now() - t0 < MINUTES * 60_000) {
   console.log(
     `soak: ${Math.round(t / 1000)} s, load ${loadavg()[0]!.toFixed(1)}, ${workload.latencies.length} calls; etcd rss anon ${mbOf('rss anon')} MB, file ${mbOf('rss file')} MB, heap inuse ${mbOf('heap inuse')} MB, db ${mbOf('db size')}/${mbOf('db in use')} MB, keys ${etcd.keys}, events ${etcd.events}, applied ${etcd['applied proposals']}, snapshots ${etcd.snapshots}, compacted at ${etcd['compact revision']}/${etcd.revision}; apiserver live heap ${apiserver['heap live'] === undefined ? '?' : mb(apiserver['heap live']).toFixed(1)} MB, goroutines ${apiserver.goroutines}, watches ${apiserver.watches}, objects ${apiserver['stored objects']}`,
   );
+}
+const heapChanges: Record<string, HeapChange & { liveBytes: number }> = {};
+if (firstHeaps) {
+  const lastHeaps = await snapshotAll();
+  for (const [name, first] of Object.entries(firstHeaps)) {
+    const last = lastHeaps[name];
+    if (!last || last.pid !== first.pid) continue; // restarted: nothing to compare
+    const liveBytes = [...first.kinds.values()].reduce((s, k) => s + k.bytes, 0);
+    heapChanges[name] = { liveBytes, ...heapChange(first.kinds, last.kinds) };
+  }
 }
 await workload.stop();
 const runMs = Date.now() - t0;
@@ -199,12 +266,26 @@ for (const [metric, s, unit] of [
   }
 }
 console.log(rows.join('\n'));
+if (firstHeaps) {
+  const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
+  console.log(
+    [
+      `\nLive heap (V8 snapshots, after a full GC) from ${MINUTES / 4} min to the end:`,
+      '| part | live MB at first | change | of it V8 code and metadata | grown most (kind: count, size) |',
+      '|---|---|---|---|---|',
+      ...Object.entries(heapChanges).map(
+        ([name, c]) =>
+          `| ${name} | ${mb(c.liveBytes).toFixed(1)} | ${kb(c.bytes)} | ${kb(c.v8Bytes)} | ${c.grown.map((g) => `${g.kind} ${g.count >= 0 ? '+' : ''}${g.count}, ${kb(g.bytes)}`).join('; ')} |`,
+      ),
+    ].join('\n'),
+  );
+}
 const loads = load.map((l) => l.y);
 console.log(`soak: load average (1 min) ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
 mkdirSync(join(root, '.bench'), { recursive: true });
 writeFileSync(
   join(root, '.bench', 'soak.json'),
-  `${JSON.stringify({ minutes: MINUTES, slopes, series, load }, null, 1)}\n`,
+  `${JSON.stringify({ minutes: MINUTES, slopes, series, load, heapChanges }, null, 1)}\n`,
 );
 console.log(`soak: wrote .bench/soak.json`);
 await world.stop();
