@@ -50,6 +50,8 @@ export interface KindChange {
 }
 
 export interface HeapChange {
+  /** Live bytes in the earlier snapshot. */
+  liveBytes: number;
   /** Live bytes in the later snapshot less the earlier one. */
   bytes: number;
   /** Of those, V8's compiled code and its hidden metadata (they grow as functions get optimised). */
@@ -69,6 +71,7 @@ export function heapChange(before: Map<string, Kind>, after: Map<string, Kind>, 
     bytes: (after.get(kind)?.bytes ?? 0) - (before.get(kind)?.bytes ?? 0),
   }));
   return {
+    liveBytes: total(before),
     bytes: total(after) - total(before),
     v8Bytes: total(after, V8_KINDS) - total(before, V8_KINDS),
     grown: changes

@@ -216,14 +216,13 @@ while (Date.now() - t0 < MINUTES * 60_000) {
     `soak: ${Math.round(t / 1000)} s, load ${loadavg()[0]!.toFixed(1)}, ${workload.latencies.length} calls; etcd rss anon ${mbOf('rss anon')} MB, file ${mbOf('rss file')} MB, heap inuse ${mbOf('heap inuse')} MB, db ${mbOf('db size')}/${mbOf('db in use')} MB, keys ${etcd.keys}, events ${etcd.events}, applied ${etcd['applied proposals']}, snapshots ${etcd.snapshots}, compacted at ${etcd['compact revision']}/${etcd.revision}; apiserver live heap ${apiserver['heap live'] === undefined ? '?' : mb(apiserver['heap live']).toFixed(1)} MB, goroutines ${apiserver.goroutines}, watches ${apiserver.watches}, objects ${apiserver['stored objects']}`,
   );
 }
-const heapChanges: Record<string, HeapChange & { liveBytes: number }> = {};
+const heapChanges: Record<string, HeapChange> = {};
 if (firstHeaps) {
   const lastHeaps = await snapshotAll();
   for (const [name, first] of Object.entries(firstHeaps)) {
     const last = lastHeaps[name];
     if (!last || last.pid !== first.pid) continue; // restarted: nothing to compare
-    const liveBytes = [...first.kinds.values()].reduce((s, k) => s + k.bytes, 0);
-    heapChanges[name] = { liveBytes, ...heapChange(first.kinds, last.kinds) };
+    heapChanges[name] = heapChange(first.kinds, last.kinds);
   }
 }
 await workload.stop();

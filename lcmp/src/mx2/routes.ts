@@ -204,19 +204,18 @@ export async function updateContext(
       ctx.spec.appLocationUpdates && app
         ? knownLocations(availableLocations(app, d.hosts.values(d.namespace), appLocation ?? undefined))
         : undefined;
-    try {
-      const patched = await d.kube.patch<AppContext>(contextPath(d, id), 'merge', {
+    const patched = await d.kube
+      .patch<AppContext>(contextPath(d, id), 'merge', {
         ...(known !== undefined
           ? { metadata: { annotations: { [KNOWN_LOCATIONS_ANNOTATION]: known } } }
           : {}),
         spec: decision.spec,
+      })
+      .catch((err: unknown) => {
+        throw isNotFound(err) ? fail(404, `no application context ${id}`) : err;
       });
-      // a deletion the cache had not seen yet: the change went to a context that is already ending
-      if (patched.metadata.deletionTimestamp) throw fail(404, `no application context ${id}`);
-    } catch (err) {
-      if (isNotFound(err)) throw fail(404, `no application context ${id}`);
-      throw err;
-    }
+    // a deletion the cache had not seen yet: the change went to a context that is already ending
+    if (patched.metadata.deletionTimestamp) throw fail(404, `no application context ${id}`);
   }
   return { status: 204 };
 }

@@ -6,7 +6,7 @@
 //   path      1 / (1 + hops)             (1 when client and host share a KME, ½ for a direct link)
 //   contexts  1 − contexts / maxContexts, or 1 / (1 + contexts) without a maximum
 // score = Σ wᵢ·termᵢ / Σ wᵢ.
-// Headroom weighs most after load: a QKD link's rate falls when its fibre is disturbed, and a hop that
+// Headroom weighs most of the five by default: a QKD link's rate falls when its fibre is disturbed, and a hop that
 // kept a share of its rate spare stays within it (or drains slowly enough to outlast the disturbance)
 // where a full one must shed contexts by migration or lose them (docs/placement-lab.md).
 import { z } from 'zod';
